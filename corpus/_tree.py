@@ -1,0 +1,96 @@
+"""Mutable section nodes that scheme parsers build, frozen into ``Section``s.
+
+Parsers work line by line and discover a section's extent late, so they build
+``Node``s and call :func:`freeze` once, which assigns ids and paths. Ids are
+derived from the path alone (kind + number, or kind + title slug), so they
+stay the same after a rebuild as long as the structure does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from qa.types import PathElement, Section, Span
+
+__all__ = ["Node", "freeze", "slug", "trim_span", "paragraph_spans"]
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str, limit: int = 48) -> str:
+    """A lowercase, dash-separated id segment from a title."""
+    s = _SLUG_RE.sub("-", text.lower()).strip("-")
+    return s[:limit].rstrip("-") or "untitled"
+
+
+@dataclass
+class Node:
+    """A section under construction."""
+
+    kind: str
+    number: str | None
+    title: str
+    heading: Span | None = None
+    body: list[Span] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+
+    def add(self, child: Node) -> Node:
+        self.children.append(child)
+        return child
+
+
+def trim_span(text: str, start: int, end: int) -> Span | None:
+    """Shrink ``[start, end)`` to exclude surrounding whitespace; None if empty."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def paragraph_spans(text: str, start: int, end: int) -> list[Span]:
+    """Split ``text[start:end]`` at blank lines into trimmed paragraph spans."""
+    out: list[Span] = []
+    pos = start
+    for m in re.finditer(r"\n[ \t\u00a0]*\n", text[start:end]):
+        span = trim_span(text, pos, start + m.start())
+        if span:
+            out.append(span)
+        pos = start + m.end()
+    span = trim_span(text, pos, end)
+    if span:
+        out.append(span)
+    return out
+
+
+def _segment(node: Node) -> str:
+    key = node.number if node.number is not None else slug(node.title)
+    return f"{node.kind}-{key}"
+
+
+def freeze(document_id: str, nodes: list[Node]) -> tuple[Section, ...]:
+    """Turn a built node forest into immutable sections with ids and paths."""
+    seen: set[str] = set()
+
+    def build(node: Node, parent_id: str, parent_path: tuple[PathElement, ...]) -> Section:
+        base = f"{parent_id}/{_segment(node)}"
+        sid, n = base, 2
+        while sid in seen:  # two siblings with the same title: keep ids unique
+            sid, n = f"{base}-{n}", n + 1
+        seen.add(sid)
+        path = (*parent_path, PathElement(node.kind, node.number, node.title))
+        children = tuple(build(c, sid, path) for c in node.children)
+        return Section(
+            id=sid,
+            document_id=document_id,
+            kind=node.kind,
+            number=node.number,
+            title=node.title,
+            path=path,
+            heading=node.heading,
+            body=tuple(node.body),
+            children=children,
+        )
+
+    return tuple(build(n, document_id, ()) for n in nodes)

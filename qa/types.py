@@ -1,0 +1,176 @@
+"""The typed hand-offs between pipeline stages.
+
+Every stage consumes the previous stage's output type and nothing else:
+
+    corpus  -> ParsedDocument (Document + Section tree)
+    index   -> Passage (chunked, cited text) -> stored in an Index
+    qa      -> Hit (a ranked, scored Passage)
+
+All are frozen dataclasses so a value handed from one stage to the next
+cannot be changed behind the receiver's back. API schemas live apart, in
+``api/``, so the wire format can evolve without touching the pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "KIND_LABELS",
+    "SECTION_KINDS",
+    "Document",
+    "Hit",
+    "ParsedDocument",
+    "Passage",
+    "PathElement",
+    "Section",
+    "Span",
+]
+
+Span = tuple[int, int]
+"""A half-open character range ``[start, end)`` in a corpus file."""
+
+# The section kinds are part of the API contract: clients filter and display
+# by these exact names.
+SECTION_KINDS: tuple[str, ...] = (
+    "thematic_area",
+    "objective",
+    "priority_action",
+    "alliance_point",
+    "action",
+    "issue",
+    "recommendation",
+    "paragraph",
+    "goal",
+    "area",
+    "section",
+)
+
+# How a numbered path element reads in a citation ("Priority Action 2.6").
+# Kinds missing here (thematic_area, area, section) are cited by title.
+KIND_LABELS: dict[str, str] = {
+    "objective": "Objective",
+    "priority_action": "Priority Action",
+    "alliance_point": "Alliance Point",
+    "action": "Action",
+    "issue": "Issue",
+    "recommendation": "Recommendation",
+    "paragraph": "Paragraph",
+    "goal": "Goal",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One report of the catalog."""
+
+    id: str
+    title: str
+    short_title: str
+    publisher: str
+    date: str
+    country: str
+    kind: str
+    file: str
+    scheme: str
+
+
+@dataclass(frozen=True, slots=True)
+class PathElement:
+    """One step of a section path: what a citation names at that level."""
+
+    kind: str
+    number: str | None
+    title: str
+
+    @property
+    def label(self) -> str:
+        """The element as staff would cite it: "Objective 2", "International Cooperation"."""
+        if self.number is not None and self.kind in KIND_LABELS:
+            return f"{KIND_LABELS[self.kind]} {self.number}"
+        return self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A node of a report's section tree.
+
+    ``heading`` is where the heading stands in the file; ``body`` the spans of
+    text this section owns directly (its children's text is theirs, not its).
+    Where several headings stand over one body (MEM Prevention priority
+    actions 2.1, 2.4 and 2.5) each of those sections carries the same body
+    spans, and the chunker turns that body into passages citing all of them.
+    """
+
+    id: str
+    document_id: str
+    kind: str
+    number: str | None
+    title: str
+    path: tuple[PathElement, ...]
+    heading: Span | None
+    body: tuple[Span, ...]
+    children: tuple[Section, ...] = ()
+
+    def walk(self) -> list[Section]:
+        """This section and all its descendants, in document order."""
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """A report with its verbatim text and its section tree."""
+
+    document: Document
+    text: str
+    sections: tuple[Section, ...]
+
+    def walk(self) -> list[Section]:
+        """Every section of the document, in document order."""
+        out: list[Section] = []
+        for section in self.sections:
+            out.extend(section.walk())
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrievable, citable piece of one section's own text.
+
+    ``text`` is exactly ``corpus_file[start:end]``; ``embed_text`` is the
+    cleaned text with its heading context, which is what both retrieval legs
+    see. ``section_ids``/``paths`` name every section the text belongs to; the
+    first is the primary citation.
+    """
+
+    id: str
+    document_id: str
+    section_ids: tuple[str, ...]
+    paths: tuple[tuple[PathElement, ...], ...]
+    label: str
+    start: int
+    end: int
+    text: str
+    embed_text: str
+    ordinal: int = 0
+
+    @property
+    def section_id(self) -> str:
+        return self.section_ids[0]
+
+    @property
+    def path(self) -> tuple[PathElement, ...]:
+        return self.paths[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A passage as ranked for one query."""
+
+    passage: Passage
+    score: float
+    rank: int
+    scores: dict[str, float] = field(default_factory=dict)
