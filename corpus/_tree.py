@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from qa.types import PathElement, Section, Span
 
-__all__ = ["Node", "freeze", "slug", "trim_span", "paragraph_spans"]
+__all__ = ["Node", "freeze", "paragraph_spans", "slug", "trim_span"]
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 

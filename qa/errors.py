@@ -9,8 +9,8 @@ from __future__ import annotations
 
 __all__ = [
     "CorpusError",
-    "IndexError_",
     "IndexMissingError",
+    "IndexStoreError",
     "InvalidQueryError",
     "NotFoundError",
     "PolicyQAError",
@@ -31,11 +31,11 @@ class CorpusError(PolicyQAError):
     """A report or the catalog cannot be read or parsed."""
 
 
-class IndexError_(PolicyQAError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexStoreError(PolicyQAError):
     """The index cannot be built, written or read."""
 
 
-class IndexMissingError(IndexError_):
+class IndexMissingError(IndexStoreError):
     """No index has been built yet; run ``policyqa build``."""
 
 

@@ -18,12 +18,15 @@ from dataclasses import dataclass, field
 __all__ = [
     "KIND_LABELS",
     "SECTION_KINDS",
+    "BuildReport",
     "Document",
+    "Filters",
     "Hit",
     "ParsedDocument",
     "Passage",
     "PathElement",
     "Section",
+    "SectionRef",
     "Span",
 ]
 
@@ -174,3 +177,42 @@ class Hit:
     score: float
     rank: int
     scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What ``policyqa build`` did."""
+
+    built: bool
+    path: str
+    passages: int
+    sections: int
+    documents: int
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrictions applied to both retrieval legs before ranking.
+
+    Values are as users write them: a document id, a thematic-area name (or
+    an unambiguous part of it, "prevention"), an objective or priority-action
+    number. Unset fields do not restrict.
+    """
+
+    document: str | None = None
+    thematic_area: str | None = None
+    objective: str | None = None
+    priority_action: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any((self.document, self.thematic_area, self.objective, self.priority_action))
+
+
+@dataclass(frozen=True, slots=True)
+class SectionRef:
+    """A section named in a question: "priority action 2.6", "recommendation 12"."""
+
+    kind: str
+    number: str

@@ -1,0 +1,85 @@
+"""Embedders: text -> unit-length float32 vectors.
+
+The real one wraps sentence-transformers with the MiniLM model shipped in a
+PyPI package, loaded offline. Anything with the same two members (``dim``,
+``encode``) and a ``fingerprint`` can stand in, which is how unit tests run
+without torch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from qa.errors import IndexStoreError
+
+__all__ = ["Embedder", "SentenceTransformerEmbedder"]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index needs from an embedding model."""
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the model; a change of fingerprint forces a rebuild."""
+        ...
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Float32 array of shape ``(len(texts), dim)``, rows L2-normalised."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, on the CPU, offline."""
+
+    def __init__(self, model_path: str, model_name: str, batch_size: int = 32, max_wordpieces: int = 256):
+        # Never reach for a model hub: the weights are on disk.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(model_path, device="cpu")
+        except Exception as exc:  # library errors become ours at the boundary
+            raise IndexStoreError(f"cannot load embedding model from {model_path}: {exc}") from exc
+        self._model.max_seq_length = max_wordpieces
+        self._name = model_name
+        self._batch_size = batch_size
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
+        if dim is None:
+            raise IndexStoreError(f"model {model_name} reports no embedding dimension")
+        self._dim = int(dim)
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self._name}@{self._model.max_seq_length}"
+
+    @property
+    def tokenizer(self):  # type: ignore[no-untyped-def]
+        """The model's word-piece tokenizer (to check passages fit its window)."""
+        return self._model.tokenizer
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.asarray(vectors, dtype=np.float32)

