@@ -149,27 +149,25 @@ def parse(text: str, document: Document) -> list[Node]:
     lines = [text[start:end] for start, end in positions]
     nodes: list[Node] = []
     owned: list[tuple[Node, list[_Line]]] = []
-    top: Node | None = None  # current top-level section
     goal: Node | None = None
     area: Node | None = None
-    body: list[_Line] = []  # lines of whichever node was opened last
 
     def open_node(node: Node, parent: Node | None) -> list[_Line]:
         (parent.children if parent else nodes).append(node)
         owned.append((node, []))
         return owned[-1][1]
 
-    # The title page: every content line before the first page number.
+    # The title page: every content line before the first page number. Its
+    # section is the first top-level one; ``body`` always collects the lines of
+    # whichever node was opened last.
     first_page = next((i for i, line in enumerate(lines) if _PAGE_NUMBER.fullmatch(line)), 0)
     cover = [i for i in range(first_page) if lines[i].strip()]
     if cover:
-        title = _readable([lines[i] for i in cover])
-        heading = trim_span(text, positions[cover[0]][0], positions[cover[-1]][1])
-        top = Node("section", None, _clean(title), heading)
-        body = open_node(top, None)
+        title = _clean(_readable([lines[i] for i in cover]))
+        top = Node("section", None, title, trim_span(text, positions[cover[0]][0], positions[cover[-1]][1]))
     else:  # no title page: text before the first heading is titled after the document
         top = Node("section", None, document.title)
-        body = open_node(top, None)
+    body = open_node(top, None)
     start_line = cover[-1] + 1 if cover else 0
 
     for index in range(start_line, len(lines)):

@@ -1,0 +1,167 @@
+"""The ``policyqa`` command line: build, ask, outline (and serve, eval, bench)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from qa.errors import PolicyQAError
+from qa.types import Filters, Hit, Section
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Retrieval QA over drug-policy reports, with exact section citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_out = Console()
+_err = Console(stderr=True)
+
+
+def _fail(exc: PolicyQAError) -> typer.Exit:
+    _err.print(f"[red]error:[/red] {escape(str(exc))}")
+    return typer.Exit(2)
+
+
+def _quiet_libraries() -> None:
+    # Progress bars and warnings from transformers would bury the answer.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@app.command()
+def build(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if nothing changed.")] = False,
+) -> None:
+    """Parse, chunk and embed the corpus into the index (does nothing if it is up to date)."""
+    from index.build import build_index
+    from qa.settings import get_settings
+
+    _quiet_libraries()
+    try:
+        report = build_index(get_settings(), force=force, progress=sys.stderr.isatty())
+    except PolicyQAError as exc:
+        raise _fail(exc) from exc
+    verb = "built" if report.built else "up to date"
+    _out.print(
+        f"index {verb}: {report.documents} documents, {report.sections} sections, "
+        f"{report.passages} passages in {report.seconds:.1f}s ({report.reason}) -> {report.path}"
+    )
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """A hit as plain JSON (the CLI's ``--json`` output)."""
+    p = hit.passage
+    return {
+        "rank": hit.rank,
+        "score": round(hit.score, 6),
+        "passage_id": p.id,
+        "document_id": p.document_id,
+        "section_id": p.section_id,
+        "section_ids": list(p.section_ids),
+        "label": p.label,
+        "path": [{"kind": el.kind, "number": el.number, "title": el.title} for el in p.path],
+        "char_start": p.start,
+        "char_end": p.end,
+        "text": p.text,
+    }
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in plain language.")],
+    k: Annotated[int, typer.Option("-k", "--top-k", help="How many passages.", min=1, max=50)] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    document: Annotated[str | None, typer.Option(help="Only this document id.")] = None,
+    thematic_area: Annotated[str | None, typer.Option(help="Only this MEM thematic area.")] = None,
+    objective: Annotated[str | None, typer.Option(help="Only this objective number.")] = None,
+    priority_action: Annotated[str | None, typer.Option(help="Only this priority action number.")] = None,
+    config: Annotated[
+        str, typer.Option(help="Retrieval configuration: bm25, dense, hybrid, routed.")
+    ] = "routed",
+    fusion: Annotated[str, typer.Option(help="Fusion method: rrf, convex.")] = "rrf",
+) -> None:
+    """Print the passages that answer QUESTION, best first, each with its citation."""
+    from qa.retrieve import Retriever
+
+    _quiet_libraries()
+    try:
+        retriever = Retriever.open()
+        hits = retriever.search(
+            question,
+            k=k,
+            config=config,
+            fusion=fusion,
+            filters=Filters(document, thematic_area, objective, priority_action),
+        )
+    except PolicyQAError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print(
+            json.dumps(
+                {"query": question, "results": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=2
+            )
+        )
+        return
+    if not hits:
+        _out.print("no passage found")
+    for h in hits:
+        _out.print(f"[bold]{h.rank}. {escape(h.passage.label)}[/bold]  [dim]score {h.score:.4f}[/dim]")
+        _out.print(f"[dim]{h.passage.section_id} [{h.passage.start}:{h.passage.end})[/dim]")
+        _out.print(escape(h.passage.text.strip()), soft_wrap=True)
+        _out.print()
+
+
+def outline_json(section: Section) -> dict[str, Any]:
+    """A section subtree as nested ``{kind, number, title, children}`` (plus its id)."""
+    return {
+        "id": section.id,
+        "kind": section.kind,
+        "number": section.number,
+        "title": section.title,
+        "children": [outline_json(c) for c in section.children],
+    }
+
+
+@app.command()
+def outline(
+    doc: Annotated[str, typer.Argument(help="Document id (see catalog), e.g. mem-mexico-2024.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the nested JSON tree.")] = False,
+) -> None:
+    """Print the section tree of one report."""
+    from corpus import load_corpus
+    from qa.settings import get_settings
+
+    try:
+        (parsed,) = load_corpus(get_settings().corpus_dir, only=doc)
+    except PolicyQAError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        tree = {"document_id": doc, "children": [outline_json(s) for s in parsed.sections]}
+        print(json.dumps(tree, ensure_ascii=False, indent=2))
+        return
+
+    def show(s: Section, depth: int) -> None:
+        title = s.title if len(s.title) <= 90 else s.title[:87] + "..."
+        head = s.path[-1].label
+        line = head if head == s.title else f"{head}: {title}"
+        _out.print("  " * depth + f"[cyan]{s.kind}[/cyan] " + escape(line if head != s.title else title))
+        for c in s.children:
+            show(c, depth + 1)
+
+    _out.print(f"[bold]{escape(parsed.document.title)}[/bold]")
+    for s in parsed.sections:
+        show(s, 0)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

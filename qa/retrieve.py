@@ -1,0 +1,297 @@
+"""Retrieval: hybrid BM25 + dense search, section routing, filters, de-duplication.
+
+A configuration is a small pure function from the legs' score arrays to one
+ranking score, chosen by name (``CONFIGS``); routing (sections named by
+number) is a flag of the configuration, so evaluators can compare
+``bm25``, ``dense``, ``hybrid`` and ``routed`` on the same index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.errors import InvalidQueryError, UnknownVariantError
+from qa.fusion import Fusion, get_fusion
+from qa.route import Route, route
+from qa.types import Filters, Hit, Passage, Section
+
+if TYPE_CHECKING:
+    from index.embed import Embedder
+    from index.store import StoredIndex
+    from qa.settings import Settings
+
+__all__ = ["CONFIGS", "DEFAULT_CONFIG", "Config", "Retriever", "get_config"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Legs:
+    bm25: np.ndarray
+    dense: np.ndarray
+
+
+def _bm25(legs: _Legs, fusion: Fusion) -> np.ndarray:
+    return legs.bm25
+
+
+def _dense(legs: _Legs, fusion: Fusion) -> np.ndarray:
+    return legs.dense
+
+
+def _hybrid(legs: _Legs, fusion: Fusion) -> np.ndarray:
+    return fusion([legs.bm25, legs.dense])
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A named retrieval configuration."""
+
+    name: str
+    score: Callable[[_Legs, Fusion], np.ndarray]
+    routing: bool
+    description: str
+
+
+CONFIGS: dict[str, Config] = {
+    c.name: c
+    for c in (
+        Config("bm25", _bm25, False, "BM25 only (bm25s, English stemming and stopwords)"),
+        Config("dense", _dense, False, "MiniLM embeddings in FAISS only"),
+        Config("hybrid", _hybrid, False, "BM25 + dense, fused"),
+        Config("routed", _hybrid, True, "hybrid, with sections named by number routed first"),
+    )
+}
+DEFAULT_CONFIG = "routed"
+
+
+def get_config(name: str) -> Config:
+    """The configuration called ``name``; the error lists the valid names."""
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise UnknownVariantError("retrieval configuration", name, list(CONFIGS)) from None
+
+
+_WORD = re.compile(r"[a-z0-9]{3,}")
+DUPLICATE_JACCARD = 0.85
+"""Word-set overlap above which two passages count as the same text."""
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+class Retriever:
+    """Answers queries over one loaded index. Thread-safe for concurrent reads."""
+
+    def __init__(self, index: StoredIndex, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._words = [frozenset(_WORD.findall(p.text.lower())) for p in index.passages]
+        self._areas = sorted(
+            {el.title for s in index.sections.values() for el in s.path if el.kind == "thematic_area"}
+        )
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Retriever:
+        """Load the built index and the model; never builds or embeds the corpus."""
+        from index.store import load_index
+        from qa.settings import get_settings
+
+        settings = settings or get_settings()
+        index = load_index(settings.index_dir)
+        if embedder is None:
+            from index.embed import SentenceTransformerEmbedder
+
+            embedder = SentenceTransformerEmbedder(
+                settings.model_path,
+                settings.model_name,
+                settings.embed_batch_size,
+                settings.model_max_wordpieces,
+            )
+        return cls(index, embedder, settings)
+
+    # -- filters -------------------------------------------------------------
+
+    def valid_filter_values(self) -> dict[str, list[str]]:
+        """What each filter accepts, for error messages and API docs."""
+        secs = self.index.sections.values()
+        return {
+            "document": sorted(self.index.documents),
+            "thematic_area": self._areas,
+            "objective": sorted({s.number for s in secs if s.kind == "objective" and s.number}, key=_numkey),
+            "priority_action": sorted(
+                {s.number for s in secs if s.kind == "priority_action" and s.number}, key=_numkey
+            ),
+        }
+
+    def _resolve_area(self, value: str) -> str:
+        v = _norm(value)
+        exact = [a for a in self._areas if _norm(a) == v]
+        if exact:
+            return exact[0]
+        partial = [a for a in self._areas if v and v in _norm(a)]
+        if len(partial) == 1:
+            return partial[0]
+        raise InvalidQueryError(
+            f"thematic_area {value!r} matches {'several' if partial else 'no'} thematic areas; "
+            f"valid: {'; '.join(partial or self._areas)}"
+        )
+
+    def filter_mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Boolean mask of passages the filters allow (None: no filter)."""
+        if filters is None or filters.is_empty():
+            return None
+        valid = self.valid_filter_values()
+        checks: list[Callable[[Passage], bool]] = []
+        if filters.document:
+            if filters.document not in self.index.documents:
+                raise InvalidQueryError(
+                    f"document {filters.document!r} does not exist; valid: {', '.join(valid['document'])}"
+                )
+            checks.append(lambda p: p.document_id == filters.document)
+        for kind, value in (
+            ("thematic_area", filters.thematic_area),
+            ("objective", filters.objective),
+            ("priority_action", filters.priority_action),
+        ):
+            if not value:
+                continue
+            if kind == "thematic_area":
+                value = self._resolve_area(value)
+                checks.append(_path_has(kind, lambda el, v=value: el.title == v))
+            else:
+                value = value.strip()
+                if value not in valid[kind]:
+                    raise InvalidQueryError(
+                        f"{kind} {value!r} matches nothing; valid: {', '.join(valid[kind])}"
+                    )
+                checks.append(_path_has(kind, lambda el, v=value: el.number == v))
+        mask = np.array([all(c(p) for c in checks) for p in self.index.passages], dtype=bool)
+        if not mask.any():
+            raise InvalidQueryError("these filters together match no passage; loosen one of them")
+        return mask
+
+    # -- search --------------------------------------------------------------
+
+    def check_query(self, query: str) -> str:
+        q = query.strip()
+        if not q:
+            raise InvalidQueryError(
+                "query is empty; ask a question, e.g. 'What does priority action 2.6 say?'"
+            )
+        if len(q) > self.settings.max_query_chars:
+            raise InvalidQueryError(
+                f"query is {len(q)} characters; the limit is {self.settings.max_query_chars}"
+            )
+        return q
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        config: str = DEFAULT_CONFIG,
+        fusion: str = "rrf",
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query``, best first, near-duplicates collapsed."""
+        q = self.check_query(query)
+        if not 1 <= k <= self.settings.max_top_k:
+            raise InvalidQueryError(f"k must be between 1 and {self.settings.max_top_k}, got {k}")
+        cfg = get_config(config)
+        fuse = get_fusion(fusion)
+        mask = self.filter_mask(filters)
+        legs = self._legs(q, mask, cfg)
+        scores = cfg.score(legs, fuse)
+        order = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
+        routed: list[int] = []
+        if cfg.routing:
+            routed = self._routed(route(q, self.index.sections.values()), scores, mask)
+            seen = set(routed)
+            order = routed + [i for i in order if i not in seen]
+        hits: list[Hit] = []
+        kept: list[int] = []
+        for i in order:
+            if any(self._duplicate(i, j) for j in kept):
+                continue
+            kept.append(i)
+            components = {
+                "bm25": float(legs.bm25[i]),
+                "dense": float(legs.dense[i]),
+                "fused": float(scores[i]),
+            }
+            if i in routed:
+                components["route"] = 1.0
+            # Routed passages outrank everything else; the score says so.
+            score = float(scores[i]) + (1.0 if i in routed else 0.0)
+            hits.append(Hit(self.index.passages[i], score, len(hits) + 1, components))
+            if len(hits) == k:
+                break
+        return hits
+
+    def _legs(self, query: str, mask: np.ndarray | None, cfg: Config) -> _Legs:
+        n = len(self.index.passages)
+        bm25 = np.full(n, -np.inf, dtype=np.float32)
+        dense = np.full(n, -np.inf, dtype=np.float32)
+        if cfg.name != "dense":
+            raw = self.index.bm25_scores(query)
+            bm25 = np.where(raw > 0, raw, -np.inf).astype(np.float32)  # no shared term: not retrieved
+            if mask is not None:
+                bm25[~mask] = -np.inf
+        if cfg.name != "bm25":
+            vector = self.embedder.encode([query])[0]
+            dense = self.index.dense_scores(vector, mask)
+        return _Legs(bm25, dense)
+
+    def _routed(self, r: Route, scores: np.ndarray, mask: np.ndarray | None) -> list[int]:
+        """Passages of the named sections: each section's best passage first, best section first."""
+        per_section: list[list[int]] = []
+        for section in r.sections:
+            ids = self._section_passages(section)
+            if mask is not None:
+                ids = [i for i in ids if mask[i]]
+            if ids:
+                per_section.append(sorted(ids, key=lambda i: (-_finite(scores[i]), i)))
+        per_section.sort(key=lambda ids: -_finite(scores[ids[0]]))
+        heads = [ids[0] for ids in per_section]
+        rest = sorted(
+            {i for ids in per_section for i in ids[1:]} - set(heads), key=lambda i: -_finite(scores[i])
+        )
+        out: list[int] = []
+        for i in heads + rest:
+            if i not in out:
+                out.append(i)
+        return out
+
+    def _section_passages(self, section: Section) -> list[int]:
+        """The section's own passages, or its descendants' if it has no text of its own."""
+        own = self.index.section_passages.get(section.id, [])
+        if own:
+            return list(own)
+        out: list[int] = []
+        for child in section.walk()[1:]:
+            out.extend(self.index.section_passages.get(child.id, []))
+        return out
+
+    def _duplicate(self, i: int, j: int) -> bool:
+        a, b = self._words[i], self._words[j]
+        if not a or not b:
+            return False
+        return len(a & b) / len(a | b) >= DUPLICATE_JACCARD
+
+
+def _finite(x: float) -> float:
+    return float(x) if np.isfinite(x) else -1e9
+
+
+def _numkey(n: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in n.split(".") if x.isdigit())
+
+
+def _path_has(kind: str, pred: Callable[..., bool]) -> Callable[[Passage], bool]:
+    return lambda p: any(el.kind == kind and pred(el) for path in p.paths for el in path)
