@@ -165,3 +165,25 @@ def outline(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+# Commands of later stages live with their stage; they are registered here so
+# there is one ``policyqa`` entry point. Their modules import nothing heavy at
+# import time, so ``policyqa --help`` stays fast.
+def _register_stage_commands() -> None:
+    import importlib
+
+    for module, names in (("api.cli", ("serve",)), ("eval.cli", ("eval", "bench"))):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        for name in names:
+            fn = getattr(mod, f"{name}_command", None)
+            if fn is not None:
+                app.command(name)(fn)
+
+
+_register_stage_commands()
