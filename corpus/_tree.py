@@ -19,9 +19,12 @@ _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
 def slug(text: str, limit: int = 48) -> str:
-    """A lowercase, dash-separated id segment from a title."""
+    """A lowercase, dash-separated id segment from a title, cut at a word boundary."""
     s = _SLUG_RE.sub("-", text.lower()).strip("-")
-    return s[:limit].rstrip("-") or "untitled"
+    if len(s) > limit:
+        cut = s.rfind("-", 0, limit + 1)
+        s = s[: cut if cut > 0 else limit]
+    return s.rstrip("-") or "untitled"
 
 
 @dataclass

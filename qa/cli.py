@@ -22,7 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_out = Console()
+_out = Console(soft_wrap=True)
 _err = Console(stderr=True)
 
 
