@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,7 @@ def build_index(
                 time.perf_counter() - t0,
                 "up to date",
             )
-        reason = (
-            "forced" if force else ("no index yet" if current is None else "corpus, code or model changed")
-        )
+        reason = "forced" if force else ("no index yet" if current is None else "corpus, code or model changed")
         if embedder is None:
             # Loaded only now: a no-op build never pays for importing torch.
             from index.embed import SentenceTransformerEmbedder
@@ -132,7 +131,7 @@ def build_index(
             "documents": len(parsed),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        target = data_dir / "builds" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        target = data_dir / "builds" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             write_snapshot(target, manifest, [d.document for d in parsed], roots, passages, vectors)
             switch_current(data_dir, target)

@@ -136,9 +136,7 @@ def _units(text: str, spans: Iterable[Span], budget: int) -> list[_Unit]:
             # A header spanning two lines shows as a second row with an empty first cell.
             n_head = 2 if len(rows) > 2 and text[rows[1][0] - 1] == "\t" else 1
             header = _truncate(clean_text("\n".join(text[s:e] for s, e in rows[:n_head])), budget // 3)
-            pieces = [
-                p for s, e in rows[n_head:] or rows for p in _fit(text, s, e, budget - count_tokens(header))
-            ]
+            pieces = [p for s, e in rows[n_head:] or rows for p in _fit(text, s, e, budget - count_tokens(header))]
             for i, (s, e) in enumerate(pieces):
                 # The first piece's span starts at the table so its slice shows the header rows.
                 out.append(_Unit(rows[0][0] if i == 0 else s, e, header, shows_header=i == 0))
@@ -183,9 +181,7 @@ def _passage_id(section_id: str, ordinal: int, text: str) -> str:
     return digest[:16]
 
 
-def chunk_document(
-    parsed: ParsedDocument, chunk_tokens: int = 170, context_tokens: int = 48
-) -> list[Passage]:
+def chunk_document(parsed: ParsedDocument, chunk_tokens: int = 170, context_tokens: int = 48) -> list[Passage]:
     """All passages of one document, in document order.
 
     Sections that share identical body spans are chunked once; the passages

@@ -52,10 +52,7 @@ class SentenceTransformerEmbedder:
         self._model.max_seq_length = max_wordpieces
         self._name = model_name
         self._batch_size = batch_size
-        get_dim = (
-            getattr(self._model, "get_embedding_dimension", None)
-            or self._model.get_sentence_embedding_dimension
-        )
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = get_dim()
         if dim is None:
             raise IndexStoreError(f"model {model_name} reports no embedding dimension")

@@ -132,9 +132,7 @@ class StoredIndex:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
 
-    def dense_scores(
-        self, vector: np.ndarray, allowed: np.ndarray | None = None, k: int | None = None
-    ) -> np.ndarray:
+    def dense_scores(self, vector: np.ndarray, allowed: np.ndarray | None = None, k: int | None = None) -> np.ndarray:
         """Cosine similarity of every passage to ``vector``; -inf outside ``allowed``.
 
         The filter is applied inside FAISS (an id selector) so a filtered
@@ -246,7 +244,5 @@ def load_index(root: Path) -> StoredIndex:
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexStoreError(f"index at {root} is unreadable: {exc}") from exc
     if dense.ntotal != len(passages):
-        raise IndexStoreError(
-            f"index at {root} is inconsistent: {dense.ntotal} vectors, {len(passages)} passages"
-        )
+        raise IndexStoreError(f"index at {root} is inconsistent: {dense.ntotal} vectors, {len(passages)} passages")
     return StoredIndex(root.resolve(), manifest, documents, roots, passages, dense, bm25)

@@ -85,9 +85,7 @@ def ask(
     thematic_area: Annotated[str | None, typer.Option(help="Only this MEM thematic area.")] = None,
     objective: Annotated[str | None, typer.Option(help="Only this objective number.")] = None,
     priority_action: Annotated[str | None, typer.Option(help="Only this priority action number.")] = None,
-    config: Annotated[
-        str, typer.Option(help="Retrieval configuration: bm25, dense, hybrid, routed.")
-    ] = "routed",
+    config: Annotated[str, typer.Option(help="Retrieval configuration: bm25, dense, hybrid, routed.")] = "routed",
     fusion: Annotated[str, typer.Option(help="Fusion method: rrf, convex.")] = "rrf",
 ) -> None:
     """Print the passages that answer QUESTION, best first, each with its citation."""
@@ -106,11 +104,7 @@ def ask(
     except PolicyQAError as exc:
         raise _fail(exc) from exc
     if as_json:
-        print(
-            json.dumps(
-                {"query": question, "results": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=2
-            )
-        )
+        print(json.dumps({"query": question, "results": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
         return
     if not hits:
         _out.print("no passage found")

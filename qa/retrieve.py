@@ -93,9 +93,7 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self._words = [frozenset(_WORD.findall(p.text.lower())) for p in index.passages]
-        self._areas = sorted(
-            {el.title for s in index.sections.values() for el in s.path if el.kind == "thematic_area"}
-        )
+        self._areas = sorted({el.title for s in index.sections.values() for el in s.path if el.kind == "thematic_area"})
 
     @classmethod
     def open(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Retriever:
@@ -168,9 +166,7 @@ class Retriever:
             else:
                 value = value.strip()
                 if value not in valid[kind]:
-                    raise InvalidQueryError(
-                        f"{kind} {value!r} matches nothing; valid: {', '.join(valid[kind])}"
-                    )
+                    raise InvalidQueryError(f"{kind} {value!r} matches nothing; valid: {', '.join(valid[kind])}")
                 checks.append(_path_has(kind, lambda el, v=value: el.number == v))
         mask = np.array([all(c(p) for c in checks) for p in self.index.passages], dtype=bool)
         if not mask.any():
@@ -182,13 +178,9 @@ class Retriever:
     def check_query(self, query: str) -> str:
         q = query.strip()
         if not q:
-            raise InvalidQueryError(
-                "query is empty; ask a question, e.g. 'What does priority action 2.6 say?'"
-            )
+            raise InvalidQueryError("query is empty; ask a question, e.g. 'What does priority action 2.6 say?'")
         if len(q) > self.settings.max_query_chars:
-            raise InvalidQueryError(
-                f"query is {len(q)} characters; the limit is {self.settings.max_query_chars}"
-            )
+            raise InvalidQueryError(f"query is {len(q)} characters; the limit is {self.settings.max_query_chars}")
         return q
 
     def search(
@@ -259,9 +251,7 @@ class Retriever:
                 per_section.append(sorted(ids, key=lambda i: (-_finite(scores[i]), i)))
         per_section.sort(key=lambda ids: -_finite(scores[ids[0]]))
         heads = [ids[0] for ids in per_section]
-        rest = sorted(
-            {i for ids in per_section for i in ids[1:]} - set(heads), key=lambda i: -_finite(scores[i])
-        )
+        rest = sorted({i for ids in per_section for i in ids[1:]} - set(heads), key=lambda i: -_finite(scores[i]))
         out: list[int] = []
         for i in heads + rest:
             if i not in out:

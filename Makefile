@@ -1,0 +1,52 @@
+# One entry point for people and CI. `make run` sets everything up and serves;
+# `make test` is the exact command CI runs (see .ci/run).
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+CLI    := $(VENV)/bin/policyqa
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup build run ask test test-fast lint format eval bench clean
+
+setup: $(STAMP)
+
+# torch is installed first, pinned to the CPU build on this machine's disk;
+# left to the resolver, sentence-transformers would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+build: setup
+	$(CLI) build
+
+run: build
+	$(CLI) serve
+
+ask: build
+	$(CLI) ask "$(Q)"
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+test: lint
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not e2e"
+
+eval: build
+	$(CLI) eval
+
+bench: build
+	$(CLI) bench
+
+clean:
+	rm -rf data eval/out .pytest_cache .ruff_cache

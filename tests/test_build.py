@@ -1,0 +1,86 @@
+"""Index build: atomic snapshots, no-op rebuilds, stale detection, load errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corpus import CORPUS_DIR
+from index.build import build_index
+from index.store import load_index
+from qa.errors import IndexMissingError
+from qa.settings import Settings
+from tests.fakes import HashingEmbedder
+
+
+class _Exploding(HashingEmbedder):
+    """Fails mid-build, as an interrupted or crashing embedder would."""
+
+    @property
+    def fingerprint(self) -> str:
+        return "exploding"
+
+    def encode(self, texts, *, progress=False) -> np.ndarray:
+        raise KeyboardInterrupt
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+def test_build_writes_a_loadable_snapshot_behind_the_current_link(settings: Settings) -> None:
+    report = build_index(settings, HashingEmbedder())
+    assert report.built
+    assert settings.index_dir.is_symlink()
+    index = load_index(settings.index_dir)
+    assert len(index.passages) == report.passages == index.dense.ntotal
+    assert index.manifest["dimension"] == 64  # the fake embedder's dimension
+    assert set(index.documents) == {
+        "mem-mexico-2024",
+        "elementa-warlike-approach-2024",
+        "state-inl-mexico-fact-sheet-2005",
+        "us-mexico-binational-drug-strategy-1998",
+        "unodc-honlac-29-2019",
+    }
+
+
+def test_second_build_with_nothing_changed_does_nothing(settings: Settings) -> None:
+    embedder = HashingEmbedder()
+    build_index(settings, embedder)
+    calls = embedder.calls
+    report = build_index(settings, embedder)
+    assert not report.built
+    assert report.reason == "up to date"
+    assert embedder.calls == calls  # nothing was embedded again
+
+
+def test_changed_corpus_triggers_a_rebuild(tmp_path: Path) -> None:
+    corpus_dir = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, corpus_dir, ignore=shutil.ignore_patterns("*.py", "_schemes", "__pycache__"))
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus_dir)
+    build_index(settings, HashingEmbedder())
+    inl = corpus_dir / "state-inl-mexico-fact-sheet-2005.txt"
+    inl.write_text(inl.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    report = build_index(settings, HashingEmbedder())
+    assert report.built
+    assert report.reason == "corpus, code or model changed"
+
+
+def test_interrupted_build_leaves_the_previous_index_usable(settings: Settings) -> None:
+    build_index(settings, HashingEmbedder())
+    before = settings.index_dir.resolve()
+    with pytest.raises(KeyboardInterrupt):
+        build_index(settings, _Exploding(), force=True)
+    assert settings.index_dir.resolve() == before
+    assert load_index(settings.index_dir).passages
+    # The partial snapshot was removed: only the live build remains.
+    assert [p.name for p in (settings.data_dir / "builds").iterdir()] == [before.name]
+
+
+def test_loading_without_a_build_says_to_build(settings: Settings) -> None:
+    with pytest.raises(IndexMissingError, match="policyqa build"):
+        load_index(settings.index_dir)

@@ -1,0 +1,55 @@
+"""End to end with the real MiniLM model and a real FAISS index (built once per session)."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.store import load_index
+from qa.retrieve import Retriever
+from qa.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+PTR = "mem-mexico-2024/thematic_area-measures-of-prevention-treatment-and-recovery"
+
+
+def test_manifest_records_model_dimension_and_corpus_hash(real_settings: Settings) -> None:
+    manifest = load_index(real_settings.index_dir).manifest
+    assert manifest["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["dimension"] == 384  # MiniLM-L6's embedding size
+    assert len(manifest["corpus_hash"]) == 64  # sha256 hex
+
+
+def test_named_priority_action_comes_first(real_retriever: Retriever) -> None:
+    hits = real_retriever.search("What does priority action 2.6 under institutional strengthening say?", k=5)
+    assert hits[0].passage.section_id == (
+        "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
+    )
+    assert hits[0].passage.label == (
+        "MEM Mexico 2024 — Institutional Strengthening › Objective 2 › Priority Action 2.6"
+    )
+
+
+def test_certification_paraphrase_finds_the_objective_4_assessment(real_retriever: Retriever) -> None:
+    hits = real_retriever.search("Does Mexico certify people who work in rehabilitation services?", k=3)
+    top3 = [h.passage for h in hits]
+    match = [p for p in top3 if p.section_id == f"{PTR}/objective-4"]
+    assert match, [p.label for p in top3]
+    assert match[0].label == "MEM Mexico 2024 — Measures of Prevention, Treatment and Recovery Support › Objective 4"
+
+
+def test_searching_builds_nothing(real_settings: Settings, real_retriever: Retriever) -> None:
+    builds = sorted(p.name for p in (real_settings.data_dir / "builds").iterdir())
+    real_retriever.search("alternative development programmes", k=5)
+    Retriever.open(real_settings, real_retriever.embedder).search("money laundering", k=5)
+    assert sorted(p.name for p in (real_settings.data_dir / "builds").iterdir()) == builds
+
+
+def test_dense_leg_finds_a_paraphrase_bm25_has_no_words_for(real_retriever: Retriever) -> None:
+    # "narcotics smuggled by aircraft" is Alliance Point 14's "interrupt drug
+    # shipments by air" in other words: BM25's top 10 misses it, the dense leg finds it.
+    query = "stopping narcotics smuggled by aircraft between the two countries"
+    bm25 = real_retriever.search(query, k=10, config="bm25")
+    dense = real_retriever.search(query, k=10, config="dense")
+    assert not any("alliance_point-14" in h.passage.section_id for h in bm25)
+    assert any("alliance_point-14" in h.passage.section_id for h in dense)

@@ -1,0 +1,104 @@
+"""Retriever behaviour on the real corpus with the fake embedder (no torch)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from qa.errors import InvalidQueryError, UnknownVariantError
+from qa.retrieve import DUPLICATE_JACCARD, Retriever
+from qa.types import Filters
+
+PA26 = "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
+HONLAC = "unodc-honlac-29-2019"
+
+
+def test_named_priority_action_comes_first(fake_retriever: Retriever) -> None:
+    hits = fake_retriever.search("What does priority action 2.6 under institutional strengthening say?", k=3)
+    assert hits[0].passage.section_id == PA26
+    assert hits[0].scores["route"] == 1.0
+
+
+def test_ambiguous_reference_returns_each_matching_section_before_anything_else(fake_retriever: Retriever) -> None:
+    hits = fake_retriever.search("priority action 3.4", k=5)
+    # Three thematic areas have a priority action 3.4: one passage of each comes first.
+    firsts = [h.passage.section_id.rsplit("/", 2)[0].rsplit("/", 1)[1] for h in hits[:3]]
+    assert sorted(firsts) == [
+        "thematic_area-institutional-strengthening",
+        "thematic_area-measures-of-prevention-treatment-and-recovery",
+        "thematic_area-measures-to-control-and-counter-the-illicit",
+    ]
+
+
+def test_ranks_are_consecutive_and_scores_do_not_increase(fake_retriever: Retriever) -> None:
+    hits = fake_retriever.search("money laundering and seized assets", k=10)
+    assert [h.rank for h in hits] == list(range(1, 11))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
+
+
+def test_document_filter_applies_to_both_legs(fake_retriever: Retriever) -> None:
+    for config in ("bm25", "dense", "hybrid", "routed"):
+        hits = fake_retriever.search("training of police", k=10, filters=Filters(document=HONLAC), config=config)
+        assert hits, config
+        assert {h.passage.document_id for h in hits} == {HONLAC}, config
+
+
+def test_thematic_area_filter_accepts_part_of_the_name(fake_retriever: Retriever) -> None:
+    hits = fake_retriever.search("gender", k=10, filters=Filters(thematic_area="prevention"))
+    assert {h.passage.path[0].title for h in hits} == {"Measures of Prevention, Treatment and Recovery Support"}
+
+
+def test_priority_action_filter_keeps_only_that_number(fake_retriever: Retriever) -> None:
+    hits = fake_retriever.search("resources", k=10, filters=Filters(priority_action="2.7"))
+    assert hits
+    assert all(any(el.number == "2.7" for el in h.passage.path) for h in hits)
+
+
+def test_unknown_filter_value_lists_the_valid_ones(fake_retriever: Retriever) -> None:
+    with pytest.raises(InvalidQueryError, match=r"priority_action '9\.9' matches nothing; valid: 1\.1, 1\.2"):
+        fake_retriever.search("anything", filters=Filters(priority_action="9.9"))
+
+
+def test_ambiguous_thematic_area_filter_is_refused(fake_retriever: Retriever) -> None:
+    # "measures" is in two area titles (prevention; control and counter).
+    with pytest.raises(InvalidQueryError, match="matches several thematic areas"):
+        fake_retriever.search("anything", filters=Filters(thematic_area="measures"))
+
+
+def test_unknown_document_filter_lists_the_documents(fake_retriever: Retriever) -> None:
+    with pytest.raises(InvalidQueryError, match="valid: elementa-warlike-approach-2024, mem-mexico-2024"):
+        fake_retriever.search("anything", filters=Filters(document="nope"))
+
+
+def _overlap(retriever: Retriever, a: int, b: int) -> float:
+    wa, wb = retriever._words[a], retriever._words[b]
+    return len(wa & wb) / max(1, len(wa | wb))
+
+
+def test_near_duplicate_passages_are_collapsed(fake_retriever: Retriever) -> None:
+    # MEM International Cooperation PA 1.1 lists the same laboratory course in
+    # several near-identical passages; without collapsing they would fill the top.
+    query = "Basic Course on Clandestine and Level A High Risk Laboratories"
+    index = fake_retriever.index
+    similar = [i for i, p in enumerate(index.passages) if "Basic Course on Clandestine" in p.text]
+    assert any(_overlap(fake_retriever, a, b) >= DUPLICATE_JACCARD for a in similar for b in similar if a < b)
+    ids = [index.passage_index[h.passage.id] for h in fake_retriever.search(query, k=20, config="bm25")]
+    for n, a in enumerate(ids):
+        assert all(_overlap(fake_retriever, a, b) < DUPLICATE_JACCARD for b in ids[:n])
+
+
+@pytest.mark.parametrize("query", ["", "   "])
+def test_empty_query_is_refused(fake_retriever: Retriever, query: str) -> None:
+    with pytest.raises(InvalidQueryError, match="query is empty"):
+        fake_retriever.search(query)
+
+
+def test_overlong_query_is_refused(fake_retriever: Retriever) -> None:
+    with pytest.raises(InvalidQueryError, match="the limit is 2000"):
+        fake_retriever.search("a" * 2001)
+
+
+def test_unknown_configuration_lists_the_valid_ones(fake_retriever: Retriever) -> None:
+    with pytest.raises(UnknownVariantError, match="valid: bm25, dense, hybrid, routed"):
+        fake_retriever.search("x", config="magic")

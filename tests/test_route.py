@@ -1,0 +1,83 @@
+"""Section references in questions, and how they resolve against the real outline."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus import load_corpus
+from qa.route import parse_refs, route
+from qa.types import Section, SectionRef
+
+IS = "mem-mexico-2024/thematic_area-institutional-strengthening"
+PTR = "mem-mexico-2024/thematic_area-measures-of-prevention-treatment-and-recovery"
+CC = "mem-mexico-2024/thematic_area-measures-to-control-and-counter-the-illicit"
+
+
+@pytest.fixture(scope="module")
+def sections() -> list[Section]:
+    return [s for doc in load_corpus() for s in doc.walk()]
+
+
+@pytest.mark.parametrize(
+    ("query", "refs"),
+    [
+        ("What does priority action 2.6 say?", [("priority_action", "2.6")]),
+        ("PA 3.4 under prevention", [("priority_action", "3.4")]),
+        ("objective 10 of control and counter", [("objective", "10")]),
+        ("recommendation 12", [("recommendation", "12")]),
+        ("Recs 3 and 4", [("recommendation", "3"), ("recommendation", "4")]),
+        ("alliance point 5", [("alliance_point", "5")]),
+        ("paragraph 57", [("paragraph", "57")]),
+        ("para. 12", [("paragraph", "12")]),
+        ("priority actions 2.1, 2.4 and 2.5", [("priority_action", n) for n in ("2.1", "2.4", "2.5")]),
+        ("action 3.5.1 of the binational strategy", [("action", "3.5.1")]),
+        ("Does Mexico certify rehabilitation staff?", []),
+    ],
+)
+def test_parse_refs(query: str, refs: list[tuple[str, str]]) -> None:
+    assert parse_refs(query) == tuple(SectionRef(k, n) for k, n in refs)
+
+
+def test_priority_action_is_not_also_read_as_a_plain_action() -> None:
+    assert parse_refs("priority action 2.6") == (SectionRef("priority_action", "2.6"),)
+
+
+def test_area_words_pick_the_one_priority_action(sections: list[Section]) -> None:
+    assert [s.id for s in route("PA 3.4 under prevention", sections).sections] == [
+        f"{PTR}/objective-3/priority_action-3.4"
+    ]
+
+
+def test_ambiguous_number_returns_every_matching_section(sections: list[Section]) -> None:
+    # Priority action 3.4 exists under three thematic areas.
+    ids = [s.id for s in route("What does priority action 3.4 say?", sections).sections]
+    assert ids == [
+        f"{IS}/objective-3/priority_action-3.4",
+        f"{PTR}/objective-3/priority_action-3.4",
+        f"{CC}/objective-3/priority_action-3.4",
+    ]
+
+
+def test_objective_number_with_area_words(sections: list[Section]) -> None:
+    assert [s.id for s in route("objective 10 of control and counter", sections).sections] == [f"{CC}/objective-10"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("recommendation 12", "unodc-honlac-29-2019/issue-3/recommendation-12"),
+        ("alliance point 5", "us-mexico-binational-drug-strategy-1998/alliance_point-5"),
+        ("paragraph 57", "unodc-honlac-29-2019/issue-2/recommendation-6/paragraph-57"),
+    ],
+)
+def test_report_numbering_routes_to_the_exact_section(sections: list[Section], query: str, expected: str) -> None:
+    assert [s.id for s in route(query, sections).sections] == [expected]
+
+
+def test_report_words_narrow_objectives_to_that_report(sections: list[Section]) -> None:
+    found = route("objective 2 in the binational strategy alliance point", sections).sections
+    assert found and all(s.document_id == "us-mexico-binational-drug-strategy-1998" for s in found)
+
+
+def test_a_question_without_numbers_routes_nowhere(sections: list[Section]) -> None:
+    assert route("How much did Mexico spend on its navy?", sections).sections == ()
