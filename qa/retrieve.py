@@ -18,7 +18,7 @@ import numpy as np
 from qa.errors import InvalidQueryError, UnknownVariantError
 from qa.fusion import Fusion, get_fusion
 from qa.route import Route, route
-from qa.types import Filters, Hit, Passage, Section
+from qa.types import Filters, Hit, Passage
 
 if TYPE_CHECKING:
     from index.embed import Embedder
@@ -241,32 +241,31 @@ class Retriever:
         return _Legs(bm25, dense)
 
     def _routed(self, r: Route, scores: np.ndarray, mask: np.ndarray | None) -> list[int]:
-        """Passages of the named sections: each section's best passage first, best section first."""
-        per_section: list[list[int]] = []
-        for section in r.sections:
-            ids = self._section_passages(section)
-            if mask is not None:
-                ids = [i for i in ids if mask[i]]
-            if ids:
-                per_section.append(sorted(ids, key=lambda i: (-_finite(scores[i]), i)))
-        per_section.sort(key=lambda ids: -_finite(scores[ids[0]]))
-        heads = [ids[0] for ids in per_section]
-        rest = sorted({i for ids in per_section for i in ids[1:]} - set(heads), key=lambda i: -_finite(scores[i]))
-        out: list[int] = []
-        for i in heads + rest:
-            if i not in out:
-                out.append(i)
-        return out
+        """Passages of the named sections, ahead of everything else.
 
-    def _section_passages(self, section: Section) -> list[int]:
-        """The section's own passages, or its descendants' if it has no text of its own."""
-        own = self.index.section_passages.get(section.id, [])
-        if own:
-            return list(own)
-        out: list[int] = []
-        for child in section.walk()[1:]:
-            out.extend(self.index.section_passages.get(child.id, []))
-        return out
+        Each named section contributes its best own passage first (best
+        section first), so every match shows on the first page; then the rest
+        of their text, descendants included ("alliance point 6" covers its
+        objectives and actions), by score.
+        """
+        heads: list[int] = []
+        rest: set[int] = set()
+        for section in r.sections:
+            own = self.index.section_passages.get(section.id, [])
+            inner = [i for child in section.walk()[1:] for i in self.index.section_passages.get(child.id, [])]
+            if mask is not None:
+                own = [i for i in own if mask[i]]
+                inner = [i for i in inner if mask[i]]
+            candidates = own or inner
+            if not candidates:
+                continue
+            head = max(candidates, key=lambda i: (_finite(scores[i]), -i))
+            heads.append(head)
+            rest.update(own + inner)
+        heads.sort(key=lambda i: -_finite(scores[i]))
+        ordered = list(dict.fromkeys(heads))
+        ordered += sorted(rest - set(ordered), key=lambda i: (-_finite(scores[i]), i))
+        return ordered
 
     def _duplicate(self, i: int, j: int) -> bool:
         a, b = self._words[i], self._words[j]

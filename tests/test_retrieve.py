@@ -102,3 +102,13 @@ def test_overlong_query_is_refused(fake_retriever: Retriever) -> None:
 def test_unknown_configuration_lists_the_valid_ones(fake_retriever: Retriever) -> None:
     with pytest.raises(UnknownVariantError, match="valid: bm25, dense, hybrid, routed"):
         fake_retriever.search("x", config="magic")
+
+
+def test_named_parent_section_brings_its_children_before_other_text(fake_retriever: Retriever) -> None:
+    # Alliance Point 6 has its own intro plus objectives and actions; asking for
+    # it should put all of that ahead of any other alliance point's text.
+    ap6 = "us-mexico-binational-drug-strategy-1998/alliance_point-6"
+    inside = sum(1 for p in fake_retriever.index.passages if p.section_id.startswith(ap6 + "/") or p.section_id == ap6)
+    hits = fake_retriever.search("alliance point 6", k=min(inside, 50))
+    assert hits[0].passage.section_id == ap6  # its own text leads
+    assert all(h.passage.section_id == ap6 or h.passage.section_id.startswith(ap6 + "/") for h in hits)
