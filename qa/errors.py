@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "CorpusError",
+    "EvaluationError",
     "IndexMissingError",
     "IndexStoreError",
     "InvalidQueryError",
@@ -29,6 +30,10 @@ class SettingsError(PolicyQAError):
 
 class CorpusError(PolicyQAError):
     """A report or the catalog cannot be read or parsed."""
+
+
+class EvaluationError(PolicyQAError):
+    """The evaluation cannot run: an invalid gold set, or a service that does not answer."""
 
 
 class IndexStoreError(PolicyQAError):

@@ -1,0 +1,297 @@
+"""Speed and memory benchmark: build times, search latency in process and over HTTP, peak memory.
+
+It measures, it never judges: nothing here fails on a slow figure.
+
+- Builds run as separate ``policyqa build`` processes into a fresh temporary
+  data dir, so the timings include interpreter start and imports, as a
+  user sees them: a cold build (no index yet) and a rebuild with nothing
+  changed. Each child's peak resident memory comes from ``wait4``.
+- In-process latency is measured after one untimed warm-up pass over the
+  questions, per configuration.
+- HTTP: ``policyqa serve`` is started on a free loopback port and awaited
+  until ``/readyz`` answers 200 (that wait is the reported startup); each
+  concurrency level sends a fixed number of requests from that many
+  threads, each with its own keep-alive connection.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from statistics import quantiles
+from typing import Any
+
+from qa.errors import EvaluationError
+
+__all__ = ["CONCURRENCY", "http_load", "latency_summary", "run_bench", "serve_available"]
+
+CONCURRENCY: tuple[int, ...] = (1, 4, 8)
+
+_CLI = ("-c", "from qa.cli import app; app()")  # the same entry point as the `policyqa` script
+_SERVER_START_TIMEOUT = 180.0
+
+
+def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99 and mean of latencies, in milliseconds (inclusive percentiles: never beyond the max)."""
+    ms = [s * 1000 for s in seconds]
+    if len(ms) == 1:
+        ms = ms * 2  # quantiles needs two points; one sample is its own percentile
+    cuts = quantiles(ms, n=100, method="inclusive")
+    return {
+        "n": len(seconds),
+        "p50_ms": round(cuts[49], 3),
+        "p95_ms": round(cuts[94], 3),
+        "p99_ms": round(cuts[98], 3),
+        "mean_ms": round(sum(ms) / len(ms), 3),
+    }
+
+
+def _peak_rss_mb(ru_maxrss: int) -> float:
+    # Linux reports kilobytes, macOS bytes.
+    scale = 1 if sys.platform == "darwin" else 1024
+    return round(ru_maxrss * scale / 2**20, 1)
+
+
+def _run_cli(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``policyqa ARGS`` as a child; its wall time, peak RSS and last output line."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, *_CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read()  # EOF when the child exits
+    # wait4 (not Popen.wait) so this child's own peak memory is known.
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise EvaluationError(f"policyqa {' '.join(args)} failed ({proc.returncode}): {output.strip()[-500:]}")
+    lines = output.strip().splitlines()
+    return {
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": _peak_rss_mb(usage.ru_maxrss),
+        "output": lines[-1] if lines else "",
+    }
+
+
+def _timed_searches(search: Callable[[str], object], questions: Sequence[str], rounds: int) -> list[float]:
+    for q in questions:  # warm-up: caches, lazy imports, first FAISS/torch calls
+        search(q)
+    out: list[float] = []
+    for _ in range(rounds):
+        for q in questions:
+            t0 = time.perf_counter()
+            search(q)
+            out.append(time.perf_counter() - t0)
+    return out
+
+
+def serve_available() -> bool:
+    """Whether this installation has the ``policyqa serve`` command."""
+    import importlib
+
+    try:
+        module = importlib.import_module("api.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name != "api.cli":
+            raise
+        return False
+    return hasattr(module, "serve_command")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
+    """Poll ``GET /readyz`` until 200: the server listens at once and loads the index behind it.
+
+    A server without ``/readyz`` (404) counts as ready once it answers.
+    """
+    deadline = time.monotonic() + _SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise EvaluationError(f"policyqa serve exited with {proc.returncode} before it was ready")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/readyz")
+            status = conn.getresponse().status
+            conn.close()
+            if status in (200, 404):
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise EvaluationError(f"policyqa serve was not ready on port {port} within {_SERVER_START_TIMEOUT:.0f}s")
+
+
+def http_load(port: int, questions: Sequence[str], requests: int, concurrency: int, top_k: int = 10) -> dict[str, Any]:
+    """Send ``requests`` POST /search calls from ``concurrency`` threads; latencies and throughput.
+
+    Questions are taken in turn from ``questions``; a non-200 answer is
+    counted as an error (and its latency still recorded).
+    """
+    latencies: list[float] = []
+    failed: dict[int, int] = {}  # status -> count, for a hint at what went wrong
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            while True:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                body = json.dumps({"query": questions[i % len(questions)], "top_k": top_k})
+                t0 = time.perf_counter()
+                conn.request("POST", "/search", body, {"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    latencies.append(elapsed)
+                    if response.status != 200:
+                        failed[response.status] = failed.get(response.status, 0) + 1
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return {
+        "concurrency": concurrency,
+        **latency_summary(latencies),
+        "errors": sum(failed.values()),
+        "error_statuses": {str(k): v for k, v in sorted(failed.items())},
+        "requests_per_s": round(len(latencies) / wall, 2),
+    }
+
+
+def _server_peak_rss_mb(pid: int) -> float | None:
+    # VmHWM is the process's peak resident set; Linux only, so absent elsewhere.
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def _bench_http(
+    env: dict[str, str], questions: Sequence[str], requests: int, log: Callable[[str], None]
+) -> dict[str, Any]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, *_CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        t0 = time.perf_counter()
+        _wait_ready(proc, port)
+        startup = time.perf_counter() - t0
+        log(f"server ready on 127.0.0.1:{port} in {startup:.1f}s")
+        http_load(port, questions, min(len(questions), 20), 1)  # warm-up, not reported
+        levels = []
+        for c in CONCURRENCY:
+            levels.append(http_load(port, questions, requests, c))
+            log(f"HTTP concurrency {c}: done")
+        return {"startup_s": round(startup, 3), "levels": levels, "server_peak_rss_mb": _server_peak_rss_mb(proc.pid)}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_bench(
+    questions: Sequence[str],
+    configs: Sequence[str],
+    *,
+    rounds: int = 2,
+    requests: int = 200,
+    build: bool = True,
+    http: bool = True,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Run the benchmark and return its figures (see the module docstring for what is measured).
+
+    With ``build`` the index is built into a temporary data dir that is
+    removed afterwards; without it the configured (live) index is used.
+    """
+    from qa.retrieve import Retriever, get_config
+    from qa.settings import Settings, get_settings
+
+    for name in configs:
+        get_config(name)  # fail on a bad name before minutes of building
+    settings = get_settings()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    tmp = Path(tempfile.mkdtemp(prefix="policyqa-bench-")) if build else None
+    figures: dict[str, Any] = {
+        "meta": {
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "questions": len(questions),
+            "rounds": rounds,
+            "http_requests_per_level": requests,
+        }
+    }
+    try:
+        if tmp is not None:
+            env["POLICYQA_DATA_DIR"] = str(tmp)
+            settings = Settings(data_dir=tmp)
+            cold = _run_cli(["build", "--force"], env)
+            log(f"cold build: {cold['seconds']:.1f}s")
+            noop = _run_cli(["build"], env)
+            log(f"no-op build: {noop['seconds']:.1f}s")
+            figures["build"] = {"cold": cold, "noop": noop, "how": "separate `policyqa build` processes"}
+        else:
+            env["POLICYQA_DATA_DIR"] = str(settings.data_dir)
+            figures["build"] = None
+        t0 = time.perf_counter()
+        retriever = Retriever.open(settings)
+        retriever.search("warm up the model", k=10)
+        figures["open_s"] = round(time.perf_counter() - t0, 3)
+        figures["passages"] = len(retriever.index.passages)
+        figures["in_process"] = {}
+        for name in configs:
+            latencies = _timed_searches(lambda q, name=name: retriever.search(q, k=10, config=name), questions, rounds)
+            figures["in_process"][name] = latency_summary(latencies)
+            log(f"in-process {name}: done")
+        figures["peak_rss_mb"] = _peak_rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        if not http:
+            figures["http"] = {"skipped": "--no-http"}
+        elif not serve_available():
+            figures["http"] = {"skipped": "the `policyqa serve` command is not available (api.cli.serve_command)"}
+        else:
+            figures["http"] = _bench_http(env, questions, requests, log)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return figures

@@ -1,0 +1,267 @@
+"""``policyqa eval`` and ``policyqa bench`` (registered by ``qa.cli``).
+
+Only typer and rich are imported here; the retriever, torch and
+ir-measures load inside the commands, so ``policyqa --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from qa.errors import PolicyQAError
+
+__all__ = ["bench_command", "eval_command"]
+
+_OUT_DIR = Path(__file__).resolve().parent / "out"
+_SPLIT_CHOICES = ("dev", "test", "all")
+# Piped output (CI logs, files) gets a fixed width wide enough for the metric tables instead of
+# rich's default of 80 columns, which would truncate them.
+_out = Console(width=None if sys.stdout.isatty() else 120)
+_err = Console(stderr=True)
+
+
+def _quiet() -> None:
+    # As in `policyqa ask`: no hub lookups, no progress noise from transformers.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _fail(exc: PolicyQAError) -> typer.Exit:
+    _err.print(f"[red]error:[/red] {escape(str(exc))}")
+    return typer.Exit(2)
+
+
+def _git_commit() -> str | None:
+    # Which code produced the numbers; absent outside a git checkout.
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _metrics_table(title: str, rows: dict[str, dict[str, float]], metrics: tuple[str, ...]) -> Table:
+    # Compact (no side padding) so the nine metrics fit an 80-column terminal.
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+    table.add_column("config", no_wrap=True)
+    for m in metrics:
+        table.add_column(m, justify="right", min_width=len(m))
+    for name, values in rows.items():
+        table.add_row(escape(name), *(f"{values[m]:.3f}" for m in metrics))
+    return table
+
+
+def _print_compare(rows: list[dict[str, Any]], metrics: tuple[str, ...]) -> None:
+    if not rows:
+        _out.print("[yellow]nothing to compare: no configuration and split in common[/yellow]")
+        return
+    table = _metrics_table("Change against the old results (new - old)", {}, metrics)
+    for r in rows:
+        cells = []
+        for m in metrics:
+            d = r["delta"].get(m, 0.0)
+            colour = "green" if d > 0 else "red" if d < 0 else "dim"
+            cells.append(f"[{colour}]{d:+.3f}[/{colour}]")
+        table.add_row(escape(f"{r['config']} / {r['split']}"), *cells)
+    _out.print(table)
+    for r in rows:
+        if r["n"][0] != r["n"][1]:
+            _out.print(
+                f"[yellow]{escape(r['config'])} / {r['split']}: {r['n'][0]} questions before, {r['n'][1]} now; "
+                "the gold set differs, so the deltas mix two sets[/yellow]"
+            )
+    seen: set[str] = set()
+    for r in rows:
+        if r["config"] in seen:
+            continue
+        seen.add(r["config"])
+        for m, f in r["flips"].items():
+            if f["gained"] or f["lost"]:
+                _out.print(
+                    f"{escape(r['config'])} {m}: gained {', '.join(f['gained']) or '-'}; "
+                    f"lost {', '.join(f['lost']) or '-'}"
+                )
+
+
+def eval_command(
+    config: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Configuration to evaluate, repeatable: bm25, dense, hybrid, routed, or NAME:FUSION "
+            "(hybrid:convex). Default: all, plus hybrid:convex.",
+        ),
+    ] = None,
+    fusion: Annotated[str, typer.Option(help="Fusion for configurations named without one: rrf, convex.")] = "rrf",
+    split: Annotated[
+        str | None,
+        typer.Option(help="Only this split: dev, test or all. Default: run all, report dev and test apart."),
+    ] = None,
+    gold: Annotated[Path | None, typer.Option(help="Gold set (JSONL). Default: the bundled eval/gold.jsonl.")] = None,
+    out: Annotated[Path, typer.Option(help="Where to write results.json, report.md and TREC files.")] = _OUT_DIR,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Evaluate a live API (POST URL/search) instead of the in-process retriever."),
+    ] = None,
+    compare: Annotated[
+        Path | None, typer.Option(help="An earlier results.json: print the change of every metric against it.")
+    ] = None,
+) -> None:
+    """Score retrieval on the gold set: hit@k, MRR, nDCG, recall and citation accuracy per configuration."""
+    import time
+    from dataclasses import replace
+
+    from eval.gold import GOLD_PATH, load_gold
+    from eval.metrics import METRICS
+    from eval.report import compare as compare_results
+    from eval.report import write_outputs
+    from eval.run import DEFAULT_SPECS, documents_of, http_searcher, in_process_searchers, parse_spec, pool_of, run_eval
+    from qa.settings import get_settings
+
+    _quiet()
+    if split is not None and split not in _SPLIT_CHOICES:
+        _err.print(f"[red]error:[/red] unknown split {split!r}; valid: {', '.join(_SPLIT_CHOICES)}")
+        raise typer.Exit(2)
+    if url and config:
+        _err.print("[red]error:[/red] with --url only the server's own configuration is evaluated; drop --config")
+        raise typer.Exit(2)
+    gold = gold or GOLD_PATH
+    shown = ["dev", "test"] if split is None else [split]
+    try:
+        old = json.loads(compare.read_text(encoding="utf-8")) if compare else None
+    except (OSError, ValueError) as exc:
+        _err.print(f"[red]error:[/red] cannot read {compare}: {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    try:
+        specs = list(config or DEFAULT_SPECS)
+        for spec in specs:
+            parse_spec(spec, fusion)  # a bad name fails before the model loads
+        questions = load_gold(gold, None if split in (None, "all") else [split])
+        settings = get_settings()
+        meta: dict[str, Any] = {
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "gold": str(gold),
+            "questions": len(questions),
+            "commit": _git_commit(),
+        }
+        if url:
+            searchers = {"api": http_searcher(url)}
+            pool: list[Any] = []
+            meta.update(mode="http", url=url)
+        else:
+            from qa.retrieve import Retriever
+
+            retriever = Retriever.open(settings)
+            searchers = in_process_searchers(retriever, specs, fusion)
+            pool = pool_of(retriever)
+            manifest = retriever.index.manifest
+            meta.update(mode="in-process", index_built_at=manifest.get("built_at"), passages=manifest.get("passages"))
+        result = run_eval(
+            searchers, questions, documents_of(settings.corpus_dir), pool, lambda m: _err.print(f"[dim]{m}[/dim]")
+        )
+        result = replace(result, meta=meta)
+        written = write_outputs(result, out, shown)
+    except PolicyQAError as exc:
+        raise _fail(exc) from exc
+    data = json.loads(written[0].read_text(encoding="utf-8"))
+    for s in shown:
+        runs = {name: c["splits"][s]["metrics"] for name, c in data["configs"].items() if s in c["splits"]}
+        if runs:
+            n = next(iter(data["configs"].values()))["splits"][s]["n"]
+            _out.print(_metrics_table(f"split {s} ({n} questions)", runs, METRICS))
+    if old is not None:
+        _print_compare(compare_results(old, data), METRICS)
+    _out.print(f"wrote {len(written)} files to {escape(str(out))}: results.json, report.md, qrels*.trec, run.*.trec")
+
+
+def bench_command(
+    config: Annotated[
+        list[str] | None,
+        typer.Option("--config", "-c", help="Configuration to time in process, repeatable. Default: all."),
+    ] = None,
+    rounds: Annotated[int, typer.Option(help="Timed passes over the questions in process.", min=1)] = 2,
+    requests: Annotated[int, typer.Option(help="HTTP requests per concurrency level.", min=1)] = 200,
+    build: Annotated[
+        bool, typer.Option(help="Time a cold and a no-op build into a temporary data dir (else use the live index).")
+    ] = True,
+    http: Annotated[bool, typer.Option(help="Time `policyqa serve` over loopback HTTP.")] = True,
+    gold: Annotated[Path | None, typer.Option(help="Questions to send (gold set JSONL).")] = None,
+    out: Annotated[Path, typer.Option(help="Where to write bench.json.")] = _OUT_DIR,
+) -> None:
+    """Measure speed and memory: build times, search latency p50/p95/p99, HTTP throughput, peak RSS."""
+    from eval.bench import run_bench
+    from eval.gold import GOLD_PATH, load_gold
+    from qa.retrieve import CONFIGS
+
+    _quiet()
+    try:
+        questions = [q.question for q in load_gold(gold or GOLD_PATH)]
+        figures = run_bench(
+            questions,
+            list(config or CONFIGS),
+            rounds=rounds,
+            requests=requests,
+            build=build,
+            http=http,
+            log=lambda m: _err.print(f"[dim]{escape(m)}[/dim]"),
+        )
+    except PolicyQAError as exc:
+        raise _fail(exc) from exc
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "bench.json"
+    path.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    _print_bench(figures)
+    _out.print(f"wrote {escape(str(path))}")
+
+
+def _print_bench(f: dict[str, Any]) -> None:
+    table = Table(title="policyqa bench", title_justify="left")
+    for col in ("measure", "p50 ms", "p95 ms", "p99 ms", "req/s", "other"):
+        table.add_column(col, justify="left" if col in ("measure", "other") else "right")
+    if f.get("build"):
+        for name in ("cold", "noop"):
+            b = f["build"][name]
+            table.add_row(f"build ({name})", "", "", "", "", f"{b['seconds']:.2f} s, peak RSS {b['peak_rss_mb']} MB")
+    table.add_row("open index + model", "", "", "", "", f"{f['open_s']:.2f} s")
+    for name, s in f["in_process"].items():
+        qps = 1000 / s["mean_ms"] if s["mean_ms"] else 0.0
+        table.add_row(
+            f"in-process {name}", f"{s['p50_ms']:.1f}", f"{s['p95_ms']:.1f}", f"{s['p99_ms']:.1f}", f"{qps:.1f}", ""
+        )
+    table.add_row("peak RSS (this process)", "", "", "", "", f"{f['peak_rss_mb']} MB")
+    h = f["http"]
+    if "skipped" in h:
+        table.add_row("HTTP", "", "", "", "", f"skipped: {escape(h['skipped'])}")
+    else:
+        table.add_row("server start to ready", "", "", "", "", f"{h['startup_s']:.2f} s")
+        for lvl in h["levels"]:
+            table.add_row(
+                f"HTTP concurrency {lvl['concurrency']}",
+                f"{lvl['p50_ms']:.1f}",
+                f"{lvl['p95_ms']:.1f}",
+                f"{lvl['p99_ms']:.1f}",
+                f"{lvl['requests_per_s']:.1f}",
+                f"{lvl['errors']} errors",
+            )
+        if h.get("server_peak_rss_mb") is not None:
+            table.add_row("peak RSS (server)", "", "", "", "", f"{h['server_peak_rss_mb']} MB")
+    _out.print(table)

@@ -1,0 +1,219 @@
+"""Run the gold set through a retriever (in process or over HTTP) and score it.
+
+A *searcher* answers one query with ranked ``Retrieved`` passages; there is
+one per retrieval configuration in process, and one for a live API. The
+result of a run holds, per configuration, every question's metrics and top
+passages, so reports, TREC exports and comparisons are all derived from it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eval.gold import EvidenceSpan, Question, locate_evidence
+from eval.metrics import DEPTH, Retrieved, aggregate, score
+from qa.errors import EvaluationError
+from qa.types import ParsedDocument
+
+if TYPE_CHECKING:
+    from qa.retrieve import Retriever
+
+__all__ = [
+    "DEFAULT_FUSION",
+    "DEFAULT_SPECS",
+    "ConfigResult",
+    "EvalResult",
+    "Searcher",
+    "documents_of",
+    "evaluate",
+    "http_searcher",
+    "in_process_searchers",
+    "parse_spec",
+    "pool_of",
+    "run_eval",
+]
+
+DEFAULT_FUSION = "rrf"
+"""The fusion ``Retriever.search`` uses when none is named."""
+
+DEFAULT_SPECS: tuple[str, ...] = ("bm25", "dense", "hybrid", "routed", "hybrid:convex")
+"""What ``policyqa eval`` runs by default: every configuration of ``qa.retrieve.CONFIGS``, plus the
+other fusion beside the default, so the fusion choice is checked on every run."""
+
+
+Searcher = Callable[[str, int], list[Retrieved]]
+"""``(query, k) -> ranked passages``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigResult:
+    """One configuration's run over the gold questions."""
+
+    name: str
+    ranked: dict[str, list[Retrieved]]
+    per_query: dict[str, dict[str, float]]
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class EvalResult:
+    """A whole evaluation: questions, their evidence, and each configuration's run."""
+
+    questions: list[Question]
+    spans: dict[str, tuple[EvidenceSpan, ...]]
+    documents: dict[str, ParsedDocument]
+    configs: list[ConfigResult]
+    pool: list[Retrieved] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_spec(spec: str, default_fusion: str = DEFAULT_FUSION) -> tuple[str, str, str]:
+    """``"hybrid:convex"`` -> ``(label, config, fusion)``; names are checked, unknown ones raise.
+
+    The label omits the fusion when it is the default, so ``hybrid`` always
+    means the configuration as ``policyqa ask`` runs it.
+    """
+    from qa.fusion import get_fusion
+    from qa.retrieve import get_config
+
+    config, _, fusion = spec.partition(":")
+    fusion = fusion or default_fusion
+    get_config(config)
+    get_fusion(fusion)
+    label = config if fusion == DEFAULT_FUSION else f"{config}:{fusion}"
+    return label, config, fusion
+
+
+def in_process_searchers(
+    retriever: Retriever, specs: Iterable[str], default_fusion: str = DEFAULT_FUSION
+) -> dict[str, Searcher]:
+    """One searcher per configuration spec, over an opened retriever (duplicates collapse)."""
+    out: dict[str, Searcher] = {}
+    for spec in specs:
+        label, config, fusion = parse_spec(spec, default_fusion)
+
+        def search(query: str, k: int, config: str = config, fusion: str = fusion) -> list[Retrieved]:
+            hits = retriever.search(query, k=k, config=config, fusion=fusion)
+            return [
+                Retrieved(
+                    h.passage.id,
+                    h.passage.document_id,
+                    h.passage.section_ids,
+                    h.passage.label,
+                    h.passage.start,
+                    h.passage.end,
+                )
+                for h in hits
+            ]
+
+        out[label] = search
+    return out
+
+
+def http_searcher(url: str, timeout: float = 30.0) -> Searcher:
+    """A searcher over a live API's ``POST /search``.
+
+    A search result names one section (``citation.section_id``); the
+    passage's full ``section_ids`` come from ``GET /passages/{id}`` (once per
+    passage, cached), so a passage shared by several sections (MEM Prevention
+    2.1, 2.4, 2.5) is credited to all of them, as in process.
+    """
+    base = url.rstrip("/")
+    sections: dict[str, tuple[str, ...]] = {}
+
+    def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(base + path, data, {"Content-Type": "application/json"}, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.load(response)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise EvaluationError(f"{method} {base}{path} failed: {exc}") from exc
+
+    def section_ids(passage_id: str, cited: str) -> tuple[str, ...]:
+        if passage_id not in sections:
+            detail = call("GET", f"/passages/{urllib.parse.quote(passage_id, safe='')}")
+            sections[passage_id] = tuple(detail.get("section_ids") or (cited,))
+        return sections[passage_id]
+
+    def search(query: str, k: int) -> list[Retrieved]:
+        payload = call("POST", "/search", {"query": query, "top_k": k})
+        out: list[Retrieved] = []
+        for item in payload.get("results", []):
+            c = item["citation"]
+            out.append(
+                Retrieved(
+                    str(item["passage_id"]),
+                    str(c["document_id"]),
+                    section_ids(str(item["passage_id"]), str(c["section_id"])),
+                    str(c.get("label", "")),
+                    int(c["char_start"]),
+                    int(c["char_end"]),
+                )
+            )
+        return out
+
+    return search
+
+
+def run_eval(
+    searchers: Mapping[str, Searcher],
+    questions: Sequence[Question],
+    documents: Mapping[str, ParsedDocument],
+    pool: Iterable[Retrieved] = (),
+    progress: Callable[[str], None] | None = None,
+) -> EvalResult:
+    """Ask every question of every searcher and score the rankings.
+
+    ``pool`` is the set of passages judged for the passage-level metrics
+    besides the retrieved ones (the whole index, when it is at hand), so the
+    exported passage qrels are complete.
+    """
+    if not questions:
+        raise EvaluationError("no questions to evaluate (check the gold set and --split)")
+    spans = locate_evidence(questions, documents)
+    pool = list(pool)
+    results: list[ConfigResult] = []
+    for name, search in searchers.items():
+        t0 = time.perf_counter()
+        ranked = {q.id: search(q.question, DEPTH) for q in questions}
+        seconds = time.perf_counter() - t0
+        results.append(ConfigResult(name, ranked, score(questions, ranked, spans, pool), seconds))
+        if progress is not None:
+            progress(f"{name}: {len(questions)} questions in {seconds:.1f}s")
+    return EvalResult(list(questions), spans, dict(documents), results, pool)
+
+
+def documents_of(corpus_dir: Path) -> dict[str, ParsedDocument]:
+    """The parsed reports by id (the evidence quotes are located in them)."""
+    from corpus import load_corpus
+
+    return {d.document.id: d for d in load_corpus(corpus_dir)}
+
+
+def pool_of(retriever: Retriever) -> list[Retrieved]:
+    """Every passage of the retriever's index, as candidates for the passage qrels."""
+    return [Retrieved(p.id, p.document_id, p.section_ids, p.label, p.start, p.end) for p in retriever.index.passages]
+
+
+def evaluate(
+    retriever: Retriever, questions: Sequence[Question], config: str = "hybrid", fusion: str = DEFAULT_FUSION
+) -> dict[str, float]:
+    """Mean metrics of one configuration over ``questions`` (what the quality-floor test checks)."""
+    label, _, _ = parse_spec(f"{config}:{fusion}")
+    result = run_eval(
+        in_process_searchers(retriever, [label]),
+        questions,
+        documents_of(retriever.settings.corpus_dir),
+        pool_of(retriever),
+    )
+    (run,) = result.configs
+    return aggregate(run.per_query, [q.id for q in questions])
