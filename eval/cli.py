@@ -108,10 +108,10 @@ def eval_command(
             "--config",
             "-c",
             help="Configuration to evaluate, repeatable: bm25, dense, hybrid, routed, or NAME:FUSION "
-            "(hybrid:convex). Default: all, plus hybrid:convex.",
+            "(hybrid:rrf). Default: all, plus hybrid:rrf and routed:rrf.",
         ),
     ] = None,
-    fusion: Annotated[str, typer.Option(help="Fusion for configurations named without one: rrf, convex.")] = "rrf",
+    fusion: Annotated[str, typer.Option(help="Fusion for configurations named without one: convex, rrf.")] = "convex",
     split: Annotated[
         str | None,
         typer.Option(help="Only this split: dev, test or all. Default: run all, report dev and test apart."),

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from eval.gold import EvidenceSpan, Question, locate_evidence
 from eval.metrics import DEPTH, Retrieved, aggregate, score
 from qa.errors import EvaluationError
+from qa.fusion import DEFAULT_FUSION
 from qa.types import ParsedDocument
 
 if TYPE_CHECKING:
@@ -41,10 +42,7 @@ __all__ = [
     "run_eval",
 ]
 
-DEFAULT_FUSION = "rrf"
-"""The fusion ``Retriever.search`` uses when none is named."""
-
-DEFAULT_SPECS: tuple[str, ...] = ("bm25", "dense", "hybrid", "routed", "hybrid:convex")
+DEFAULT_SPECS: tuple[str, ...] = ("bm25", "dense", "hybrid", "routed", "hybrid:rrf", "routed:rrf")
 """What ``policyqa eval`` runs by default: every configuration of ``qa.retrieve.CONFIGS``, plus the
 other fusion beside the default, so the fusion choice is checked on every run."""
 

@@ -86,7 +86,7 @@ def ask(
     objective: Annotated[str | None, typer.Option(help="Only this objective number.")] = None,
     priority_action: Annotated[str | None, typer.Option(help="Only this priority action number.")] = None,
     config: Annotated[str, typer.Option(help="Retrieval configuration: bm25, dense, hybrid, routed.")] = "routed",
-    fusion: Annotated[str, typer.Option(help="Fusion method: rrf, convex.")] = "rrf",
+    fusion: Annotated[str, typer.Option(help="Fusion method: convex, rrf.")] = "convex",
 ) -> None:
     """Print the passages that answer QUESTION, best first, each with its citation."""
     from qa.retrieve import Retriever

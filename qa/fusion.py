@@ -13,7 +13,7 @@ import numpy as np
 
 from qa.errors import UnknownVariantError
 
-__all__ = ["FUSIONS", "Fusion", "convex", "get_fusion", "rrf"]
+__all__ = ["DEFAULT_FUSION", "FUSIONS", "Fusion", "convex", "get_fusion", "rrf"]
 
 Fusion = Callable[[Sequence[np.ndarray]], np.ndarray]
 
@@ -47,11 +47,7 @@ def rrf(legs: Sequence[np.ndarray], k: int = RRF_K) -> np.ndarray:
 def convex(legs: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> np.ndarray:
     """Weighted sum of min-max normalised scores (a missing score counts as 0)."""
     if weights is None:
-        weights = (
-            [CONVEX_LEXICAL_WEIGHT, 1 - CONVEX_LEXICAL_WEIGHT]
-            if len(legs) == 2
-            else [1 / len(legs)] * len(legs)
-        )
+        weights = [CONVEX_LEXICAL_WEIGHT, 1 - CONVEX_LEXICAL_WEIGHT] if len(legs) == 2 else [1 / len(legs)] * len(legs)
     total = np.zeros(len(legs[0]), dtype=np.float64)
     seen = np.zeros(len(legs[0]), dtype=bool)
     for w, scores in zip(weights, legs, strict=True):
@@ -68,6 +64,12 @@ def convex(legs: Sequence[np.ndarray], weights: Sequence[float] | None = None) -
 
 
 FUSIONS: dict[str, Fusion] = {"rrf": rrf, "convex": convex}
+
+DEFAULT_FUSION = "convex"
+"""Measured on the gold set's dev split: convex beat RRF on every metric, for
+both the hybrid and the routed configuration (hit@1 0.62 vs 0.56 hybrid, 0.70
+vs 0.65 routed). RRF throws away how far apart the scores are; with only two
+legs that margin carries signal."""
 
 
 def get_fusion(name: str) -> Fusion:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.errors import InvalidQueryError, UnknownVariantError
-from qa.fusion import Fusion, get_fusion
+from qa.fusion import DEFAULT_FUSION, Fusion, get_fusion
 from qa.route import Route, route
 from qa.types import Filters, Hit, Passage
 
@@ -189,7 +189,7 @@ class Retriever:
         k: int = 10,
         filters: Filters | None = None,
         config: str = DEFAULT_CONFIG,
-        fusion: str = "rrf",
+        fusion: str = DEFAULT_FUSION,
     ) -> list[Hit]:
         """The ``k`` best passages for ``query``, best first, near-duplicates collapsed."""
         q = self.check_query(query)
@@ -243,29 +243,26 @@ class Retriever:
     def _routed(self, r: Route, scores: np.ndarray, mask: np.ndarray | None) -> list[int]:
         """Passages of the named sections, ahead of everything else.
 
-        Each named section contributes its best own passage first (best
-        section first), so every match shows on the first page; then the rest
-        of their text, descendants included ("alliance point 6" covers its
-        objectives and actions), by score.
+        Each named section contributes one head passage first, so every match
+        shows on the first page; then the rest of their text, descendants
+        included ("alliance point 6" covers its objectives and actions). A
+        topical question ("Chile's reply to recommendation 8") orders by
+        relevance; a bare reference ("PA 1.3") reads the section in order.
         """
         heads: list[int] = []
-        rest: set[int] = set()
+        rest: list[int] = []
         for section in r.sections:
             own = self.index.section_passages.get(section.id, [])
             inner = [i for child in section.walk()[1:] for i in self.index.section_passages.get(child.id, [])]
-            if mask is not None:
-                own = [i for i in own if mask[i]]
-                inner = [i for i in inner if mask[i]]
-            candidates = own or inner
+            candidates = [i for i in own + inner if mask is None or mask[i]]
             if not candidates:
                 continue
-            head = max(candidates, key=lambda i: (_finite(scores[i]), -i))
-            heads.append(head)
-            rest.update(own + inner)
-        heads.sort(key=lambda i: -_finite(scores[i]))
-        ordered = list(dict.fromkeys(heads))
-        ordered += sorted(rest - set(ordered), key=lambda i: (-_finite(scores[i]), i))
-        return ordered
+            heads.append(max(candidates, key=lambda i: (_finite(scores[i]), -i)) if r.topical else candidates[0])
+            rest.extend(candidates)
+        if r.topical:
+            heads.sort(key=lambda i: -_finite(scores[i]))
+            rest.sort(key=lambda i: (-_finite(scores[i]), i))
+        return list(dict.fromkeys(heads + rest))
 
     def _duplicate(self, i: int, j: int) -> bool:
         a, b = self._words[i], self._words[j]

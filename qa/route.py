@@ -37,14 +37,16 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 _SPLIT = re.compile(r"\s*(?:,|&|\band\b|\bor\b|\by\b)\s*", re.I)
 
-# Words that name a MEM thematic area, matched against the area's title.
-_AREA_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("institutional", ("institutional strengthening", "institutional", " is ")),
-    ("prevention", ("prevention", "treatment", "recovery", "demand reduction", " ptr ")),
-    ("control", ("control and counter", "supply", "interdiction", "cultivation", "counter")),
-    ("research", ("research", "monitoring", "information", " rime ")),
-    ("international cooperation", ("international cooperation", "cooperation", " ic ")),
+# Filler of questions about a numbered section: once these and the reference
+# itself are removed, whatever is left is what the user wants to know.
+_FILLER = frozenset(
+    """a about all an and any are as at be by can content contents could describe details do does doc document
+    for from full give has have he her his how i in into is it its me mean means mention mentions mexican mexico
+    my of on or our please provide report s say says section she show state states summarise summarize summary
+    tell text that the their them there these they this those to under us was we were what whats which who with
+    within would you your""".split()
 )
+_TOKEN = re.compile(r"[a-z0-9]+")
 
 # Words that name a report, matched against the catalog's ids.
 _DOC_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -58,14 +60,20 @@ _DOC_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """The sections a question names, best-narrowed, in document order."""
+    """The sections a question names, in document order.
+
+    ``topical`` says whether the question asks something about those sections
+    ("what does PA 2.6 say about gender?") or just names them ("PA 2.6"):
+    the retriever orders a named section's passages by relevance in the first
+    case and in reading order in the second.
+    """
 
     refs: tuple[SectionRef, ...]
     sections: tuple[Section, ...]
+    topical: bool = True
 
 
-def parse_refs(query: str) -> tuple[SectionRef, ...]:
-    """Every numbered section reference in ``query``, in order of appearance."""
+def _find_refs(query: str) -> tuple[list[tuple[int, SectionRef]], list[tuple[int, int]]]:
     found: list[tuple[int, SectionRef]] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _PATTERNS:
@@ -77,43 +85,77 @@ def parse_refs(query: str) -> tuple[SectionRef, ...]:
                 if number:
                     found.append((m.start(), SectionRef(kind, number.strip("."))))
     found.sort(key=lambda t: t[0])
+    return found, taken
+
+
+def parse_refs(query: str) -> tuple[SectionRef, ...]:
+    """Every numbered section reference in ``query``, in order of appearance."""
+    found, _ = _find_refs(query)
     seen: set[SectionRef] = set()
     return tuple(r for _, r in found if not (r in seen or seen.add(r)))
 
 
+def _words(text: str) -> list[str]:
+    return [w for w in _TOKEN.findall(text.lower()) if w not in _FILLER and not w.isdigit()]
+
+
+def _stem(word: str) -> str:
+    # A crude shared prefix is enough to match "preventive" to "Prevention".
+    return word[:5]
+
+
 def _mentions(query: str, words: Iterable[str]) -> bool:
-    q = f" {re.sub(r'[^a-z0-9]+', ' ', query.lower())} "
-    return any(f" {w.strip()} " in q if w.startswith(" ") else w in q for w in words)
+    q = f" {' '.join(_TOKEN.findall(query.lower()))} "
+    return any(f" {w} " in q for w in words)
 
 
-def _area_of(section: Section) -> str | None:
-    for el in section.path:
-        if el.kind == "thematic_area":
-            return el.title.lower()
-    return None
+def _title_stems(section: Section) -> set[str]:
+    """Stems of the unnumbered ancestors' titles (thematic areas, areas, parts)."""
+    return {_stem(w) for el in section.path if el.number is None for w in _words(el.title) if len(w) >= 4}
 
 
 def route(query: str, sections: Iterable[Section]) -> Route:
     """Resolve the section references in ``query`` against ``sections``.
 
-    A priority action N.M also fixes objective N. Area and report words
-    narrow the matches only when some match survives the narrowing, so a
-    stray word never routes a question to nothing.
+    - Nested references read as one path: "objective 2 of alliance point 4"
+      is alliance point 4's objective 2, not every objective 2.
+    - Words of an area's or part's title ("under prevention", "public health")
+      and report names narrow the matches, only when some match survives, so a
+      stray word never routes a question to nothing.
+    - Whatever stays ambiguous is returned whole.
     """
+    _, spans = _find_refs(query)
     refs = parse_refs(query)
     if not refs:
         return Route((), ())
     wanted = {(r.kind, r.number) for r in refs}
     matches = [s for s in sections if s.number is not None and (s.kind, s.number) in wanted]
-    areas = [key for key, words in _AREA_WORDS if _mentions(query, words)]
-    if areas:
-        narrowed = [s for s in matches if _area_of(s) is None or any(a in (_area_of(s) or "") for a in areas)]
-        in_area = [s for s in narrowed if _area_of(s) is not None]
-        if in_area:
-            matches = narrowed if len(areas) > 1 else in_area + [s for s in narrowed if _area_of(s) is None]
-    docs = [key for key, words in _DOC_WORDS if _mentions(query, words)]
+
+    def satisfied(s: Section) -> int:
+        return sum(1 for r in refs if any(el.kind == r.kind and el.number == r.number for el in s.path))
+
+    if matches:
+        best = max(map(satisfied, matches))
+        matches = [s for s in matches if satisfied(s) == best]
+
+    rest = query
+    for start, end in sorted(spans, reverse=True):
+        rest = rest[:start] + " " + rest[end:]
+    words = [w for w in _words(rest) if len(w) >= 4]
+    stems = {_stem(w) for w in words}
+    if matches and stems:
+        overlap = {s.id: len(stems & _title_stems(s)) for s in matches}
+        top = max(overlap.values())
+        if top:
+            matches = [s for s in matches if overlap[s.id] == top]
+    docs = [key for key, names in _DOC_WORDS if _mentions(query, names)]
     if docs:
         narrowed = [s for s in matches if any(key in s.document_id for key in docs)]
         if narrowed:
             matches = narrowed
-    return Route(refs, tuple(matches))
+
+    # What is left once titles and report names are discounted is the topic.
+    used = {st for s in matches for st in _title_stems(s)}
+    doc_words = {w for _, names in _DOC_WORDS for name in names for w in name.split()}
+    topical = any(_stem(w) not in used and w not in doc_words for w in words)
+    return Route(refs, tuple(matches), topical)

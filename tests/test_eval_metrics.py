@@ -195,9 +195,10 @@ def test_load_gold_keeps_only_the_asked_split(tmp_path: Path) -> None:
 
 
 def test_parse_spec_names_a_fusion_variant_and_rejects_unknown_names() -> None:
-    assert (parse_spec("hybrid"), parse_spec("hybrid:convex")) == (
-        ("hybrid", "hybrid", "rrf"),
-        ("hybrid:convex", "hybrid", "convex"),
+    # A bare name takes the default fusion (convex) and keeps the bare label.
+    assert (parse_spec("hybrid"), parse_spec("hybrid:rrf")) == (
+        ("hybrid", "hybrid", "convex"),
+        ("hybrid:rrf", "hybrid", "rrf"),
     )
     with pytest.raises(UnknownVariantError, match="valid: bm25, dense, hybrid, routed"):
         parse_spec("hybird")

@@ -89,9 +89,7 @@ def test_top_level_is_front_sections_then_sixteen_alliance_points(parsed: Parsed
         ("section", None, "General Objectives"),
         ("section", None, "Specific Objectives"),
     ]
-    assert [(s.kind, s.number) for s in parsed.sections[4:]] == [
-        ("alliance_point", str(n)) for n in range(1, 17)
-    ]
+    assert [(s.kind, s.number) for s in parsed.sections[4:]] == [("alliance_point", str(n)) for n in range(1, 17)]
 
 
 def test_front_sections_have_no_children(parsed: ParsedDocument) -> None:

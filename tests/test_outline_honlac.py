@@ -13,8 +13,7 @@ DOC_ID = "unodc-honlac-29-2019"
 
 # The only non-blank lines no section owns: the two footnotes of the cover page.
 NOISE_LINES = [
-    "* Available only in English, French and Spanish, which are the working languages "
-    "of the subsidiary body.",
+    "* Available only in English, French and Spanish, which are the working languages of the subsidiary body.",
     "** [UNODC/HONLAC/29/1](#).",
 ]
 

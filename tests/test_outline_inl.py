@@ -68,8 +68,7 @@ def test_headings_are_the_title_lines(parsed: ParsedDocument) -> None:
 def test_header_block_is_body_of_the_title_section(parsed: ParsedDocument) -> None:
     first = parsed.sections[0]
     assert [parsed.text[a:b] for a, b in first.body] == [
-        "Fact Sheet\nBureau for International Narcotics and Law Enforcement Affairs\n"
-        "Washington, DC\nAugust 10, 2005"
+        "Fact Sheet\nBureau for International Narcotics and Law Enforcement Affairs\nWashington, DC\nAugust 10, 2005"
     ]
 
 

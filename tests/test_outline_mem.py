@@ -127,9 +127,7 @@ def test_each_priority_action_sits_under_its_objective(doc: ParsedDocument) -> N
 
 def test_fused_area_and_objective_headings_are_split(doc: ParsedDocument) -> None:
     # "**MEASURES OF PREVENTION...****Objective 1**" stands on one line.
-    assert _text(doc, _area(doc, PREVENTION).heading) == (
-        "**MEASURES OF PREVENTION, TREATMENT AND RECOVERY SUPPORT**"
-    )
+    assert _text(doc, _area(doc, PREVENTION).heading) == ("**MEASURES OF PREVENTION, TREATMENT AND RECOVERY SUPPORT**")
     assert _text(doc, _objective(doc, PREVENTION, "1").heading) == "**Objective 1**"
     assert _text(doc, _area(doc, COOPERATION).heading) == "**INTERNATIONAL COOPERATION**"
     assert _text(doc, _objective(doc, COOPERATION, "1").heading) == "**Objective 1**"

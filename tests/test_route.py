@@ -81,3 +81,27 @@ def test_report_words_narrow_objectives_to_that_report(sections: list[Section]) 
 
 def test_a_question_without_numbers_routes_nowhere(sections: list[Section]) -> None:
     assert route("How much did Mexico spend on its navy?", sections).sections == ()
+
+
+def test_nested_references_read_as_one_path(sections: list[Section]) -> None:
+    # Every alliance point has an objective 2; only alliance point 4's is meant.
+    found = route("What is objective 2 of Alliance Point 4?", sections).sections
+    assert [s.id for s in found] == ["us-mexico-binational-drug-strategy-1998/alliance_point-4/objective-2"]
+
+
+def test_title_words_of_an_area_narrow_outside_mem_too(sections: list[Section]) -> None:
+    # Elementa goal 1 has objective 2 under two areas; "public health" names one.
+    found = route("Goal 1 objective 2 (public health): current status", sections).sections
+    assert [s.id for s in found] == [
+        "elementa-warlike-approach-2024/section-bilateral-agreement-s-compliance-report/goal-1"
+        "/area-public-health/objective-2"
+    ]
+
+
+def test_bare_reference_is_not_topical(sections: list[Section]) -> None:
+    assert not route("international cooperation priority action 1.3", sections).topical
+    assert not route("What does PA 2.6 say?", sections).topical
+
+
+def test_reference_with_a_question_is_topical(sections: list[Section]) -> None:
+    assert route("Chile's reply to recommendation 8", sections).topical
