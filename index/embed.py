@@ -39,12 +39,25 @@ class Embedder(Protocol):
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 through sentence-transformers, on the CPU, offline."""
 
-    def __init__(self, model_path: str, model_name: str, batch_size: int = 32, max_wordpieces: int = 256):
+    def __init__(
+        self,
+        model_path: str,
+        model_name: str,
+        batch_size: int = 32,
+        max_wordpieces: int = 256,
+        threads: int | None = None,
+    ):
         # Never reach for a model hub: the weights are on disk.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
+            import torch
             from sentence_transformers import SentenceTransformer
+
+            if threads:
+                # Query-time encoding is one short text: one thread is as fast, and
+                # several would spin against each other and against concurrent requests.
+                torch.set_num_threads(threads)
 
             self._model = SentenceTransformer(model_path, device="cpu")
         except Exception as exc:  # library errors become ours at the boundary

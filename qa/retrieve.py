@@ -111,6 +111,7 @@ class Retriever:
                 settings.model_name,
                 settings.embed_batch_size,
                 settings.model_max_wordpieces,
+                threads=settings.query_threads,
             )
         return cls(index, embedder, settings)
 
