@@ -181,7 +181,7 @@ def _passage_id(section_id: str, ordinal: int, text: str) -> str:
     return digest[:16]
 
 
-def chunk_document(parsed: ParsedDocument, chunk_tokens: int = 170, context_tokens: int = 48) -> list[Passage]:
+def chunk_document(parsed: ParsedDocument, chunk_tokens: int, context_tokens: int) -> list[Passage]:
     """All passages of one document, in document order.
 
     Sections that share identical body spans are chunked once; the passages

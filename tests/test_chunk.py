@@ -87,8 +87,8 @@ def _tiny(text: str) -> ParsedDocument:
 
 
 def test_passage_id_does_not_change_when_earlier_text_moves() -> None:
-    before = chunk_document(_tiny("Alpha body.\n\nBeta body."))
-    after = chunk_document(_tiny("Preface added.\n\nAlpha body.\n\nBeta body."))
+    before = chunk_document(_tiny("Alpha body.\n\nBeta body."), 200, 48)
+    after = chunk_document(_tiny("Preface added.\n\nAlpha body.\n\nBeta body."), 200, 48)
     # Offsets shift by 16 characters, but section, ordinal and text are unchanged.
     assert after[1].start == before[1].start + 16
     assert [p.id for p in after] == [p.id for p in before]
