@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.errors import InvalidQueryError, UnknownVariantError
 from qa.fusion import DEFAULT_FUSION, Fusion, get_fusion
-from qa.route import Route, route
+from qa.route import Route, named_documents, route
 from qa.types import Filters, Hit, Passage
 
 if TYPE_CHECKING:
@@ -202,11 +202,19 @@ class Retriever:
         legs = self._legs(q, mask, cfg)
         scores = cfg.score(legs, fuse)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
-        routed: list[int] = []
+        # Tiers: passages of sections the question names by number (2), then
+        # passages of a report it names ("according to the MEM") (1), then the rest.
+        tier = np.zeros(len(scores), dtype=np.int64)
         if cfg.routing:
             routed = self._routed(route(q, self.index.sections.values()), scores, mask)
-            seen = set(routed)
-            order = routed + [i for i in order if i not in seen]
+            tier[routed] = 2
+            if filters is None or not filters.document:
+                named = set(named_documents(q, self.index.documents))
+                if named:
+                    in_named = [i for i in order if self.index.passages[i].document_id in named and not tier[i]]
+                    tier[in_named] = 1
+            ranked = routed + [i for i in order if tier[i] == 1] + [i for i in order if tier[i] == 0]
+            order = list(dict.fromkeys(ranked))
         hits: list[Hit] = []
         kept: list[int] = []
         for i in order:
@@ -218,10 +226,12 @@ class Retriever:
                 "dense": float(legs.dense[i]),
                 "fused": float(scores[i]),
             }
-            if i in routed:
+            if tier[i] == 2:
                 components["route"] = 1.0
-            # Routed passages outrank everything else; the score says so.
-            score = float(scores[i]) + (1.0 if i in routed else 0.0)
+            elif tier[i] == 1:
+                components["document"] = 1.0
+            # A higher tier outranks any fused score (convex scores lie in [0, 1]); the score says so.
+            score = float(scores[i]) + 2.0 * float(tier[i])
             hits.append(Hit(self.index.passages[i], score, len(hits) + 1, components))
             if len(hits) == k:
                 break

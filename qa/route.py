@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from qa.types import Section, SectionRef
 
-__all__ = ["Route", "parse_refs", "route"]
+__all__ = ["Route", "named_documents", "parse_refs", "route"]
 
 _NUM = r"\d{1,3}(?:\.\d{1,3}){0,2}"
 _LIST = rf"({_NUM}(?:\s*(?:,|&|and|or|y)\s*{_NUM})*)"
@@ -48,12 +48,14 @@ _FILLER = frozenset(
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
 
-# Words that name a report, matched against the catalog's ids.
+# Names of a report or its author, matched against the catalog's ids. Only
+# names: topics several reports discuss ("Bicentennial Agreement", "UNODC
+# training") would pull questions to the wrong report.
 _DOC_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("mem-", ("mem", "cicad", "multilateral evaluation", "hemispheric plan", "thematic area")),
-    ("binational", ("binational", "bi-national", "alliance point", "1998 strategy")),
-    ("honlac", ("honlac", "honlea", "unodc", "heads of national drug law enforcement")),
-    ("elementa", ("elementa", "bicentennial", "warlike", "amlo")),
+    ("mem-", ("mem", "cicad", "multilateral evaluation", "thematic area")),
+    ("binational", ("binational", "bi national", "alliance point", "1998 strategy", "strategy of 1998")),
+    ("honlac", ("honlac", "honlea", "heads of national drug law enforcement")),
+    ("elementa", ("elementa", "warlike approach")),
     ("inl", ("fact sheet", "inl", "state department", "department of state")),
 )
 
@@ -109,6 +111,12 @@ def _mentions(query: str, words: Iterable[str]) -> bool:
     return any(f" {w} " in q for w in words)
 
 
+def named_documents(query: str, document_ids: Iterable[str]) -> tuple[str, ...]:
+    """Ids of the reports a question names ("according to the MEM", "the 1998 strategy")."""
+    keys = [key for key, names in _DOC_WORDS if _mentions(query, names)]
+    return tuple(d for d in document_ids if any(key in d for key in keys))
+
+
 def _title_stems(section: Section) -> set[str]:
     """Stems of the unnumbered ancestors' titles (thematic areas, areas, parts)."""
     return {_stem(w) for el in section.path if el.number is None for w in _words(el.title) if len(w) >= 4}
@@ -148,14 +156,14 @@ def route(query: str, sections: Iterable[Section]) -> Route:
         top = max(overlap.values())
         if top:
             matches = [s for s in matches if overlap[s.id] == top]
-    docs = [key for key, names in _DOC_WORDS if _mentions(query, names)]
+    docs = named_documents(query, {s.document_id for s in matches})
     if docs:
-        narrowed = [s for s in matches if any(key in s.document_id for key in docs)]
+        narrowed = [s for s in matches if s.document_id in docs]
         if narrowed:
             matches = narrowed
 
     # What is left once titles and report names are discounted is the topic.
     used = {st for s in matches for st in _title_stems(s)}
-    doc_words = {w for _, names in _DOC_WORDS for name in names for w in name.split()}
+    doc_words = {w for _, names in _DOC_WORDS for name in names for w in _TOKEN.findall(name)}
     topical = any(_stem(w) not in used and w not in doc_words for w in words)
     return Route(refs, tuple(matches), topical)
