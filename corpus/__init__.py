@@ -83,9 +83,7 @@ def load_corpus(corpus_dir: Path = CORPUS_DIR, only: str | None = None) -> tuple
     if only is not None:
         docs = tuple(d for d in docs if d.id == only)
         if not docs:
-            raise NotFoundError(
-                f"no document {only!r}; valid: {', '.join(d.id for d in load_catalog(corpus_dir))}"
-            )
+            raise NotFoundError(f"no document {only!r}; valid: {', '.join(d.id for d in load_catalog(corpus_dir))}")
     return tuple(parse_document(d, corpus_dir) for d in docs)
 
 

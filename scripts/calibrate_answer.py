@@ -1,0 +1,57 @@
+"""Measure the answer score on answerable and unanswerable questions and pick ``answer_min_score``.
+
+Runs every question of ``eval/answerability.jsonl`` through the real
+retriever and answer extraction with no threshold, prints both score
+distributions and the threshold that classifies the most questions right
+(midpoint between neighbouring scores, so it does not sit on a data point).
+
+    .venv/bin/python scripts/calibrate_answer.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import statistics
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from qa.answer import extract_answer
+from qa.retrieve import Retriever
+from qa.settings import PROJECT_ROOT
+
+
+def main() -> None:
+    rows = [
+        json.loads(line)
+        for line in (PROJECT_ROOT / "eval" / "answerability.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    retriever = Retriever.open()
+    scored: list[tuple[float, bool, str]] = []
+    for row in rows:
+        hits = retriever.search(row["query"], k=10)
+        if hits and "route" in hits[0].scores:
+            print(f"routed (answered whatever the score): {row['query']}")
+            continue
+        answer = extract_answer(row["query"], hits, retriever.embedder, min_score=-1.0)
+        scored.append((answer.score if answer else -1.0, row["answerable"], row["query"]))
+    for label, flag in (("answerable", True), ("unanswerable", False)):
+        values = sorted(s for s, a, _ in scored if a is flag)
+        quartiles = statistics.quantiles(values, n=4)
+        print(
+            f"{label:13} n={len(values)} min={values[0]:.3f} q1={quartiles[0]:.3f} "
+            f"median={quartiles[1]:.3f} q3={quartiles[2]:.3f} max={values[-1]:.3f}"
+        )
+    points = sorted({s for s, _, _ in scored})
+    cuts = [(a + b) / 2 for a, b in itertools.pairwise(points)]
+    best = max(cuts, key=lambda t: (sum((s >= t) == a for s, a, _ in scored), -abs(t - 0.5)))
+    right = sum((s >= best) == a for s, a, _ in scored)
+    print(f"best threshold {best:.3f}: {right}/{len(scored)} classified right")
+    for s, a, q in sorted(scored):
+        if (s >= best) != a:
+            print(f"  wrong: {s:.3f} answerable={a} {q}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""End to end: ``policyqa serve`` on loopback with the real index, driven by httpx and the official openai client."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from openai import OpenAI
+
+from corpus import read_text
+from qa.retrieve import Retriever
+from qa.settings import PROJECT_ROOT, Settings
+
+pytestmark = pytest.mark.e2e
+
+QUESTIONS = [
+    json.loads(line)["query"]
+    for line in (PROJECT_ROOT / "eval" / "answerability.jsonl").read_text(encoding="utf-8").splitlines()
+]
+PA_26 = "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(real_settings: Settings) -> Iterator[str]:
+    """``policyqa serve`` in a subprocess over the session's real index; yields its base URL."""
+    port = _free_port()
+    env = {**os.environ, "POLICYQA_DATA_DIR": str(real_settings.data_dir)}
+    command = [str(Path(sys.executable).parent / "policyqa"), "serve", "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120  # the index is built; loading the model takes seconds
+        while True:
+            assert process.poll() is None, "policyqa serve exited"
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "policyqa serve did not get ready in 120 s"
+            time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def texts(real_retriever: Retriever) -> dict[str, str]:
+    settings = real_retriever.settings
+    return {d.id: read_text(d, settings.corpus_dir) for d in real_retriever.index.documents.values()}
+
+
+@pytest.fixture(scope="module")
+def searches(server: str) -> list[dict]:
+    """POST /search for every question of the answerability set, top 10."""
+    with httpx.Client(base_url=server, timeout=30) as client:
+        return [client.post("/search", json={"query": q, "top_k": 10}).json() for q in QUESTIONS]
+
+
+@pytest.fixture(scope="module")
+def openai_client(server: str) -> OpenAI:
+    return OpenAI(base_url=f"{server}/v1", api_key="not-needed", max_retries=0)
+
+
+def test_every_result_span_slices_the_corpus_file_to_its_text(searches: list[dict], texts: dict[str, str]) -> None:
+    results = [r for s in searches for r in s["results"]]
+    assert len(results) == 10 * len(QUESTIONS)  # each question fills its top 10
+    for r in results:
+        c = r["citation"]
+        assert texts[c["document_id"]][c["char_start"] : c["char_end"]] == r["text"], r["passage_id"]
+
+
+def test_every_answer_span_slices_the_corpus_file_to_its_text(searches: list[dict], texts: dict[str, str]) -> None:
+    answers = [s["answer"] for s in searches if s["answer"]]
+    assert answers
+    for a in answers:
+        c = a["citation"]
+        assert texts[c["document_id"]][c["char_start"] : c["char_end"]] == a["text"]
+
+
+def test_every_section_id_from_search_resolves(server: str, searches: list[dict]) -> None:
+    ids = {r["citation"]["section_id"] for s in searches for r in s["results"]}
+    with httpx.Client(base_url=server, timeout=30) as client:
+        statuses = {sid: client.get(f"/sections/{sid}").status_code for sid in ids}
+    assert {sid for sid, status in statuses.items() if status != 200} == set()
+
+
+def test_get_search_answers_like_post(server: str, searches: list[dict]) -> None:
+    got = httpx.get(f"{server}/search", params={"q": QUESTIONS[0], "top_k": 10}, timeout=30).json()
+    assert [r["passage_id"] for r in got["results"]] == [r["passage_id"] for r in searches[0]["results"]]
+
+
+def test_out_of_domain_question_gets_no_answer(server: str) -> None:
+    body = httpx.post(f"{server}/search", json={"query": "How do I bake sourdough bread?"}, timeout=30).json()
+    assert body["answer"] is None
+
+
+def test_openai_client_lists_the_model(openai_client: OpenAI) -> None:
+    assert [m.id for m in openai_client.models.list()] == ["policyqa"]
+
+
+def test_openai_client_gets_a_cited_reply(openai_client: OpenAI, texts: dict[str, str]) -> None:
+    completion = openai_client.chat.completions.create(
+        model="policyqa", messages=[{"role": "user", "content": "What does priority action 2.6 say?"}]
+    )
+    content = completion.choices[0].message.content or ""
+    citations = (completion.model_extra or {})["citations"]
+    assert citations[0]["section_id"] == PA_26
+    answer = texts["mem-mexico-2024"][citations[0]["char_start"] : citations[0]["char_end"]]
+    assert content.startswith(answer + " [1]")
+
+
+def test_openai_client_streams_the_same_reply(openai_client: OpenAI) -> None:
+    messages = [{"role": "user", "content": "Does Mexico have a national drug observatory?"}]
+    plain = openai_client.chat.completions.create(model="policyqa", messages=messages)  # type: ignore[arg-type]
+    chunks = list(openai_client.chat.completions.create(model="policyqa", messages=messages, stream=True))  # type: ignore[arg-type]
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert streamed == plain.choices[0].message.content
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert (chunks[-1].model_extra or {})["citations"] == (plain.model_extra or {})["citations"]
