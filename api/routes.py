@@ -166,7 +166,9 @@ def _search(loaded: Loaded, query: str, top_k: int, filters: SearchFilters | Non
     hits = retriever.search(
         query, k=top_k, filters=Filters(f.document, f.thematic_area, f.objective, f.priority_action)
     )
-    answer = extract_answer(query, hits, retriever.embedder, retriever.settings.answer_min_score)
+    answer = extract_answer(
+        query, hits, retriever.embedder, retriever.settings.answer_min_score, cache=retriever.sentence_vectors
+    )
     return SearchResponse(
         query=query,
         results=[
@@ -444,7 +446,9 @@ def _reply(loaded: Loaded, question: str) -> tuple[str, list[ChatCitation]]:
     """The reply text (answer, then numbered sources) and its citations."""
     retriever = loaded.retriever
     hits = retriever.search(question, k=_CHAT_TOP_K)
-    answer = extract_answer(question, hits, retriever.embedder, retriever.settings.answer_min_score)
+    answer = extract_answer(
+        question, hits, retriever.embedder, retriever.settings.answer_min_score, cache=retriever.sentence_vectors
+    )
     if answer is None:
         return _NO_ANSWER, []
     citations = [_chat_citation(1, answer.passage, answer.start, answer.end)]

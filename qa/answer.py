@@ -21,7 +21,7 @@ midpoint of the gap and classifies all 60 right.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -117,6 +117,7 @@ def extract_answer(
     embedder: Embedder,
     min_score: float,
     passages: int = ANSWER_PASSAGES,
+    cache: MutableMapping[str, np.ndarray] | None = None,
 ) -> Answer | None:
     """The best-matching sentence of the top ``passages`` hits, or None if none reaches ``min_score``.
 
@@ -124,19 +125,30 @@ def extract_answer(
     answered from that section whatever the score: the section exists and
     the user asked for it, while a question made of a number and "say"
     shares little meaning with any sentence.
+
+    ``cache`` (passage id -> its sentence vectors) saves re-embedding the
+    sentences of passages that answered before; without it, every call
+    embeds every sentence of the top passages.
     """
     candidates: list[_Candidate] = []
-    texts: list[str] = []
+    per_passage: list[tuple[Passage, list[str]]] = []
     for hit in hits[:passages]:
         p = hit.passage
         spans = split_sentences(p.text, p.start)
-        for i, (s, e) in enumerate(spans):
-            candidates.append(_Candidate(p, spans, i))
-            texts.append(p.text[s - p.start : e - p.start])
+        candidates.extend(_Candidate(p, spans, i) for i in range(len(spans)))
+        per_passage.append((p, [p.text[s - p.start : e - p.start] for s, e in spans]))
     if not candidates:
         return None
-    vectors = embedder.encode([query, *texts])
-    scores = vectors[1:] @ vectors[0]
+    store = cache if cache is not None else {}
+    todo = [(p, texts) for p, texts in per_passage if texts and p.id not in store]
+    fresh = [t for _, texts in todo for t in texts]
+    vectors = embedder.encode([query, *fresh])
+    pos = 1
+    for p, texts in todo:
+        store[p.id] = vectors[pos : pos + len(texts)]
+        pos += len(texts)
+    sentence_vectors = np.vstack([store[p.id] for p, texts in per_passage if texts])
+    scores = sentence_vectors @ vectors[0]
     best = int(np.argmax(scores))
     routed = "route" in hits[0].scores
     if float(scores[best]) < min_score and not routed:

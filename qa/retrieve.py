@@ -93,6 +93,10 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self._words = [frozenset(_WORD.findall(p.text.lower())) for p in index.passages]
+        # Sentence vectors of passages that answered before (qa.answer), so an
+        # answer costs one query encoding once the common passages are seen.
+        # Bounded by the number of passages (~6 sentences x 384 floats each).
+        self.sentence_vectors: dict[str, np.ndarray] = {}
         self._areas = sorted({el.title for s in index.sections.values() for el in s.path if el.kind == "thematic_area"})
 
     @classmethod

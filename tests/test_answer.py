@@ -112,3 +112,16 @@ def test_threshold_separates_answerable_from_unanswerable_questions(real_retriev
     # The threshold was chosen on this set, where it classified all 62 questions right
     # (gap 0.445-0.517 around 0.48); a retrieval or scoring change that breaks that shows here.
     assert wrong == []
+
+
+def test_cached_sentence_vectors_give_the_same_answer_without_re_embedding(fake_retriever) -> None:
+    query = "How much was the annual budget of the national drug authorities?"
+    hits = fake_retriever.search(query, k=3)
+    cache: dict = {}
+    first = extract_answer(query, hits, fake_retriever.embedder, min_score=-1.0, cache=cache)
+    assert set(cache) == {h.passage.id for h in hits}
+    calls = fake_retriever.embedder.calls
+    again = extract_answer(query, hits, fake_retriever.embedder, min_score=-1.0, cache=cache)
+    assert again == first
+    # Only the query was embedded the second time: one more encode call.
+    assert fake_retriever.embedder.calls == calls + 1
