@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,10 +57,12 @@ _ABBREVIATIONS = frozenset(
 _LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
 # "1." or "2.6." opening a list item is a number, not a sentence.
 _LIST_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.")
-# A next sentence that opens with one of these leans on the best one.
+# A sentence that opens with one of these leans on the one before it: it
+# refers back ("This", "Such") or qualifies it ("However"). Additive openers
+# ("In addition", "Also") do not: their sentence stands alone.
 _CONTINUES = re.compile(
-    r"^(?:This|These|That|Those|It|They|Such|Thus|However|In addition|Additionally|Likewise|"
-    r"Also|Furthermore|Moreover|In this regard|Therefore|For example|For instance)\b"
+    r"^(?:This|These|That|Those|It|They|Such|Thus|However|Likewise|Therefore|In this regard|"
+    r"For example|For instance)\b"
 )
 
 
@@ -104,6 +107,32 @@ def _trimmed(text: str, start: int, end: int, offset: int) -> list[Span]:
     return [(start + offset, end + offset)] if end > start else []
 
 
+LEXICAL_WEIGHT = 0.3
+"""Weight of the share of query word stems a sentence contains, beside its cosine."""
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOPWORDS = frozenset(
+    "a an and are as at be by can could did do does for from had has have how in is it its of on or that the "
+    "their there these this to was were what when where which who why will with would".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer  # the same English stemmer as the BM25 leg
+
+    return Stemmer.Stemmer("english")
+
+
+def _stems(text: str) -> set[str]:
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+    return set(_stemmer().stemWords(words)) if words else set()
+
+
+def _texts(per_passage: list[tuple[Passage, list[str]]]) -> list[str]:
+    return [t for _, texts in per_passage for t in texts]
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     passage: Passage
@@ -132,6 +161,11 @@ def extract_answer(
     """
     candidates: list[_Candidate] = []
     per_passage: list[tuple[Passage, list[str]]] = []
+    if hits and "route" in hits[0].scores:
+        # The question named a section: answer from the passage the retriever
+        # put first for it (its most relevant one, or its opening for a bare
+        # "recommendation 12"), not from text that merely ranks next.
+        hits = hits[:1]
     for hit in hits[:passages]:
         p = hit.passage
         spans = split_sentences(p.text, p.start)
@@ -149,10 +183,17 @@ def extract_answer(
         pos += len(texts)
     sentence_vectors = np.vstack([store[p.id] for p, texts in per_passage if texts])
     scores = sentence_vectors @ vectors[0]
-    best = int(np.argmax(scores))
     routed = "route" in hits[0].scores
-    if float(scores[best]) < min_score and not routed:
+    # Whether anything answers is decided on cosine alone (what the threshold
+    # was calibrated on); which sentence answers also weighs the query's own
+    # words, which MiniLM blurs: "certify ... rehabilitation" must prefer
+    # "does not certify personnel who work in rehabilitation" over a sentence
+    # merely about training in rehabilitation.
+    if float(scores.max()) < min_score and not routed:
         return None
+    terms = _stems(query)
+    overlap = np.array([len(terms & _stems(t)) / len(terms) if terms else 0.0 for t in _texts(per_passage)])
+    best = int(np.argmax(scores + LEXICAL_WEIGHT * overlap))
     c = candidates[best]
     start, end = _widen(c.passage.text, [(s - c.passage.start, e - c.passage.start) for s, e in c.spans], c.index)
     text = c.passage.text[start:end]

@@ -125,3 +125,21 @@ def test_cached_sentence_vectors_give_the_same_answer_without_re_embedding(fake_
     assert again == first
     # Only the query was embedded the second time: one more encode call.
     assert fake_retriever.embedder.calls == calls + 1
+
+
+def test_a_named_section_is_answered_from_its_own_first_passage(fake_retriever) -> None:
+    query = "What does priority action 2.7 say?"
+    hits = fake_retriever.search(query, k=5)
+    answer = extract_answer(query, hits, fake_retriever.embedder, min_score=0.99)
+    # Named sections are answered whatever the score, and only from the routed head.
+    assert answer is not None
+    assert answer.passage == hits[0].passage
+    assert answer.passage.section_id.endswith("institutional-strengthening/objective-2/priority_action-2.7")
+
+
+def test_an_additive_opener_does_not_pull_in_the_sentence_before() -> None:
+    from qa.answer import _widen
+
+    text = "Programs consider gender. In addition, staff are certified. Other text."
+    spans = split_sentences(text)
+    assert _widen(text, spans, 1) == spans[1]
