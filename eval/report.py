@@ -114,7 +114,7 @@ def to_markdown(data: Mapping[str, Any], splits: Sequence[str]) -> str:
     out += [
         "",
         "hit@k: the evidence is in the top k passages. mrr@10, ndcg@10, r@k: gold sections in the "
-        "section ranking. cit@1: the first passage cites a gold section. See eval/EVALUATORS.md.",
+        "section ranking. cit@1: the first passage cites a gold section. See 'For evaluators' in README.md.",
     ]
     for split in splits:
         first = next(iter(configs.values()))

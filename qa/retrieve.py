@@ -209,13 +209,16 @@ class Retriever:
         # Tiers: passages of sections the question names by number (2), then
         # passages of a report it names ("according to the MEM") (1), then the rest.
         tier = np.zeros(len(scores), dtype=np.int64)
+        reading_order = False
         if cfg.routing:
-            routed = self._routed(route(q, self.index.sections.values()), scores, mask)
+            named = route(q, self.index.sections.values())
+            routed = self._routed(named, scores, mask)
+            reading_order = bool(routed) and not named.topical
             tier[routed] = 2
             if filters is None or not filters.document:
-                named = set(named_documents(q, self.index.documents))
-                if named:
-                    in_named = [i for i in order if self.index.passages[i].document_id in named and not tier[i]]
+                docs = set(named_documents(q, self.index.documents))
+                if docs:
+                    in_named = [i for i in order if self.index.passages[i].document_id in docs and not tier[i]]
                     tier[in_named] = 1
             ranked = routed + [i for i in order if tier[i] == 1] + [i for i in order if tier[i] == 0]
             order = list(dict.fromkeys(ranked))
@@ -232,6 +235,8 @@ class Retriever:
             }
             if tier[i] == 2:
                 components["route"] = 1.0
+                if reading_order:
+                    components["reading_order"] = 1.0
             elif tier[i] == 1:
                 components["document"] = 1.0
             # A higher tier outranks any fused score (convex scores lie in [0, 1]); the score says so.
