@@ -13,9 +13,24 @@ from dataclasses import dataclass, field
 
 from qa.types import PathElement, Section, Span
 
-__all__ = ["Node", "freeze", "paragraph_spans", "slug", "trim_span"]
+__all__ = [
+    "Line",
+    "Node",
+    "clean_title",
+    "freeze",
+    "line_positions",
+    "paragraph_spans",
+    "runs_to_spans",
+    "slug",
+    "trim_span",
+]
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_HASHES = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
+
+Line = tuple[int, int, int]
+"""A line a parser assigned to a section: (line index, start, end)."""
 
 
 def slug(text: str, limit: int = 48) -> str:
@@ -65,6 +80,33 @@ def paragraph_spans(text: str, start: int, end: int) -> list[Span]:
     if span:
         out.append(span)
     return out
+
+
+def clean_title(raw: str) -> str:
+    """Title text of raw markdown/HTML: no tags, ``#`` markers or ``*``, whitespace collapsed."""
+    text = _HASHES.sub("", _TAG.sub(" ", raw)).replace("*", "")
+    return " ".join(text.split())
+
+
+def line_positions(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line, without its line terminator."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        out.append((pos, pos + len(line.rstrip("\r"))))
+        pos += len(line) + 1
+    return out
+
+
+def runs_to_spans(text: str, owned: list[Line]) -> list[Span]:
+    """One trimmed span per run of consecutive owned lines (blank and noise lines break runs)."""
+    runs: list[list[int]] = []  # [start, end, index of the run's last line]
+    for index, start, end in owned:
+        if runs and runs[-1][2] == index - 1:
+            runs[-1][1:] = [end, index]
+        else:
+            runs.append([start, end, index])
+    return [span for start, end, _ in runs if (span := trim_span(text, start, end))]
 
 
 def _segment(node: Node) -> str:

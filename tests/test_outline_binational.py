@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import pairwise
 
 import pytest
 
 from corpus import load_catalog, parse_document
 from qa.types import ParsedDocument, Section
+from tests.outline_checks import partly_covered_lines, uncovered_lines
 
 DOC_ID = "us-mexico-binational-drug-strategy-1998"
 KINDS = {"section", "alliance_point", "objective", "action"}
@@ -219,45 +219,6 @@ def test_titles_are_clean(parsed: ParsedDocument) -> None:
         assert not re.search(r"[*#<>]", s.title), s.id
 
 
-def test_spans_are_trimmed_in_text_sorted_and_disjoint(parsed: ParsedDocument) -> None:
-    text = parsed.text
-    for s in parsed.walk():
-        spans = ([s.heading] if s.heading else []) + list(s.body)
-        assert spans, s.id
-        for a, b in spans:
-            assert 0 <= a < b <= len(text), s.id
-            assert text[a:b] == text[a:b].strip(), s.id
-        for (_, b1), (a2, _) in pairwise(s.body):
-            assert b1 <= a2, s.id
-
-
-def test_no_body_span_contains_a_heading(parsed: ParsedDocument) -> None:
-    headings = [s.heading for s in parsed.walk() if s.heading]
-    for s in parsed.walk():
-        for a, b in s.body:
-            for ha, hb in headings:
-                assert not (a < hb and ha < b), (s.id, (a, b), (ha, hb))
-
-
-def test_no_span_overlaps_another(parsed: ParsedDocument) -> None:
-    spans = sorted(sp for s in parsed.walk() for sp in ([s.heading] if s.heading else []) + list(s.body))
-    for (_, b1), (a2, _) in pairwise(spans):
-        assert b1 <= a2
-
-
 def test_uncovered_lines_are_exactly_the_noise(parsed: ParsedDocument) -> None:
-    text = parsed.text
-    covered = bytearray(len(text))
-    for s in parsed.walk():
-        for a, b in ([s.heading] if s.heading else []) + list(s.body):
-            covered[a:b] = b"\x01" * (b - a)
-    uncovered: list[str] = []
-    pos = 0
-    for line in text.split("\n"):
-        chars = [pos + i for i, ch in enumerate(line) if not ch.isspace()]
-        hits = sum(covered[i] for i in chars)
-        assert hits in (0, len(chars)), f"line partly covered: {line!r}"
-        if chars and not hits:
-            uncovered.append(line.strip())
-        pos += len(line) + 1
-    assert Counter(uncovered) == NOISE
+    assert partly_covered_lines(parsed) == []
+    assert Counter(line for _, line in uncovered_lines(parsed)) == NOISE

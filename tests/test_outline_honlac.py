@@ -8,6 +8,7 @@ import pytest
 
 from corpus import load_catalog, parse_document
 from qa.types import ParsedDocument, Section
+from tests.outline_checks import uncovered_lines
 
 DOC_ID = "unodc-honlac-29-2019"
 
@@ -187,33 +188,6 @@ def test_nothing_follows_the_last_paragraph(doc: ParsedDocument) -> None:
 # --- generic span checks -------------------------------------------------------------
 
 
-def test_spans_are_trimmed_nonempty_sorted_and_inside_the_text(doc: ParsedDocument) -> None:
-    for s in doc.walk():
-        spans = ([s.heading] if s.heading else []) + list(s.body)
-        for start, end in spans:
-            assert 0 <= start < end <= len(doc.text), s.id
-            piece = doc.text[start:end]
-            assert piece == piece.strip(), s.id
-        for (_, end1), (start2, _) in zip(s.body, s.body[1:], strict=False):
-            assert end1 <= start2, s.id
-
-
-def test_no_body_span_contains_a_heading(doc: ParsedDocument) -> None:
-    headings = [s.heading for s in doc.walk() if s.heading]
-    for s in doc.walk():
-        for start, end in s.body:
-            assert not any(start < h_end and h_start < end for h_start, h_end in headings), s.id
-
-
 def test_every_line_is_covered_except_the_cover_footnotes(doc: ParsedDocument) -> None:
-    covered = bytearray(len(doc.text))
-    for s in doc.walk():
-        for start, end in ([s.heading] if s.heading else []) + list(s.body):
-            covered[start:end] = b"\x01" * (end - start)
-    uncovered, pos = [], 0
-    for line in doc.text.splitlines(keepends=True):
-        # Markdown asterisks left between two spans on a fused line do not count.
-        if any(not covered[pos + i] and not ch.isspace() and ch != "*" for i, ch in enumerate(line)):
-            uncovered.append(line.strip())
-        pos += len(line)
-    assert uncovered == NOISE_LINES
+    # Markdown asterisks left between two spans on a fused line do not count.
+    assert [line for _, line in uncovered_lines(doc, ignore="*")] == NOISE_LINES

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import pytest
 
 from corpus import load_catalog, parse_document
 from qa.types import ParsedDocument, Section
+from tests.outline_checks import partly_covered_lines, uncovered_lines
 
 DOC_ID = "state-inl-mexico-fact-sheet-2005"
 TITLE = "Counternarcotics and Law Enforcement Country Program: Mexico"
@@ -91,39 +90,6 @@ def test_no_span_contains_navigation(parsed: ParsedDocument) -> None:
             assert not any(nav in parsed.text[a:b] for nav in NAVIGATION), s.id
 
 
-def test_spans_are_trimmed_in_text_sorted_and_disjoint(parsed: ParsedDocument) -> None:
-    text = parsed.text
-    for s in parsed.walk():
-        for a, b in _spans(s):
-            assert 0 <= a < b <= len(text), s.id
-            assert text[a:b] == text[a:b].strip(), s.id
-        for (_, b1), (a2, _) in pairwise(s.body):
-            assert b1 <= a2, s.id
-    every = sorted(sp for s in parsed.walk() for sp in _spans(s))
-    for (_, b1), (a2, _) in pairwise(every):
-        assert b1 <= a2
-
-
-def test_no_body_span_contains_a_heading(parsed: ParsedDocument) -> None:
-    headings = [s.heading for s in parsed.walk()]
-    for s in parsed.walk():
-        for a, b in s.body:
-            assert not any(a < hb and ha < b for ha, hb in headings), s.id
-
-
 def test_uncovered_lines_are_exactly_navigation_and_footer(parsed: ParsedDocument) -> None:
-    text = parsed.text
-    covered = bytearray(len(text))
-    for s in parsed.walk():
-        for a, b in _spans(s):
-            covered[a:b] = b"\x01" * (b - a)
-    uncovered: list[int] = []
-    pos = 0
-    for number, line in enumerate(text.split("\n"), start=1):
-        chars = [pos + i for i, ch in enumerate(line) if not ch.isspace()]
-        hits = sum(covered[i] for i in chars)
-        assert hits in (0, len(chars)), f"line {number} partly covered"
-        if chars and not hits:
-            uncovered.append(number)
-        pos += len(line) + 1
-    assert uncovered == DROPPED_LINES
+    assert partly_covered_lines(parsed) == []
+    assert [number for number, _ in uncovered_lines(parsed)] == DROPPED_LINES

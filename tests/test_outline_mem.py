@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import pairwise
 
 import pytest
 
 from corpus import load_catalog, parse_document
 from qa.types import ParsedDocument, Section
+from tests.outline_checks import partly_covered_lines, uncovered_lines
 
 DOC_ID = "mem-mexico-2024"
 
@@ -216,28 +216,6 @@ def test_annex_objective_restatements_are_not_body(doc: ParsedDocument) -> None:
     assert not any("FOSTER ONGOING" in _text(doc, b) for pa in prevention_4.children for b in pa.body)
 
 
-def test_spans_are_trimmed_sorted_and_inside_the_text(doc: ParsedDocument) -> None:
-    n = len(doc.text)
-    for s in doc.walk():
-        spans = ([s.heading] if s.heading else []) + list(s.body)
-        for start, end in spans:
-            assert 0 <= start < end <= n, s.id
-            piece = doc.text[start:end]
-            assert piece.strip() and piece == piece.strip(), s.id
-        for (_, a_end), (b_start, _) in pairwise(s.body):
-            assert a_end <= b_start, s.id
-        if s.heading and s.body:
-            assert s.heading[1] <= s.body[0][0], s.id
-
-
-def test_no_body_span_contains_a_heading(doc: ParsedDocument) -> None:
-    headings = [s.heading for s in doc.walk() if s.heading]
-    for s in doc.walk():
-        for start, end in s.body:
-            for h_start, h_end in headings:
-                assert not (start < h_end and h_start < end), (s.id, h_start)
-
-
 # What the parser leaves out on purpose: separator rules, the part headings, and the annex's
 # repeated area headings, objective headings ("OBJECTIVE" / "2" in any markup) and ALL-CAPS
 # restatements of the objective (the statement is already the objective's body).
@@ -260,18 +238,8 @@ def _category(line: str) -> str:
 
 
 def test_coverage_drops_only_known_lines(doc: ParsedDocument) -> None:
-    covered = bytearray(len(doc.text))
-    for s in doc.walk():
-        for start, end in ([s.heading] if s.heading else []) + list(s.body):
-            covered[start:end] = b"\x01" * (end - start)
-    dropped: list[str] = []
-    pos = 0
-    for line in doc.text.split("\n"):
-        chars = [pos + i for i, c in enumerate(line) if not c.isspace()]
-        if chars and not all(covered[i] for i in chars):
-            assert not any(covered[i] for i in chars), f"line half covered: {line[:60]!r}"
-            dropped.append(line)
-        pos += len(line) + 1
+    assert partly_covered_lines(doc) == []
+    dropped = [line for _, line in uncovered_lines(doc)]
     # 16 annex objectives: 25 heading lines (split headings take two lines, the HTML one carries its
     # restatement) and 15 separate restatements; 5 annex area headings; 3 part headings; 2 rules.
     assert Counter(_category(line) for line in dropped) == Counter(

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import re
 
-from corpus._tree import Node, trim_span
-from qa.types import Document, Span
+from corpus._tree import Line, Node, clean_title, line_positions, runs_to_spans, trim_span
+from qa.types import Document
 
 __all__ = ["parse"]
 
@@ -45,28 +45,13 @@ _SUBHEADING = re.compile(r"-[ \t]+\*\*(.+?)\*\*[ \t]*")
 _BACK_MATTER = re.compile(r"Translated by:.*")
 # Labels of an objective's blocks: short plain lines that must not read as headings.
 _FIELD_LABELS = frozenset({"Measure / Responsible entity", "Indicator", "Current status"})
-_MARKUP = re.compile(r"\*+|<[^>]+>")
 _FOOTNOTE_MARKERS = re.compile(rf"[{_SUPERSCRIPTS}]+")
-_SPACE = re.compile(r"\s+")
 
 _HEADING_MAX = 100  # longest heading line (the longest real one has 83 characters)
 _PROSE_MIN = 100  # a paragraph that may follow a heading is at least this long
 _PROSE_START = re.compile(r"[A-Z“\"‘]")
 _SMALL_WORDS = frozenset({"A", "AN", "AND", "OF", "THE", "TO"})
 _BACK_MATTER_TITLE = "About this publication"
-
-_Line = tuple[int, int, int]
-"""A line owned by a node: (line index, start, end)."""
-
-
-def _lines(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every line, without its line terminator."""
-    out: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        out.append((pos, pos + len(line.rstrip("\r"))))
-        pos += len(line) + 1
-    return out
 
 
 def _is_noise(line: str) -> bool:
@@ -75,8 +60,7 @@ def _is_noise(line: str) -> bool:
 
 def _clean(raw: str) -> str:
     """Title text: markdown, tags and footnote markers dropped, whitespace collapsed."""
-    text = _FOOTNOTE_MARKERS.sub("", _MARKUP.sub("", raw))
-    return _SPACE.sub(" ", text).strip().rstrip(":").strip()
+    return clean_title(_FOOTNOTE_MARKERS.sub("", raw)).rstrip(":").strip()
 
 
 def _readable(lines: list[str]) -> str:
@@ -132,27 +116,16 @@ def _is_heading(lines: list[str], i: int) -> bool:
     return False
 
 
-def _spans(text: str, owned: list[_Line]) -> list[Span]:
-    """One trimmed span per run of consecutive owned lines (blank and noise lines break runs)."""
-    runs: list[list[int]] = []  # [start, end, index of the run's last line]
-    for index, start, end in owned:
-        if runs and runs[-1][2] == index - 1:
-            runs[-1][1:] = [end, index]
-        else:
-            runs.append([start, end, index])
-    return [span for start, end, _ in runs if (span := trim_span(text, start, end))]
-
-
 def parse(text: str, document: Document) -> list[Node]:
     """Build the title page, narrative sections and the Goal > Area > Objective report."""
-    positions = _lines(text)
+    positions = line_positions(text)
     lines = [text[start:end] for start, end in positions]
     nodes: list[Node] = []
-    owned: list[tuple[Node, list[_Line]]] = []
+    owned: list[tuple[Node, list[Line]]] = []
     goal: Node | None = None
     area: Node | None = None
 
-    def open_node(node: Node, parent: Node | None) -> list[_Line]:
+    def open_node(node: Node, parent: Node | None) -> list[Line]:
         (parent.children if parent else nodes).append(node)
         owned.append((node, []))
         return owned[-1][1]
@@ -203,7 +176,7 @@ def parse(text: str, document: Document) -> list[Node]:
             body.append((index, start, end))
 
     for node, node_lines in owned:
-        node.body = _spans(text, node_lines)
+        node.body = runs_to_spans(text, node_lines)
         if node is nodes[0] and not cover and not node.body and not node.children:
             nodes.remove(node)  # the untitled lead section turned out empty
         if node.kind == "objective" and node.body:

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import re
 
-from corpus._tree import Node, trim_span
-from qa.types import Document, Span
+from corpus._tree import Line, Node, clean_title, line_positions, runs_to_spans, trim_span
+from qa.types import Document
 
 __all__ = ["parse"]
 
@@ -41,8 +41,6 @@ _PAGE_NUMBER = re.compile(r"[ \t]*\d{1,3}[ \t]*")
 # The cover's last heading, fused onto the end of the duplicated title.
 _NOTE_HEADING = re.compile(r"\*\*(Note by the Secretariat)\*\*")
 _LEADING_NUMBER = re.compile(r"\d+\.\s+")
-_MARKUP = re.compile(r"\*+|<[^>]+>")
-_SPACE = re.compile(r"\s+")
 
 _FRONT_TITLE = "Note by the Secretariat"
 # Paragraph titles name the replying government (paragraph 4 lists them),
@@ -75,42 +73,12 @@ _COUNTRY = re.compile(r"(?<![\w-])(" + "|".join(_REPLYING_COUNTRIES) + r")(?![\w
 _TITLE_WORDS = 8
 
 
-_Line = tuple[int, int, int]
-"""A line owned by a node: (line index, start, end)."""
-
-
-def _lines(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every line, without its line terminator."""
-    out: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        out.append((pos, pos + len(line.rstrip("\r"))))
-        pos += len(line) + 1
-    return out
-
-
-def _clean(raw: str) -> str:
-    """Human text: markdown emphasis and tags dropped, whitespace collapsed."""
-    return _SPACE.sub(" ", _MARKUP.sub("", raw)).strip()
-
-
 def _paragraph_title(body: str, is_reply: bool) -> str:
     """A reply's country (the first replying government it names), else its first words."""
     if is_reply and (m := _COUNTRY.search(body)):
         return _REPLYING_COUNTRIES[m.group(1)]
-    words = _clean(_LEADING_NUMBER.sub("", body)).split()
+    words = clean_title(_LEADING_NUMBER.sub("", body)).split()
     return " ".join(words[:_TITLE_WORDS]).rstrip(",;:.")
-
-
-def _spans(text: str, owned: list[_Line]) -> list[Span]:
-    """One trimmed span per run of consecutive owned lines (blank and noise lines break runs)."""
-    runs: list[list[int]] = []  # [start, end, index of the run's last line]
-    for index, start, end in owned:
-        if runs and runs[-1][2] == index - 1:
-            runs[-1][1:] = [end, index]
-        else:
-            runs.append([start, end, index])
-    return [span for start, end, _ in runs if (span := trim_span(text, start, end))]
 
 
 def parse(text: str, document: Document) -> list[Node]:
@@ -121,9 +89,9 @@ def parse(text: str, document: Document) -> list[Node]:
         front.heading = (note.start(1), note.end(1))
     nodes: list[Node] = [front]
     # Each node with the lines (index, start, end) it owns, in document order.
-    owned: list[tuple[Node, list[_Line]]] = [(front, [])]
+    owned: list[tuple[Node, list[Line]]] = [(front, [])]
 
-    def open_node(node: Node, parent: Node | None) -> list[_Line]:
+    def open_node(node: Node, parent: Node | None) -> list[Line]:
         (parent.children if parent else nodes).append(node)
         owned.append((node, []))
         return owned[-1][1]
@@ -131,7 +99,7 @@ def parse(text: str, document: Document) -> list[Node]:
     issue: Node | None = None
     container: Node = front  # where the next numbered paragraph goes
     lines = owned[0][1]  # where the next unnumbered line goes
-    for index, (start, end) in enumerate(_lines(text)):
+    for index, (start, end) in enumerate(line_positions(text)):
         line = text[start:end]
         if not line.strip() or _FOOTNOTE.fullmatch(line) or _PAGE_NUMBER.fullmatch(line):
             continue
@@ -139,7 +107,7 @@ def parse(text: str, document: Document) -> list[Node]:
             # Only the cover text before the fused heading is front-matter body.
             lines.append((index, start, note.start()))
         elif m := _ISSUE.fullmatch(line):
-            issue = Node("issue", m.group(1), _clean(m.group(2)), trim_span(text, start, end))
+            issue = Node("issue", m.group(1), clean_title(m.group(2)), trim_span(text, start, end))
             lines = open_node(issue, None)
             container = issue
         elif m := _RECOMMENDATION.fullmatch(line):
@@ -154,10 +122,10 @@ def parse(text: str, document: Document) -> list[Node]:
     # Which paragraphs are government replies is known only from their parent.
     replies = {id(p) for node, _ in owned if node.kind == "recommendation" for p in node.children}
     for node, node_lines in owned:
-        node.body = _spans(text, node_lines)
+        node.body = runs_to_spans(text, node_lines)
         own_text = "\n".join(text[s:e] for s, e in node.body)
         if node.kind == "recommendation":
-            node.title = _clean(own_text)
+            node.title = clean_title(own_text)
         elif node.kind == "paragraph":
             node.title = _paragraph_title(own_text, id(node) in replies)
     return nodes

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
-from corpus._tree import Node, trim_span
+from corpus._tree import Node, clean_title, trim_span
 from qa.errors import CorpusError
 from qa.types import Document, Span
 
@@ -48,8 +48,6 @@ _AREAS: tuple[str, ...] = (
 _SEPARATOR = re.compile(r"-{3,}[\s-]*")
 # The point between two bold runs fused on one line: "**AREA****Objective 1**".
 _FUSED_BOLD = re.compile(r"\*\*(?=\*\*[^*])")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_HASHES = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
 _NON_LETTERS = re.compile(r"[^a-z]+")
 
 # An objective heading, in either case; the number may be missing (it then
@@ -98,12 +96,6 @@ def _key(text: str) -> str:
 _AREA_BY_KEY: dict[str, str] = {_key(title): title for title in _AREAS}
 
 
-def _clean(raw: str) -> str:
-    """Title text of raw markdown/HTML: no tags, ``#`` markers or ``*``, whitespace collapsed."""
-    text = _HASHES.sub("", _TAG.sub(" ", raw)).replace("*", "")
-    return " ".join(text.split())
-
-
 def _blocks(text: str) -> list[_Block]:
     """Cut the text into trimmed paragraphs, dropping separator lines and splitting fused bold runs."""
     paragraphs: list[Span] = []
@@ -129,7 +121,7 @@ def _blocks(text: str) -> list[_Block]:
         for a, b in pairwise(cuts):
             span = trim_span(text, a, b)
             if span:
-                blocks.append(_Block(span[0], span[1], _clean(text[span[0] : span[1]])))
+                blocks.append(_Block(span[0], span[1], clean_title(text[span[0] : span[1]])))
     return blocks
 
 
