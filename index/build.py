@@ -108,12 +108,7 @@ def build_index(
             # Loaded only now: a no-op build never pays for importing torch.
             from index.embed import SentenceTransformerEmbedder
 
-            embedder = SentenceTransformerEmbedder(
-                settings.model_path,
-                settings.model_name,
-                settings.embed_batch_size,
-                settings.model_max_wordpieces,
-            )
+            embedder = SentenceTransformerEmbedder.from_settings(settings)
         parsed, passages = collect_passages(settings)
         if not passages:
             raise IndexStoreError("the corpus produced no passages")

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from qa.errors import IndexStoreError
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
 
 __all__ = ["Embedder", "SentenceTransformerEmbedder"]
 
@@ -70,6 +73,17 @@ class SentenceTransformerEmbedder:
         if dim is None:
             raise IndexStoreError(f"model {model_name} reports no embedding dimension")
         self._dim = int(dim)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, for_queries: bool = False) -> SentenceTransformerEmbedder:
+        """The configured model; ``for_queries`` limits torch to ``settings.query_threads``."""
+        return cls(
+            settings.model_path,
+            settings.model_name,
+            settings.embed_batch_size,
+            settings.model_max_wordpieces,
+            threads=settings.query_threads if for_queries else None,
+        )
 
     @property
     def dim(self) -> int:

@@ -110,13 +110,7 @@ class Retriever:
         if embedder is None:
             from index.embed import SentenceTransformerEmbedder
 
-            embedder = SentenceTransformerEmbedder(
-                settings.model_path,
-                settings.model_name,
-                settings.embed_batch_size,
-                settings.model_max_wordpieces,
-                threads=settings.query_threads,
-            )
+            embedder = SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
         return cls(index, embedder, settings)
 
     # -- filters -------------------------------------------------------------
