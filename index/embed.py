@@ -56,6 +56,10 @@ class SentenceTransformerEmbedder:
         try:
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            # A progress bar per model load would bury the CLI's output and the server log.
+            transformers_logging.disable_progress_bar()
 
             if threads:
                 # Query-time encoding is one short text: one thread is as fast, and
