@@ -168,8 +168,14 @@ def eval_command(
             pool: list[Any] = []
             meta.update(mode="http", url=url)
         else:
+            from index.build import build_index
             from qa.retrieve import Retriever
 
+            # Evaluate what the code builds now: a stale index would score old code.
+            # A no-op (well under a second) when the index is up to date.
+            report = build_index(settings)
+            if report.built:
+                _err.print(f"[dim]built the index first ({report.reason}, {report.seconds:.1f}s)[/dim]")
             retriever = Retriever.open(settings)
             searchers = in_process_searchers(retriever, specs, fusion)
             pool = pool_of(retriever)
