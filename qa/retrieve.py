@@ -206,7 +206,14 @@ class Retriever:
         reading_order = False
         if cfg.routing:
             named = route(q, self.index.sections.values())
-            routed = self._routed(named, scores, mask)
+            within = scores
+            if named.sections and named.topic:
+                # Inside the named sections, weigh what is asked about them
+                # ("... say about gender?") as much as the whole question, whose
+                # reference words match every passage of the section alike.
+                topic = cfg.score(self._legs(named.topic, mask, cfg), fuse)
+                within = np.where(np.isfinite(topic), scores + topic, scores)
+            routed = self._routed(named, within, mask)
             reading_order = bool(routed) and not named.topical
             tier[routed] = 2
             if filters is None or not filters.document:

@@ -73,6 +73,8 @@ class Route:
     refs: tuple[SectionRef, ...]
     sections: tuple[Section, ...]
     topical: bool = True
+    topic: str = ""
+    """The question's own words once the reference, filler and area names are gone."""
 
 
 def _find_refs(query: str) -> tuple[list[tuple[int, SectionRef]], list[tuple[int, int]]]:
@@ -165,5 +167,5 @@ def route(query: str, sections: Iterable[Section]) -> Route:
     # What is left once titles and report names are discounted is the topic.
     used = {st for s in matches for st in _title_stems(s)}
     doc_words = {w for _, names in _DOC_WORDS for name in names for w in _TOKEN.findall(name)}
-    topical = any(_stem(w) not in used and w not in doc_words for w in words)
-    return Route(refs, tuple(matches), topical)
+    topic = [w for w in words if _stem(w) not in used and w not in doc_words]
+    return Route(refs, tuple(matches), bool(topic), " ".join(topic))

@@ -105,3 +105,8 @@ def test_bare_reference_is_not_topical(sections: list[Section]) -> None:
 
 def test_reference_with_a_question_is_topical(sections: list[Section]) -> None:
     assert route("Chile's reply to recommendation 8", sections).topical
+
+
+def test_topic_is_what_is_left_once_reference_filler_and_titles_go(sections: list[Section]) -> None:
+    assert route("What did Chile reply to recommendation 8?", sections).topic == "chile reply"
+    assert route("What does PA 3.4 under prevention say about offenders?", sections).topic == "offenders"
