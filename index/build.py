@@ -16,9 +16,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from corpus import corpus_hash, load_corpus
 from index.chunk import CHUNKER_VERSION, chunk_document
 from index.embed import Embedder
+from index.sentences import split_sentences
 from index.store import FORMAT_VERSION, read_manifest, switch_current, write_snapshot
 from qa.errors import IndexStoreError
 from qa.settings import Settings
@@ -113,6 +116,14 @@ def build_index(
         if not passages:
             raise IndexStoreError("the corpus produced no passages")
         vectors = embedder.encode([p.embed_text for p in passages], progress=progress)
+        # Sentence vectors serve answers (qa.answer): no sentence is embedded at query time.
+        sentences = np.array(
+            [(i, s, e) for i, p in enumerate(passages) for s, e in split_sentences(p.text, p.start)], dtype=np.int64
+        ).reshape(-1, 3)
+        sentence_vectors = embedder.encode(
+            [passages[i].text[s - passages[i].start : e - passages[i].start] for i, s, e in sentences.tolist()],
+            progress=progress,
+        )
         roots = [s for doc in parsed for s in doc.sections]
         n_sections = sum(len(doc.walk()) for doc in parsed)
         manifest = {
@@ -128,7 +139,9 @@ def build_index(
         }
         target = data_dir / "builds" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
-            write_snapshot(target, manifest, [d.document for d in parsed], roots, passages, vectors)
+            write_snapshot(
+                target, manifest, [d.document for d in parsed], roots, passages, vectors, sentences, sentence_vectors
+            )
             switch_current(data_dir, target)
         except BaseException:
             # Interrupted or failed: drop the partial snapshot, keep the live index.

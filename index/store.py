@@ -21,7 +21,7 @@ from qa.types import Document, Passage, PathElement, Section
 
 __all__ = ["FORMAT_VERSION", "StoredIndex", "load_index", "read_manifest", "switch_current", "write_snapshot"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors
 
 _BM25_DIR = "bm25"
 _STOPWORDS = "en"
@@ -100,6 +100,8 @@ class StoredIndex:
         passages: list[Passage],
         dense: Any,
         bm25: Any,
+        sentences: np.ndarray,
+        sentence_vectors: np.ndarray,
     ) -> None:
         self.root = root
         self.manifest = manifest
@@ -113,6 +115,10 @@ class StoredIndex:
         self.passage_index = {p.id: i for i, p in enumerate(passages)}
         self.dense = dense
         self.bm25 = bm25
+        # One row per sentence of every passage: (passage index, start, end),
+        # passages in order; and each sentence's unit vector.
+        self.sentences = sentences
+        self.sentence_vectors = sentence_vectors
         # Which passages each section owns directly, in document order.
         self.section_passages: dict[str, list[int]] = {}
         for i, p in enumerate(passages):
@@ -124,6 +130,18 @@ class StoredIndex:
         self.parents[s.id] = parent
         for c in s.children:
             self._register(c, s.id)
+
+    def sentence_vectors_by_passage(self) -> dict[str, np.ndarray]:
+        """Each passage's sentence vectors (rows in sentence order), keyed by passage id."""
+        out: dict[str, np.ndarray] = {}
+        if len(self.sentences) == 0:
+            return out
+        bounds = np.flatnonzero(np.diff(self.sentences[:, 0])) + 1
+        for rows, block in zip(
+            np.split(np.arange(len(self.sentences)), bounds), np.split(self.sentence_vectors, bounds), strict=True
+        ):
+            out[self.passages[int(self.sentences[rows[0], 0])].id] = block
+        return out
 
     def bm25_scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for ``query`` (zeros when no term matches)."""
@@ -163,6 +181,8 @@ def write_snapshot(
     roots: list[Section],
     passages: list[Passage],
     vectors: np.ndarray,
+    sentences: np.ndarray,
+    sentence_vectors: np.ndarray,
 ) -> None:
     """Write a complete index into the new directory ``target``."""
     import bm25s
@@ -173,6 +193,7 @@ def write_snapshot(
         dense = faiss.IndexFlatIP(vectors.shape[1])  # exact cosine on unit vectors: the corpus is small
         dense.add(vectors)
         faiss.write_index(dense, str(target / "dense.faiss"))
+        np.savez(target / "sentences.npz", rows=sentences, vectors=sentence_vectors)
         bm25 = bm25s.BM25()
         bm25.index(_tokenize([p.embed_text for p in passages]), show_progress=False)
         bm25.save(str(target / _BM25_DIR), show_progress=False)
@@ -241,8 +262,10 @@ def load_index(root: Path) -> StoredIndex:
         documents = [Document(**d) for d in json.loads((root / "documents.json").read_text(encoding="utf-8"))]
         dense = faiss.read_index(str(root / "dense.faiss"))
         bm25 = bm25s.BM25.load(str(root / _BM25_DIR), show_progress=False)
+        with np.load(root / "sentences.npz") as arrays:
+            sentences, sentence_vectors = arrays["rows"], arrays["vectors"]
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexStoreError(f"index at {root} is unreadable: {exc}") from exc
     if dense.ntotal != len(passages):
         raise IndexStoreError(f"index at {root} is inconsistent: {dense.ntotal} vectors, {len(passages)} passages")
-    return StoredIndex(root.resolve(), manifest, documents, roots, passages, dense, bm25)
+    return StoredIndex(root.resolve(), manifest, documents, roots, passages, dense, bm25, sentences, sentence_vectors)

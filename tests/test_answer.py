@@ -143,3 +143,11 @@ def test_an_additive_opener_does_not_pull_in_the_sentence_before() -> None:
     text = "Programs consider gender. In addition, staff are certified. Other text."
     spans = split_sentences(text)
     assert _widen(text, spans, 1) == spans[1]
+
+
+def test_answers_embed_only_the_query_when_sentence_vectors_come_from_the_index(fake_retriever) -> None:
+    query = "Which agencies implement gender mainstreaming policies?"
+    hits = fake_retriever.search(query, k=3)
+    calls = fake_retriever.embedder.calls
+    extract_answer(query, hits, fake_retriever.embedder, min_score=-1.0, cache=fake_retriever.sentence_vectors)
+    assert fake_retriever.embedder.calls == calls + 1  # the query; every sentence was embedded at build time

@@ -84,3 +84,15 @@ def test_interrupted_build_leaves_the_previous_index_usable(settings: Settings) 
 def test_loading_without_a_build_says_to_build(settings: Settings) -> None:
     with pytest.raises(IndexMissingError, match="policyqa build"):
         load_index(settings.index_dir)
+
+
+def test_snapshot_holds_a_vector_for_every_sentence_of_every_passage(settings: Settings) -> None:
+    from index.sentences import split_sentences
+
+    build_index(settings, HashingEmbedder())
+    index = load_index(settings.index_dir)
+    expected = [(i, s, e) for i, p in enumerate(index.passages) for s, e in split_sentences(p.text, p.start)]
+    assert index.sentences.tolist() == [list(row) for row in expected]
+    assert index.sentence_vectors.shape == (len(expected), 64)
+    by_passage = index.sentence_vectors_by_passage()
+    assert sum(len(v) for v in by_passage.values()) == len(expected)
