@@ -89,6 +89,7 @@ def ask(
     fusion: Annotated[str, typer.Option(help="Fusion method: convex, rrf.")] = "convex",
 ) -> None:
     """Print the passages that answer QUESTION, best first, each with its citation."""
+    from qa.answer import extract_answer
     from qa.retrieve import Retriever
 
     _quiet_libraries()
@@ -103,11 +104,30 @@ def ask(
         )
     except PolicyQAError as exc:
         raise _fail(exc) from exc
+    answer = extract_answer(
+        question, hits, retriever.embedder, retriever.settings.answer_min_score, cache=retriever.sentence_vectors
+    )
     if as_json:
-        print(json.dumps({"query": question, "results": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
+        found = None
+        if answer is not None:
+            found = {
+                "text": answer.text,
+                "score": round(answer.score, 6),
+                "passage_id": answer.passage.id,
+                "section_id": answer.passage.section_id,
+                "label": answer.passage.label,
+                "char_start": answer.start,
+                "char_end": answer.end,
+            }
+        doc = {"query": question, "answer": found, "results": [hit_json(h) for h in hits]}
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
         return
     if not hits:
         _out.print("no passage found")
+    if answer is not None:
+        _out.print(f"[bold green]Answer:[/bold green] {escape(' '.join(answer.text.split()))}")
+        _out.print(f"[dim]Source: {escape(answer.passage.label)} [{answer.start}:{answer.end})[/dim]")
+        _out.print()
     for h in hits:
         _out.print(f"[bold]{h.rank}. {escape(h.passage.label)}[/bold]  [dim]score {h.score:.4f}[/dim]")
         _out.print(f"[dim]{h.passage.section_id} [{h.passage.start}:{h.passage.end})[/dim]")

@@ -50,7 +50,10 @@ def test_ask_prints_json_hits_with_citations(real_settings: Settings) -> None:
         check=True,
         timeout=120,
     )
-    results = json.loads(out.stdout)["results"]
+    doc = json.loads(out.stdout)
+    results = doc["results"]
     assert len(results) == 3
+    # A named section is always answered, from its own text.
+    assert doc["answer"]["section_id"] == "unodc-honlac-29-2019/issue-3/recommendation-12"
     assert results[0]["section_id"] == "unodc-honlac-29-2019/issue-3/recommendation-12"
     assert results[0]["label"] == "UNODC HONLAC 29 (2019) — Issue 3 › Recommendation 12"
