@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from qa.types import ParsedDocument
+from corpus import load_corpus
+from qa.types import ParsedDocument, Section, Span
 
-__all__ = ["partly_covered_lines", "uncovered_lines"]
+__all__ = ["of_kind", "parse", "partly_covered_lines", "span_text", "uncovered_lines"]
+
+
+def parse(document_id: str) -> ParsedDocument:
+    """One bundled report, parsed through the public corpus API."""
+    (doc,) = load_corpus(only=document_id)
+    return doc
+
+
+def of_kind(doc: ParsedDocument, kind: str) -> list[Section]:
+    """Every section of ``kind``, in document order."""
+    return [s for s in doc.walk() if s.kind == kind]
+
+
+def span_text(doc: ParsedDocument, span: Span) -> str:
+    return doc.text[span[0] : span[1]]
 
 
 def _covered(doc: ParsedDocument) -> bytearray:

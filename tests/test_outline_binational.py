@@ -7,9 +7,8 @@ from collections import Counter
 
 import pytest
 
-from corpus import load_catalog, parse_document
 from qa.types import ParsedDocument, Section
-from tests.outline_checks import partly_covered_lines, uncovered_lines
+from tests.outline_checks import parse, partly_covered_lines, uncovered_lines
 
 DOC_ID = "us-mexico-binational-drug-strategy-1998"
 KINDS = {"section", "alliance_point", "objective", "action"}
@@ -64,8 +63,7 @@ NOISE = Counter({"Strategy Component": 16, "Objectives": 16, "Actions": 16, "10"
 
 @pytest.fixture(scope="module")
 def parsed() -> ParsedDocument:
-    doc = next(d for d in load_catalog() if d.id == DOC_ID)
-    return parse_document(doc)
+    return parse(DOC_ID)
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from corpus import load_catalog, parse_document
-from qa.types import ParsedDocument, Section
-from tests.outline_checks import uncovered_lines
+from qa.types import ParsedDocument
+from tests.outline_checks import of_kind, parse, span_text, uncovered_lines
 
 DOC_ID = "elementa-warlike-approach-2024"
 
@@ -20,16 +19,7 @@ SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
 @pytest.fixture(scope="module")
 def doc() -> ParsedDocument:
-    (document,) = [d for d in load_catalog() if d.id == DOC_ID]
-    return parse_document(document)
-
-
-def _of_kind(doc: ParsedDocument, kind: str) -> list[Section]:
-    return [s for s in doc.walk() if s.kind == kind]
-
-
-def _text(doc: ParsedDocument, span: tuple[int, int]) -> str:
-    return doc.text[span[0] : span[1]]
+    return parse(DOC_ID)
 
 
 def test_top_level_sections_around_the_compliance_report(doc: ParsedDocument) -> None:
@@ -55,46 +45,46 @@ def test_goals_sit_in_the_compliance_report_section(doc: ParsedDocument) -> None
         ("goal", "2", "Preventing cross-border crimes"),
         ("goal", "3", "Dismantling criminal networks"),
     ]
-    assert [g.number for g in _of_kind(doc, "goal")] == ["1", "2", "3"]
+    assert [g.number for g in of_kind(doc, "goal")] == ["1", "2", "3"]
     assert report.body == ()
 
 
 def test_area_titles_per_goal(doc: ParsedDocument) -> None:
     # Prefixes vary ("Area of Cooperation:", "Area of cooperation:", "Cooperation Area:")
     # and "Public Health ²⁴:" carries a footnote marker; titles have neither.
-    assert {g.number: [a.title for a in g.children] for g in _of_kind(doc, "goal")} == {
+    assert {g.number: [a.title for a in g.children] for g in of_kind(doc, "goal")} == {
         "1": ["Public Health", "Support for safer communities", "Reducing homicides and high-impact crimes"],
         "2": ["Reducing human trafficking and migrant smuggling"],
         "3": ["Enhance extradition-related cooperation between the United States and Mexico"],
     }
-    assert all(a.kind == "area" and a.number is None for a in _of_kind(doc, "area"))
+    assert all(a.kind == "area" and a.number is None for a in of_kind(doc, "area"))
 
 
 def test_objective_numbers_restart_in_each_area(doc: ParsedDocument) -> None:
-    assert [(a.title, [o.number for o in a.children]) for a in _of_kind(doc, "area")] == [
+    assert [(a.title, [o.number for o in a.children]) for a in of_kind(doc, "area")] == [
         ("Public Health", ["1", "2"]),
         ("Support for safer communities", ["1", "2"]),
         ("Reducing homicides and high-impact crimes", ["1"]),
         ("Reducing human trafficking and migrant smuggling", ["1"]),
         ("Enhance extradition-related cooperation between the United States and Mexico", ["1"]),
     ]
-    assert all(o.kind == "objective" for a in _of_kind(doc, "area") for o in a.children)
+    assert all(o.kind == "objective" for a in of_kind(doc, "area") for o in a.children)
 
 
 def test_objective_title_is_its_text_without_markup(doc: ParsedDocument) -> None:
-    first = _of_kind(doc, "objective")[0]
+    first = of_kind(doc, "objective")[0]
     # Source: "Promote **public policies ... disorders.**²"
     assert first.title == (
         "Promote public policies for the treatment and support of individuals with "
         "psychoactive substance use disorders."
     )
-    assert _text(doc, first.heading) == "Objective 1"
-    assert _text(doc, first.body[0]).startswith("Promote **public policies")
+    assert span_text(doc, first.heading) == "Objective 1"
+    assert span_text(doc, first.body[0]).startswith("Promote **public policies")
 
 
 def test_objective_body_holds_its_blocks(doc: ParsedDocument) -> None:
-    for objective in _of_kind(doc, "objective"):
-        blocks = [_text(doc, span) for span in objective.body]
+    for objective in of_kind(doc, "objective"):
+        blocks = [span_text(doc, span) for span in objective.body]
         assert "Measure / Responsible entity" in blocks
         assert "Indicator" in blocks
         assert "Current status" in blocks
@@ -126,37 +116,37 @@ def test_sub_headings_nest_in_their_section(doc: ParsedDocument) -> None:
 
 def test_title_page_heading_is_the_title_block(doc: ParsedDocument) -> None:
     cover = doc.sections[0]
-    heading = _text(doc, cover.heading)
+    heading = span_text(doc, cover.heading)
     assert heading.startswith("WARLIKE APPROACH") and heading.endswith("An assessment")
-    assert [_text(doc, span)[:30] for span in cover.body] == ["Throughout the administration,"]
+    assert [span_text(doc, span)[:30] for span in cover.body] == ["Throughout the administration,"]
 
 
 def test_short_quoted_and_memo_lines_are_not_headings(doc: ParsedDocument) -> None:
     # The Spanish memo excerpt and the quotation attributions stay in the body.
     market = doc.sections[8]
-    blocks = [_text(doc, span) for span in market.body]
+    blocks = [span_text(doc, span) for span in market.body]
     for line in ("Consideraciones", "POSTURA", "ANTECEDENTES.", "COATZACOALCOS, VER."):
         assert line in blocks
     epicenters = market.children[0]
-    assert "—Andrés Manuel López Obrador" in [_text(doc, span) for span in epicenters.body]
+    assert "—Andrés Manuel López Obrador" in [span_text(doc, span) for span in epicenters.body]
 
 
 def test_no_body_span_holds_a_footnote_or_page_number(doc: ParsedDocument) -> None:
     for s in doc.walk():
         for span in s.body:
-            for line in _text(doc, span).splitlines():
+            for line in span_text(doc, span).splitlines():
                 assert not PAGE_NUMBER.fullmatch(line), (s.id, line)
                 assert not FOOTNOTE.fullmatch(line), (s.id, line)
 
 
 def test_inline_footnote_markers_stay_in_the_text(doc: ParsedDocument) -> None:
     findings = doc.sections[1]
-    assert "Armed Forces¹ continued" in _text(doc, findings.body[0])
+    assert "Armed Forces¹ continued" in span_text(doc, findings.body[0])
 
 
 def test_paragraph_split_by_footnotes_continues_in_the_same_section(doc: ParsedDocument) -> None:
     findings = doc.sections[1]
-    assert _text(doc, findings.body[1]).startswith("eradicating drug crops")
+    assert span_text(doc, findings.body[1]).startswith("eradicating drug crops")
 
 
 # --- generic span checks -------------------------------------------------------------

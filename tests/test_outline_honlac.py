@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from corpus import load_catalog, parse_document
-from qa.types import ParsedDocument, Section
-from tests.outline_checks import uncovered_lines
+from qa.types import ParsedDocument
+from tests.outline_checks import of_kind, parse, span_text, uncovered_lines
 
 DOC_ID = "unodc-honlac-29-2019"
 
@@ -21,16 +20,7 @@ NOISE_LINES = [
 
 @pytest.fixture(scope="module")
 def doc() -> ParsedDocument:
-    (document,) = [d for d in load_catalog() if d.id == DOC_ID]
-    return parse_document(document)
-
-
-def _of_kind(doc: ParsedDocument, kind: str) -> list[Section]:
-    return [s for s in doc.walk() if s.kind == kind]
-
-
-def _text(doc: ParsedDocument, span: tuple[int, int]) -> str:
-    return doc.text[span[0] : span[1]]
+    return parse(DOC_ID)
 
 
 def test_top_level_is_front_section_then_issues(doc: ParsedDocument) -> None:
@@ -46,8 +36,8 @@ def test_top_level_is_front_section_then_issues(doc: ParsedDocument) -> None:
 def test_front_section_is_the_note_by_the_secretariat(doc: ParsedDocument) -> None:
     front = doc.sections[0]
     assert front.title == "Note by the Secretariat"
-    assert _text(doc, front.heading) == "Note by the Secretariat"
-    body = [_text(doc, span) for span in front.body]
+    assert span_text(doc, front.heading) == "Note by the Secretariat"
+    body = [span_text(doc, span) for span in front.body]
     # Cover text stands before the heading it is fused with; it is the front matter's body.
     assert body[0] == "16 August 2019"
     assert "Lima, 7–11 October 2019" in body
@@ -58,7 +48,7 @@ def test_front_section_is_the_note_by_the_secretariat(doc: ParsedDocument) -> No
 
 def test_issue_titles_drop_the_issue_prefix(doc: ParsedDocument) -> None:
     # Issue 3 is printed "Issue 3:" where the others read "Issue N.".
-    assert [s.title for s in _of_kind(doc, "issue")] == [
+    assert [s.title for s in of_kind(doc, "issue")] == [
         "New modi operandi in trafficking and trends in concealment methods and transport, "
         "and effective investigative techniques in response thereto",
         "Trends in precursor control, diversion trends and trafficking routes for cocaine "
@@ -69,33 +59,33 @@ def test_issue_titles_drop_the_issue_prefix(doc: ParsedDocument) -> None:
 
 
 def test_issue_heading_is_its_line(doc: ParsedDocument) -> None:
-    for issue in _of_kind(doc, "issue"):
-        assert re.fullmatch(rf"Issue {issue.number}[.:] .+", _text(doc, issue.heading))
+    for issue in of_kind(doc, "issue"):
+        assert re.fullmatch(rf"Issue {issue.number}[.:] .+", span_text(doc, issue.heading))
         assert issue.body == ()
 
 
 def test_recommendations_are_numbered_across_issues(doc: ParsedDocument) -> None:
-    assert {i.number: [r.number for r in i.children] for i in _of_kind(doc, "issue")} == {
+    assert {i.number: [r.number for r in i.children] for i in of_kind(doc, "issue")} == {
         "1": ["1", "2", "3", "4", "5"],
         "2": ["6", "7", "8", "9"],
         "3": ["10", "11", "12"],
         "4": ["13", "14", "15", "16", "17"],
     }
-    assert [r.number for r in _of_kind(doc, "recommendation")] == [str(n) for n in range(1, 18)]
+    assert [r.number for r in of_kind(doc, "recommendation")] == [str(n) for n in range(1, 18)]
 
 
 def test_recommendation_heading_body_and_title(doc: ParsedDocument) -> None:
-    for rec in _of_kind(doc, "recommendation"):
-        assert _text(doc, rec.heading) == f"Recommendation {rec.number}"
+    for rec in of_kind(doc, "recommendation"):
+        assert span_text(doc, rec.heading) == f"Recommendation {rec.number}"
         # The body is the one-paragraph statement, and the title is that statement.
         assert len(rec.body) == 1
-        statement = _text(doc, rec.body[0])
+        statement = span_text(doc, rec.body[0])
         assert statement.startswith(("Governments", "In developing"))
         assert rec.title == statement.replace("*", "")
 
 
 def test_recommendation_title_drops_markdown(doc: ParsedDocument) -> None:
-    rec4 = _of_kind(doc, "recommendation")[3]
+    rec4 = of_kind(doc, "recommendation")[3]
     assert rec4.title == (
         "Governments should use mechanisms for exchanging information on new trends in drug "
         "trafficking, new concealment methods and modi operandi."
@@ -105,7 +95,7 @@ def test_recommendation_title_drops_markdown(doc: ParsedDocument) -> None:
 def test_paragraph_numbers_are_exactly_1_to_143(doc: ParsedDocument) -> None:
     # The corpus README says 1-142, but the file numbers 143 paragraphs: the last
     # is "143. Paraguay enacted a law that created SENABICO ...".
-    numbers = [p.number for p in _of_kind(doc, "paragraph")]
+    numbers = [p.number for p in of_kind(doc, "paragraph")]
     assert numbers == [str(n) for n in range(1, 144)]
 
 
@@ -115,13 +105,13 @@ def test_paragraphs_1_to_4_belong_to_the_front_section(doc: ParsedDocument) -> N
 
 
 def test_every_later_paragraph_sits_under_a_recommendation(doc: ParsedDocument) -> None:
-    later = [p for p in _of_kind(doc, "paragraph") if int(p.number) > 4]
+    later = [p for p in of_kind(doc, "paragraph") if int(p.number) > 4]
     assert len(later) == 139
     assert all([e.kind for e in p.path] == ["issue", "recommendation", "paragraph"] for p in later)
 
 
 def test_paragraph_range_under_each_recommendation(doc: ParsedDocument) -> None:
-    recs = _of_kind(doc, "recommendation")
+    recs = of_kind(doc, "recommendation")
     ranges = {r.number: (r.children[0].number, r.children[-1].number) for r in recs}
     assert ranges == {
         "1": ("5", "14"),
@@ -145,30 +135,30 @@ def test_paragraph_range_under_each_recommendation(doc: ParsedDocument) -> None:
 
 
 def test_paragraph_body_starts_with_its_number(doc: ParsedDocument) -> None:
-    for p in _of_kind(doc, "paragraph"):
+    for p in of_kind(doc, "paragraph"):
         assert p.heading is None
-        assert _text(doc, p.body[0]).startswith(f"{p.number}. ")
+        assert span_text(doc, p.body[0]).startswith(f"{p.number}. ")
 
 
 def test_paragraphs_with_no_blank_line_between_them_are_split(doc: ParsedDocument) -> None:
     # 59-63 and 64-66 follow each other line by line, with no blank line between.
-    by_number = {p.number: p for p in _of_kind(doc, "paragraph")}
+    by_number = {p.number: p for p in of_kind(doc, "paragraph")}
     for n in range(59, 67):
         assert len(by_number[str(n)].body) == 1
 
 
 def test_page_break_tails_stay_with_their_paragraph(doc: ParsedDocument) -> None:
     # Nine paragraphs run over a page break: their tail is an unnumbered block.
-    split = {p.number: p for p in _of_kind(doc, "paragraph") if len(p.body) > 1}
+    split = {p.number: p for p in of_kind(doc, "paragraph") if len(p.body) > 1}
     assert sorted(split, key=int) == ["10", "18", "26", "34", "52", "67", "98", "127", "136"]
     assert all(len(p.body) == 2 for p in split.values())
-    assert _text(doc, split["10"].body[1]) == (
+    assert span_text(doc, split["10"].body[1]) == (
         "INTERPOL and the system of purple notices is used to detect new drug trafficking *modi operandi*."
     )
 
 
 def test_paragraph_titles_name_the_replying_country(doc: ParsedDocument) -> None:
-    titles = {p.number: p.title for p in _of_kind(doc, "paragraph")}
+    titles = {p.number: p.title for p in of_kind(doc, "paragraph")}
     assert titles["5"] == "Argentina"
     assert titles["13"] == "Paraguay"  # "Agents from the National Anti-Drug Secretariat (SENAD) of Paraguay"
     assert titles["28"] == "France"  # "The French Central Office ..." (not Fort-de-France)

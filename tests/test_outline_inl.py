@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from corpus import load_catalog, parse_document
 from qa.types import ParsedDocument, Section
-from tests.outline_checks import partly_covered_lines, uncovered_lines
+from tests.outline_checks import parse, partly_covered_lines, uncovered_lines
 
 DOC_ID = "state-inl-mexico-fact-sheet-2005"
 TITLE = "Counternarcotics and Law Enforcement Country Program: Mexico"
@@ -27,8 +26,7 @@ DROPPED_LINES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 62, 64, 65, 66, 67, 69]
 
 @pytest.fixture(scope="module")
 def parsed() -> ParsedDocument:
-    doc = next(d for d in load_catalog() if d.id == DOC_ID)
-    return parse_document(doc)
+    return parse(DOC_ID)
 
 
 def _tree(sections: tuple[Section, ...]) -> list[tuple[str, list]]:

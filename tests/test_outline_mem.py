@@ -11,9 +11,8 @@ from collections import Counter
 
 import pytest
 
-from corpus import load_catalog, parse_document
 from qa.types import ParsedDocument, Section
-from tests.outline_checks import partly_covered_lines, uncovered_lines
+from tests.outline_checks import parse, partly_covered_lines, span_text, uncovered_lines
 
 DOC_ID = "mem-mexico-2024"
 
@@ -48,8 +47,7 @@ PRIORITY_ACTIONS = {
 
 @pytest.fixture(scope="module")
 def doc() -> ParsedDocument:
-    document = next(d for d in load_catalog() if d.id == DOC_ID)
-    return parse_document(document)
+    return parse(DOC_ID)
 
 
 def _area(doc: ParsedDocument, title: str) -> Section:
@@ -62,10 +60,6 @@ def _objective(doc: ParsedDocument, area: str, number: str) -> Section:
 
 def _pa(doc: ParsedDocument, area: str, number: str) -> Section:
     return next(s for s in _area(doc, area).walk() if s.kind == "priority_action" and s.number == number)
-
-
-def _text(doc: ParsedDocument, span: tuple[int, int]) -> str:
-    return doc.text[span[0] : span[1]]
 
 
 def test_top_level_is_cover_preface_five_areas_back_cover(doc: ParsedDocument) -> None:
@@ -90,7 +84,7 @@ def test_kinds_by_level(doc: ParsedDocument) -> None:
 
 
 def test_cover_keeps_the_report_symbols(doc: ParsedDocument) -> None:
-    cover = "\n".join(_text(doc, span) for span in doc.sections[0].body)
+    cover = "\n".join(span_text(doc, span) for span in doc.sections[0].body)
     for symbol in (
         "OEA/Ser.L/XIV.2.76",
         "CICAD/doc.2894/24",
@@ -102,10 +96,10 @@ def test_cover_keeps_the_report_symbols(doc: ParsedDocument) -> None:
 
 def test_preface_heading_and_paragraphs(doc: ParsedDocument) -> None:
     preface = doc.sections[1]
-    assert _text(doc, preface.heading) == "## PREFACE"
+    assert span_text(doc, preface.heading) == "## PREFACE"
     # Seven paragraphs, one of them split in two by a page break ("...final year of the" / "eighth...").
     assert len(preface.body) == 8
-    assert _text(doc, preface.body[-1]).startswith("It is important to highlight")
+    assert span_text(doc, preface.body[-1]).startswith("It is important to highlight")
 
 
 def test_objective_numbers_per_area(doc: ParsedDocument) -> None:
@@ -127,10 +121,12 @@ def test_each_priority_action_sits_under_its_objective(doc: ParsedDocument) -> N
 
 def test_fused_area_and_objective_headings_are_split(doc: ParsedDocument) -> None:
     # "**MEASURES OF PREVENTION...****Objective 1**" stands on one line.
-    assert _text(doc, _area(doc, PREVENTION).heading) == ("**MEASURES OF PREVENTION, TREATMENT AND RECOVERY SUPPORT**")
-    assert _text(doc, _objective(doc, PREVENTION, "1").heading) == "**Objective 1**"
-    assert _text(doc, _area(doc, COOPERATION).heading) == "**INTERNATIONAL COOPERATION**"
-    assert _text(doc, _objective(doc, COOPERATION, "1").heading) == "**Objective 1**"
+    assert span_text(doc, _area(doc, PREVENTION).heading) == (
+        "**MEASURES OF PREVENTION, TREATMENT AND RECOVERY SUPPORT**"
+    )
+    assert span_text(doc, _objective(doc, PREVENTION, "1").heading) == "**Objective 1**"
+    assert span_text(doc, _area(doc, COOPERATION).heading) == "**INTERNATIONAL COOPERATION**"
+    assert span_text(doc, _objective(doc, COOPERATION, "1").heading) == "**Objective 1**"
 
 
 def test_objective_title_is_its_statement(doc: ParsedDocument) -> None:
@@ -149,20 +145,20 @@ def test_objective_body_is_statement_then_assessment(doc: ParsedDocument) -> Non
     for area in AREAS:
         for objective in _area(doc, area).children:
             assert len(objective.body) >= 2, (area, objective.number)
-            assert _text(doc, objective.body[1]).startswith("CICAD"), (area, objective.number)
+            assert span_text(doc, objective.body[1]).startswith("CICAD"), (area, objective.number)
 
 
 def test_prevention_objective_4_body_has_its_statement(doc: ParsedDocument) -> None:
     # The statement is marked up as a "#####" heading but is the objective's text.
     objective = _objective(doc, PREVENTION, "4")
     assert objective.title.startswith("Foster ongoing training and certification")
-    assert "certification" in _text(doc, objective.body[0])
+    assert "certification" in span_text(doc, objective.body[0])
 
 
 def test_priority_action_title(doc: ParsedDocument) -> None:
     pa = _pa(doc, IS, "2.6")
     assert pa.title.startswith("Integrate a human rights, gender, and social inclusion approach")
-    assert _text(doc, pa.heading).startswith("**Priority Action 2.6:")
+    assert span_text(doc, pa.heading).startswith("**Priority Action 2.6:")
 
 
 def test_titles_are_clean(doc: ParsedDocument) -> None:
@@ -177,7 +173,7 @@ def test_prevention_2_1_2_4_2_5_share_one_body(doc: ParsedDocument) -> None:
     bodies = [_pa(doc, PREVENTION, n).body for n in ("2.1", "2.4", "2.5")]
     assert bodies[0]
     assert bodies[0] == bodies[1] == bodies[2]
-    assert _text(doc, bodies[0][0]).startswith("Mexico develops and implements the following prevention")
+    assert span_text(doc, bodies[0][0]).startswith("Mexico develops and implements the following prevention")
 
 
 def test_other_priority_actions_have_their_own_bodies(doc: ParsedDocument) -> None:
@@ -192,14 +188,14 @@ def test_other_priority_actions_have_their_own_bodies(doc: ParsedDocument) -> No
 
 
 def test_page_break_pieces_stay_in_their_priority_action(doc: ParsedDocument) -> None:
-    texts = [_text(doc, s) for s in _pa(doc, IS, "2.3").body]
+    texts = [span_text(doc, s) for s in _pa(doc, IS, "2.3").body]
     assert texts[-2].endswith("there are specific")
     assert texts[-1].startswith("agreements for the transfer of federal resources")
-    assert "delinquency" in [_text(doc, s) for s in _pa(doc, IS, "3.6").body]
+    assert "delinquency" in [span_text(doc, s) for s in _pa(doc, IS, "3.6").body]
 
 
 def test_tables_stay_whole_with_their_headers(doc: ParsedDocument) -> None:
-    table = next(_text(doc, s) for s in _pa(doc, IS, "1.3").body if s and "\t" in _text(doc, s))
+    table = next(span_text(doc, s) for s in _pa(doc, IS, "1.3").body if s and "\t" in span_text(doc, s))
     assert table.startswith("Institution\tAnnual budget amount (U.S. Dollars)")
     assert table.splitlines()[-1].startswith("National Defense\t")
 
@@ -210,10 +206,10 @@ def test_annex_objective_restatements_are_not_body(doc: ParsedDocument) -> None:
     for s in doc.walk():
         if s.kind in ("objective", "priority_action"):
             for span in s.body:
-                text = _text(doc, span)
+                text = span_text(doc, span)
                 assert any(c.islower() for c in text) or len(text) < 40, (s.id, text[:60])
     prevention_4 = _objective(doc, PREVENTION, "4")
-    assert not any("FOSTER ONGOING" in _text(doc, b) for pa in prevention_4.children for b in pa.body)
+    assert not any("FOSTER ONGOING" in span_text(doc, b) for pa in prevention_4.children for b in pa.body)
 
 
 # What the parser leaves out on purpose: separator rules, the part headings, and the annex's
