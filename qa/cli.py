@@ -64,6 +64,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     return {
         "rank": hit.rank,
         "score": round(hit.score, 6),
+        "scores": {name: round(value, 6) for name, value in hit.scores.items()},
         "passage_id": p.id,
         "document_id": p.document_id,
         "section_id": p.section_id,

@@ -228,10 +228,11 @@ class Retriever:
             if any(self._duplicate(i, j) for j in kept):
                 continue
             kept.append(i)
+            # A leg that did not retrieve the passage has no score to show (-inf is not JSON).
             components = {
-                "bm25": float(legs.bm25[i]),
-                "dense": float(legs.dense[i]),
-                "fused": float(scores[i]),
+                name: float(value)
+                for name, value in (("bm25", legs.bm25[i]), ("dense", legs.dense[i]), ("fused", scores[i]))
+                if np.isfinite(value)
             }
             if tier[i] == 2:
                 components["route"] = 1.0
@@ -240,7 +241,7 @@ class Retriever:
             elif tier[i] == 1:
                 components["document"] = 1.0
             # A higher tier outranks any fused score (convex scores lie in [0, 1]); the score says so.
-            score = float(scores[i]) + 2.0 * float(tier[i])
+            score = components.get("fused", 0.0) + 2.0 * float(tier[i])
             hits.append(Hit(self.index.passages[i], score, len(hits) + 1, components))
             if len(hits) == k:
                 break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 
@@ -128,3 +129,10 @@ def test_a_bare_reference_reads_the_section_in_order(fake_retriever: Retriever) 
     assert len(own) >= 2  # otherwise order would not be tested
     hits = fake_retriever.search("international cooperation priority action 1.3", k=len(own))
     assert [fake_retriever.index.passage_index[h.passage.id] for h in hits] == own
+
+
+def test_a_leg_that_did_not_retrieve_a_passage_shows_no_score(fake_retriever: Retriever) -> None:
+    # "PA 2.6" routes to priority action 2.6, but no passage holds the word "pa" for BM25.
+    hits = fake_retriever.search("PA 2.6", k=5, config="routed")
+    assert any("bm25" not in h.scores for h in hits)
+    assert all(math.isfinite(v) for h in hits for v in [h.score, *h.scores.values()])
