@@ -77,6 +77,22 @@ class Route:
     """The question's own words once the reference, filler and area names are gone."""
 
 
+_ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+    "fourteenth fifteenth sixteenth seventeenth"
+).split()
+_ORDINAL_REF = re.compile(
+    rf"\b({'|'.join(_ORDINALS)})\s+(priority[\s-]*action|alliance[\s-]*point|recommendation|objective|"
+    r"paragraph|issue|goal|action)\b",
+    re.I,
+)
+
+
+def _spell_out_ordinals(query: str) -> str:
+    """ "the third objective" reads as "objective 3" (the reports number, users count)."""
+    return _ORDINAL_REF.sub(lambda m: f"{m.group(2)} {_ORDINALS.index(m.group(1).lower()) + 1}", query)
+
+
 def _find_refs(query: str) -> tuple[list[tuple[int, SectionRef]], list[tuple[int, int]]]:
     found: list[tuple[int, SectionRef]] = []
     taken: list[tuple[int, int]] = []
@@ -94,7 +110,7 @@ def _find_refs(query: str) -> tuple[list[tuple[int, SectionRef]], list[tuple[int
 
 def parse_refs(query: str) -> tuple[SectionRef, ...]:
     """Every numbered section reference in ``query``, in order of appearance."""
-    found, _ = _find_refs(query)
+    found, _ = _find_refs(_spell_out_ordinals(query))
     seen: set[SectionRef] = set()
     return tuple(r for _, r in found if not (r in seen or seen.add(r)))
 
@@ -134,6 +150,7 @@ def route(query: str, sections: Iterable[Section]) -> Route:
       stray word never routes a question to nothing.
     - Whatever stays ambiguous is returned whole.
     """
+    query = _spell_out_ordinals(query)
     _, spans = _find_refs(query)
     refs = parse_refs(query)
     if not refs:

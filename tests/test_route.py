@@ -31,6 +31,8 @@ def sections() -> list[Section]:
         ("para. 12", [("paragraph", "12")]),
         ("priority actions 2.1, 2.4 and 2.5", [("priority_action", n) for n in ("2.1", "2.4", "2.5")]),
         ("action 3.5.1 of the binational strategy", [("action", "3.5.1")]),
+        ("the third objective under prevention", [("objective", "3")]),
+        ("What is the fifth alliance point?", [("alliance_point", "5")]),
         ("Does Mexico certify rehabilitation staff?", []),
     ],
 )
