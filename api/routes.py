@@ -47,6 +47,7 @@ from api.schemas import (
     SectionSummary,
     Status,
 )
+from index.chunk import make_label
 from qa.answer import Answer, extract_answer
 from qa.errors import IndexMissingError, InvalidQueryError, NotFoundError
 from qa.retrieve import Retriever
@@ -112,6 +113,7 @@ def _citation(loaded: Loaded, passage: Passage, start: int, end: int) -> Citatio
     index = loaded.retriever.index
     return Citation(
         section_id=passage.section_id,
+        section_ids=list(passage.section_ids),
         document_id=passage.document_id,
         document_title=index.documents[passage.document_id].title,
         label=passage.label,
@@ -122,8 +124,7 @@ def _citation(loaded: Loaded, passage: Passage, start: int, end: int) -> Citatio
 
 
 def _section_label(loaded: Loaded, section: Section) -> str:
-    short = loaded.retriever.index.documents[section.document_id].short_title
-    return f"{short} — " + " › ".join(el.label for el in section.path)
+    return make_label(loaded.retriever.index.documents[section.document_id].short_title, section.path)
 
 
 def _summary(loaded: Loaded, section: Section) -> SectionSummary:

@@ -94,6 +94,11 @@ class Citation(BaseModel):
     """Where cited text stands: its section and its exact character span in the corpus file."""
 
     section_id: str = Field(description="Resolve it with GET /sections/{section_id}.", examples=[_SECTION_ID])
+    section_ids: list[str] = Field(
+        description="Every section the text belongs to, section_id first: several priority-action headings "
+        "can stand over one body (MEM Prevention 2.1, 2.4, 2.5), and the text cites all of them.",
+        examples=[[_SECTION_ID]],
+    )
     document_id: str = Field(description="The report.", examples=["mem-mexico-2024"])
     document_title: str = Field(description="The report's full title.", examples=["Multilateral Evaluation ..."])
     label: str = Field(description="The citation as staff quote it.", examples=[_LABEL])

@@ -344,3 +344,12 @@ def test_chat_stream_sends_chunks_then_done(client: TestClient) -> None:
     assert streamed == plain["choices"][0]["message"]["content"]
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["citations"] == plain["citations"]
+
+
+def test_a_shared_body_cites_every_priority_action_it_belongs_to(client) -> None:
+    # MEM Prevention 2.1, 2.4 and 2.5 stand over one body; its passages cite all three.
+    body = client.post("/search", json={"query": "priority action 2.4 under prevention", "top_k": 1}).json()
+    citation = body["results"][0]["citation"]
+    ptr = "mem-mexico-2024/thematic_area-measures-of-prevention-treatment-and-recovery/objective-2"
+    assert citation["section_ids"] == [f"{ptr}/priority_action-{n}" for n in ("2.1", "2.4", "2.5")]
+    assert citation["label"].endswith("Priority Actions 2.1, 2.4, 2.5")
