@@ -178,10 +178,6 @@ def outline(
         show(s, 0)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
 # Commands of later stages live with their stage; they are registered here so
 # there is one ``policyqa`` entry point. Their modules import nothing heavy at
 # import time, so ``policyqa --help`` stays fast.
