@@ -164,13 +164,13 @@ def _pack(text: str, units: list[_Unit], budget: int) -> list[list[_Unit]]:
     size = 0
     for unit in units:
         n = count_tokens(clean_text(text[unit.start : unit.end])) + 1
-        header_cost = count_tokens(unit.header) if unit.header and not current else 0
         if current and (size + n > budget or unit.header != current[-1].header):
             groups.append(current)
             current, size = [], 0
-            header_cost = count_tokens(unit.header) if unit.header else 0
+        if not current and unit.header:
+            size = count_tokens(unit.header)  # repeated at the head of the passage's embedded text
         current.append(unit)
-        size += n + header_cost
+        size += n
     if current:
         groups.append(current)
     return groups
