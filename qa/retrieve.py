@@ -97,6 +97,16 @@ class Retriever:
         # (qa.answer) read them instead of embedding sentences per request.
         self.sentence_vectors: dict[str, np.ndarray] = index.sentence_vectors_by_passage()
         self._areas = sorted({el.title for s in index.sections.values() for el in s.path if el.kind == "thematic_area"})
+        # Fixed for the index's life: computed once, not on every filtered search.
+        numbers = {
+            kind: sorted({s.number for s in index.sections.values() if s.kind == kind and s.number}, key=_numkey)
+            for kind in ("objective", "priority_action")
+        }
+        self._valid: dict[str, tuple[str, ...]] = {
+            "document": tuple(sorted(index.documents)),
+            "thematic_area": tuple(self._areas),
+            **{kind: tuple(values) for kind, values in numbers.items()},
+        }
 
     @classmethod
     def open(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Retriever:
@@ -116,15 +126,7 @@ class Retriever:
 
     def valid_filter_values(self) -> dict[str, list[str]]:
         """What each filter accepts, for error messages and API docs."""
-        secs = self.index.sections.values()
-        return {
-            "document": sorted(self.index.documents),
-            "thematic_area": self._areas,
-            "objective": sorted({s.number for s in secs if s.kind == "objective" and s.number}, key=_numkey),
-            "priority_action": sorted(
-                {s.number for s in secs if s.kind == "priority_action" and s.number}, key=_numkey
-            ),
-        }
+        return {name: list(values) for name, values in self._valid.items()}
 
     def _resolve_area(self, value: str) -> str:
         v = _norm(value)
@@ -143,7 +145,7 @@ class Retriever:
         """Boolean mask of passages the filters allow (None: no filter)."""
         if filters is None or filters.is_empty():
             return None
-        valid = self.valid_filter_values()
+        valid = self._valid
         checks: list[Callable[[Passage], bool]] = []
         if filters.document:
             if filters.document not in self.index.documents:

@@ -108,11 +108,15 @@ def _find_refs(query: str) -> tuple[list[tuple[int, SectionRef]], list[tuple[int
     return found, taken
 
 
+def _distinct(found: list[tuple[int, SectionRef]]) -> tuple[SectionRef, ...]:
+    seen: set[SectionRef] = set()
+    return tuple(r for _, r in found if not (r in seen or seen.add(r)))
+
+
 def parse_refs(query: str) -> tuple[SectionRef, ...]:
     """Every numbered section reference in ``query``, in order of appearance."""
     found, _ = _find_refs(_spell_out_ordinals(query))
-    seen: set[SectionRef] = set()
-    return tuple(r for _, r in found if not (r in seen or seen.add(r)))
+    return _distinct(found)
 
 
 def _words(text: str) -> list[str]:
@@ -151,8 +155,8 @@ def route(query: str, sections: Iterable[Section]) -> Route:
     - Whatever stays ambiguous is returned whole.
     """
     query = _spell_out_ordinals(query)
-    _, spans = _find_refs(query)
-    refs = parse_refs(query)
+    found, spans = _find_refs(query)
+    refs = _distinct(found)
     if not refs:
         return Route((), ())
     wanted = {(r.kind, r.number) for r in refs}
