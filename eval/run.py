@@ -22,7 +22,7 @@ from eval.gold import EvidenceSpan, Question, locate_evidence
 from eval.metrics import DEPTH, Retrieved, aggregate, score
 from qa.errors import EvaluationError
 from qa.fusion import DEFAULT_FUSION
-from qa.types import ParsedDocument
+from qa.types import ParsedDocument, Passage
 
 if TYPE_CHECKING:
     from qa.retrieve import Retriever
@@ -99,18 +99,7 @@ def in_process_searchers(
         label, config, fusion = parse_spec(spec, default_fusion)
 
         def search(query: str, k: int, config: str = config, fusion: str = fusion) -> list[Retrieved]:
-            hits = retriever.search(query, k=k, config=config, fusion=fusion)
-            return [
-                Retrieved(
-                    h.passage.id,
-                    h.passage.document_id,
-                    h.passage.section_ids,
-                    h.passage.label,
-                    h.passage.start,
-                    h.passage.end,
-                )
-                for h in hits
-            ]
+            return [_retrieved(h.passage) for h in retriever.search(query, k=k, config=config, fusion=fusion)]
 
         out[label] = search
     return out
@@ -119,13 +108,11 @@ def in_process_searchers(
 def http_searcher(url: str, timeout: float = 30.0) -> Searcher:
     """A searcher over a live API's ``POST /search``.
 
-    A search result names one section (``citation.section_id``); the
-    passage's full ``section_ids`` come from ``GET /passages/{id}`` (once per
-    passage, cached), so a passage shared by several sections (MEM Prevention
-    2.1, 2.4, 2.5) is credited to all of them, as in process.
+    A result's ``citation.section_ids`` names every section its passage
+    belongs to, so a passage shared by several sections (MEM Prevention 2.1,
+    2.4, 2.5) is credited to all of them, as in process.
     """
     base = url.rstrip("/")
-    sections: dict[str, tuple[str, ...]] = {}
 
     def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -136,12 +123,6 @@ def http_searcher(url: str, timeout: float = 30.0) -> Searcher:
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise EvaluationError(f"{method} {base}{path} failed: {exc}") from exc
 
-    def section_ids(passage_id: str, cited: str) -> tuple[str, ...]:
-        if passage_id not in sections:
-            detail = call("GET", f"/passages/{urllib.parse.quote(passage_id, safe='')}")
-            sections[passage_id] = tuple(detail.get("section_ids") or (cited,))
-        return sections[passage_id]
-
     def search(query: str, k: int) -> list[Retrieved]:
         payload = call("POST", "/search", {"query": query, "top_k": k})
         out: list[Retrieved] = []
@@ -151,7 +132,7 @@ def http_searcher(url: str, timeout: float = 30.0) -> Searcher:
                 Retrieved(
                     str(item["passage_id"]),
                     str(c["document_id"]),
-                    section_ids(str(item["passage_id"]), str(c["section_id"])),
+                    tuple(str(s) for s in c.get("section_ids") or (c["section_id"],)),
                     str(c.get("label", "")),
                     int(c["char_start"]),
                     int(c["char_end"]),
@@ -199,7 +180,11 @@ def documents_of(corpus_dir: Path) -> dict[str, ParsedDocument]:
 
 def pool_of(retriever: Retriever) -> list[Retrieved]:
     """Every passage of the retriever's index, as candidates for the passage qrels."""
-    return [Retrieved(p.id, p.document_id, p.section_ids, p.label, p.start, p.end) for p in retriever.index.passages]
+    return [_retrieved(p) for p in retriever.index.passages]
+
+
+def _retrieved(p: Passage) -> Retrieved:
+    return Retrieved(p.id, p.document_id, p.section_ids, p.label, p.start, p.end)
 
 
 def evaluate(
