@@ -26,7 +26,8 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.routes import Loaded, router
+from api.deps import Loaded
+from api.routes import router
 from qa.errors import IndexMissingError, InvalidQueryError, NotFoundError, PolicyQAError
 from qa.retrieve import Retriever
 from qa.settings import Settings, get_settings

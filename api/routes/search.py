@@ -1,0 +1,75 @@
+"""``/search``: cited passages and an extractive answer, as POST (JSON body) and GET (query string)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.convert import search_response
+from api.deps import INPUT_ERRORS, Ready
+from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K, SearchFilters, SearchRequest, SearchResponse
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+_SEARCH_DESCRIPTION = (
+    "Finds the passages of the drug-policy reports that best answer a question, best first. "
+    "Each result carries its exact citation: the section id (resolve it with GET /sections/{section_id}), "
+    "the report, the typed section path (thematic area, objective, priority action...) and the character "
+    "span of the text in the corpus file. `answer` is the best sentence or two of the top passages, with "
+    "its own citation span, or null when nothing is relevant enough. Filters restrict the search to a "
+    "report, a MEM thematic area, an objective or a priority action; a filter value that matches nothing "
+    "is refused with the list of valid values."
+)
+
+
+@router.post(
+    "/search",
+    operation_id="search",
+    summary="Search the reports (cited passages and an extractive answer)",
+    description=_SEARCH_DESCRIPTION,
+    response_model=SearchResponse,
+    responses=INPUT_ERRORS,
+    tags=["search"],
+)
+def search_post(body: SearchRequest, loaded: Ready) -> SearchResponse:
+    return search_response(loaded, body.query, body.top_k, body.filters)
+
+
+@router.get(
+    "/search",
+    operation_id="search_get",
+    summary="Search the reports (query string form)",
+    description=_SEARCH_DESCRIPTION + " Same as POST /search, for browsers and simple clients.",
+    response_model=SearchResponse,
+    responses=INPUT_ERRORS,
+    tags=["search"],
+)
+def search_get(
+    loaded: Ready,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_CHARS,
+            description="The question.",
+            examples=["Does Mexico have a national drug observatory?"],
+        ),
+    ],
+    top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K, description="How many passages.", examples=[5])] = 10,
+    document: Annotated[str | None, Query(description="Only this document id.", examples=["mem-mexico-2024"])] = None,
+    thematic_area: Annotated[
+        str | None, Query(description="Only this MEM thematic area.", examples=["Prevention"])
+    ] = None,
+    objective: Annotated[str | None, Query(description="Only this objective number.", examples=["2"])] = None,
+    priority_action: Annotated[
+        str | None, Query(description="Only this priority action number.", examples=["2.6"])
+    ] = None,
+) -> SearchResponse:
+    # Validated through the same model as the body, so both forms refuse the same input.
+    filters = SearchFilters(
+        document=document, thematic_area=thematic_area, objective=objective, priority_action=priority_action
+    )
+    return search_response(loaded, SearchRequest(query=q, top_k=top_k).query, top_k, filters)
