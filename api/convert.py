@@ -20,8 +20,7 @@ from api.schemas import (
     SectionSummary,
 )
 from index.chunk import make_label
-from qa.answer import Answer, extract_answer
-from qa.types import Filters, Passage, PathElement, Section
+from qa.types import Answer, Filters, Passage, PathElement, Section
 
 __all__ = [
     "answer_out",
@@ -91,12 +90,10 @@ def search_response(loaded: Loaded, query: str, top_k: int, filters: SearchFilte
     t0 = time.perf_counter()
     retriever = loaded.retriever
     f = filters or SearchFilters()
-    hits = retriever.search(
+    answered = retriever.ask(
         query, k=top_k, filters=Filters(f.document, f.thematic_area, f.objective, f.priority_action)
     )
-    answer = extract_answer(
-        query, hits, retriever.embedder, retriever.settings.answer_min_score, cache=retriever.sentence_vectors
-    )
+    hits, answer = answered.hits, answered.answer
     return SearchResponse(
         query=query,
         results=[

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.sentences import split_sentences
-from qa.types import Hit, Passage, Span
+from qa.types import Answer, Hit, Passage, Span
 
 if TYPE_CHECKING:
     from index.embed import Embedder
@@ -47,17 +47,6 @@ _CONTINUES = re.compile(
     r"^(?:This|These|That|Those|It|They|Such|Thus|However|Likewise|Therefore|In this regard|"
     r"For example|For instance)\b"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """The answering text, where it stands in the corpus file and the passage it came from."""
-
-    text: str
-    score: float
-    passage: Passage
-    start: int
-    end: int
 
 
 LEXICAL_WEIGHT = 0.5
@@ -110,6 +99,7 @@ class _Candidate:
 def extract_answer(
     query: str,
     hits: Sequence[Hit],
+    query_vector: np.ndarray,
     embedder: Embedder,
     min_score: float,
     passages: int = ANSWER_PASSAGES,
@@ -122,9 +112,10 @@ def extract_answer(
     the user asked for it, while a question made of a number and "say"
     shares little meaning with any sentence.
 
-    ``cache`` (passage id -> its sentence vectors) saves re-embedding the
-    sentences of passages that answered before; without it, every call
-    embeds every sentence of the top passages.
+    ``query_vector`` is the query's embedding, computed once per request by
+    the retriever (``Retriever.encode_query``) and shared with the dense leg.
+    ``cache`` (passage id -> its sentence vectors, filled at build time) saves
+    embedding sentences per request; ``embedder`` embeds only what it lacks.
     """
     candidates: list[_Candidate] = []
     per_passage: list[tuple[Passage, list[str]]] = []
@@ -143,13 +134,14 @@ def extract_answer(
     store = cache if cache is not None else {}
     todo = [(p, texts) for p, texts in per_passage if texts and p.id not in store]
     fresh = [t for _, texts in todo for t in texts]
-    vectors = embedder.encode([query, *fresh])
-    pos = 1
-    for p, texts in todo:
-        store[p.id] = vectors[pos : pos + len(texts)]
-        pos += len(texts)
+    if fresh:
+        vectors = embedder.encode(fresh)
+        pos = 0
+        for p, texts in todo:
+            store[p.id] = vectors[pos : pos + len(texts)]
+            pos += len(texts)
     sentence_vectors = np.vstack([store[p.id] for p, texts in per_passage if texts])
-    scores = sentence_vectors @ vectors[0]
+    scores = sentence_vectors @ query_vector
     routed = "route" in hits[0].scores
     # Whether anything answers is decided on cosine alone (what the threshold
     # was calibrated on); which sentence answers also weighs the query's own

@@ -90,13 +90,12 @@ def ask(
     fusion: Annotated[str, typer.Option(help="Fusion method: convex, rrf.")] = "convex",
 ) -> None:
     """Print the passages that answer QUESTION, best first, each with its citation."""
-    from qa.answer import extract_answer
     from qa.retrieve import Retriever
 
     _quiet_libraries()
     try:
         retriever = Retriever.open()
-        hits = retriever.search(
+        answered = retriever.ask(
             question,
             k=k,
             config=config,
@@ -105,9 +104,7 @@ def ask(
         )
     except PolicyQAError as exc:
         raise _fail(exc) from exc
-    answer = extract_answer(
-        question, hits, retriever.embedder, retriever.settings.answer_min_score, cache=retriever.sentence_vectors
-    )
+    hits, answer = answered.hits, answered.answer
     if as_json:
         found = None
         if answer is not None:

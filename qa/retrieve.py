@@ -9,6 +9,8 @@ number) is a flag of the configuration, so evaluators can compare
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,7 +20,7 @@ import numpy as np
 from qa.errors import InvalidQueryError, UnknownVariantError
 from qa.fusion import DEFAULT_FUSION, Fusion, get_fusion
 from qa.route import Route, named_documents, route
-from qa.types import Filters, Hit, Passage
+from qa.types import Answered, Filters, Hit, Passage
 
 if TYPE_CHECKING:
     from index.embed import Embedder
@@ -76,6 +78,10 @@ def get_config(name: str) -> Config:
         raise UnknownVariantError("retrieval configuration", name, list(CONFIGS)) from None
 
 
+QUERY_CACHE_SIZE = 256
+"""Query vectors kept (about 1.5 KB each): chat frontends repeat questions, and a
+routed question's topic is often the question itself."""
+
 _WORD = re.compile(r"[a-z0-9]{3,}")
 DUPLICATE_JACCARD = 0.85
 """Word-set overlap above which two passages count as the same text."""
@@ -96,6 +102,8 @@ class Retriever:
         # Each passage's sentence vectors, embedded at build time: answers
         # (qa.answer) read them instead of embedding sentences per request.
         self.sentence_vectors: dict[str, np.ndarray] = index.sentence_vectors_by_passage()
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_lock = threading.Lock()
         self._areas = sorted({el.title for s in index.sections.values() for el in s.path if el.kind == "thematic_area"})
         # Fixed for the index's life: computed once, not on every filtered search.
         numbers = {
@@ -174,6 +182,52 @@ class Retriever:
         return mask
 
     # -- search --------------------------------------------------------------
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """The query's embedding, computed once and shared by every consumer of one request.
+
+        The dense leg, the topic leg and answer extraction all read this
+        vector; a small LRU cache (``QUERY_CACHE_SIZE``) also serves repeated
+        questions without encoding. The returned array is read-only.
+        """
+        with self._query_lock:
+            vector = self._query_vectors.get(query)
+            if vector is not None:
+                self._query_vectors.move_to_end(query)
+                return vector
+        vector = self.embedder.encode([query])[0]
+        vector.setflags(write=False)
+        with self._query_lock:
+            self._query_vectors[query] = vector
+            if len(self._query_vectors) > QUERY_CACHE_SIZE:
+                self._query_vectors.popitem(last=False)
+        return vector
+
+    def ask(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        config: str = DEFAULT_CONFIG,
+        fusion: str = DEFAULT_FUSION,
+    ) -> Answered:
+        """``search`` plus the extractive answer from its top passages: what every surface returns.
+
+        The query is encoded once (``encode_query``) for the dense leg and the answer.
+        """
+        from qa.answer import extract_answer
+
+        hits = self.search(query, k=k, filters=filters, config=config, fusion=fusion)
+        q = self.check_query(query)
+        answer = extract_answer(
+            q,
+            hits,
+            self.encode_query(q),
+            self.embedder,
+            self.settings.answer_min_score,
+            cache=self.sentence_vectors,
+        )
+        return Answered(hits, answer)
 
     def check_query(self, query: str) -> str:
         q = query.strip()
@@ -259,7 +313,7 @@ class Retriever:
             if mask is not None:
                 bm25[~mask] = -np.inf
         if cfg.name != "bm25":
-            vector = self.embedder.encode([query])[0]
+            vector = self.encode_query(query)
             # The passage vector alone: mixing in the closest sentence's cosine was
             # measured worse on dev (hybrid hit@1 0.64 -> 0.60 at weight 0.3), since
             # a sentence out of context ("Mexico has ...") matches too many questions.

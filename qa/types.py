@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 __all__ = [
     "KIND_LABELS",
     "SECTION_KINDS",
+    "Answer",
+    "Answered",
     "BuildReport",
     "Document",
     "Filters",
@@ -177,6 +179,25 @@ class Hit:
     score: float
     rank: int
     scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The answering text of a search, where it stands in the corpus file and the passage it came from."""
+
+    text: str
+    score: float
+    passage: Passage
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """One question's ranked passages and the answer drawn from them (None: nothing answers closely enough)."""
+
+    hits: list[Hit]
+    answer: Answer | None
 
 
 @dataclass(frozen=True, slots=True)

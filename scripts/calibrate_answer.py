@@ -34,7 +34,9 @@ def main() -> None:
         if hits and "route" in hits[0].scores:
             print(f"routed (answered whatever the score): {row['query']}")
             continue
-        answer = extract_answer(row["query"], hits, retriever.embedder, min_score=-1.0)
+        answer = extract_answer(
+            row["query"], hits, retriever.encode_query(row["query"]), retriever.embedder, min_score=-1.0
+        )
         scored.append((answer.score if answer else -1.0, row["answerable"], row["query"]))
     for label, flag in (("answerable", True), ("unanswerable", False)):
         values = sorted(s for s, a, _ in scored if a is flag)

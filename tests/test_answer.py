@@ -62,7 +62,7 @@ def test_sentence_spans_are_shifted_by_the_offset() -> None:
 def test_answer_span_is_the_answer_text_in_the_corpus_file(fake_retriever: Retriever) -> None:
     query = "gender perspective in drug policies"
     hits = fake_retriever.search(query, k=5)
-    answer = extract_answer(query, hits, fake_retriever.embedder, min_score=-1.0)
+    answer = extract_answer(query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=-1.0)
     assert answer is not None
     document = fake_retriever.index.documents[answer.passage.document_id]
     assert read_text(document, fake_retriever.settings.corpus_dir)[answer.start : answer.end] == answer.text
@@ -71,7 +71,7 @@ def test_answer_span_is_the_answer_text_in_the_corpus_file(fake_retriever: Retri
 def test_answer_comes_from_the_top_three_passages(fake_retriever: Retriever) -> None:
     query = "national drug observatory"
     hits = fake_retriever.search(query, k=10)
-    answer = extract_answer(query, hits, fake_retriever.embedder, min_score=-1.0)
+    answer = extract_answer(query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=-1.0)
     assert answer is not None
     assert answer.passage.id in {h.passage.id for h in hits[:3]}
 
@@ -79,19 +79,31 @@ def test_answer_comes_from_the_top_three_passages(fake_retriever: Retriever) -> 
 def test_no_answer_below_the_threshold(fake_retriever: Retriever) -> None:
     # Cosine similarity is at most 1, so nothing reaches a threshold above it.
     hits = fake_retriever.search("national drug observatory", k=5)
-    assert extract_answer("national drug observatory", hits, fake_retriever.embedder, min_score=1.0001) is None
+    assert (
+        extract_answer(
+            "national drug observatory",
+            hits,
+            fake_retriever.encode_query("national drug observatory"),
+            fake_retriever.embedder,
+            min_score=1.0001,
+        )
+        is None
+    )
 
 
 def test_query_naming_a_section_is_answered_whatever_the_threshold(fake_retriever: Retriever) -> None:
     query = "What does priority action 2.6 say?"
     hits = fake_retriever.search(query, k=5)
-    answer = extract_answer(query, hits, fake_retriever.embedder, min_score=1.0001)
+    answer = extract_answer(query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=1.0001)
     assert answer is not None
     assert answer.passage.section_id.endswith("/priority_action-2.6")
 
 
 def test_no_hits_no_answer(fake_retriever: Retriever) -> None:
-    assert extract_answer("anything", [], fake_retriever.embedder, min_score=-1.0) is None
+    assert (
+        extract_answer("anything", [], fake_retriever.encode_query("anything"), fake_retriever.embedder, min_score=-1.0)
+        is None
+    )
 
 
 # -- the threshold on the real model -------------------------------------------------
@@ -106,7 +118,13 @@ def test_threshold_separates_answerable_from_unanswerable_questions(real_retriev
     wrong = []
     for row in rows:
         hits = real_retriever.search(row["query"], k=10)
-        answer = extract_answer(row["query"], hits, real_retriever.embedder, real_retriever.settings.answer_min_score)
+        answer = extract_answer(
+            row["query"],
+            hits,
+            real_retriever.encode_query(row["query"]),
+            real_retriever.embedder,
+            real_retriever.settings.answer_min_score,
+        )
         if (answer is not None) != row["answerable"]:
             wrong.append(row["query"])
     # The threshold was chosen on this set, where it classified all 62 questions right
@@ -118,19 +136,23 @@ def test_cached_sentence_vectors_give_the_same_answer_without_re_embedding(fake_
     query = "How much was the annual budget of the national drug authorities?"
     hits = fake_retriever.search(query, k=3)
     cache: dict = {}
-    first = extract_answer(query, hits, fake_retriever.embedder, min_score=-1.0, cache=cache)
+    first = extract_answer(
+        query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=-1.0, cache=cache
+    )
     assert set(cache) == {h.passage.id for h in hits}
     calls = fake_retriever.embedder.calls
-    again = extract_answer(query, hits, fake_retriever.embedder, min_score=-1.0, cache=cache)
+    again = extract_answer(
+        query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=-1.0, cache=cache
+    )
     assert again == first
-    # Only the query was embedded the second time: one more encode call.
-    assert fake_retriever.embedder.calls == calls + 1
+    # The query vector is cached by the retriever and the sentences by ``cache``: nothing is embedded again.
+    assert fake_retriever.embedder.calls == calls
 
 
 def test_a_named_section_is_answered_from_its_own_first_passage(fake_retriever) -> None:
     query = "What does priority action 2.7 say?"
     hits = fake_retriever.search(query, k=5)
-    answer = extract_answer(query, hits, fake_retriever.embedder, min_score=0.99)
+    answer = extract_answer(query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=0.99)
     # Named sections are answered whatever the score, and only from the routed head.
     assert answer is not None
     assert answer.passage == hits[0].passage
@@ -145,9 +167,20 @@ def test_an_additive_opener_does_not_pull_in_the_sentence_before() -> None:
     assert _widen(text, spans, 1) == spans[1]
 
 
-def test_answers_embed_only_the_query_when_sentence_vectors_come_from_the_index(fake_retriever) -> None:
-    query = "Which agencies implement gender mainstreaming policies?"
-    hits = fake_retriever.search(query, k=3)
+def test_a_question_is_encoded_once_per_request(fake_retriever) -> None:
+    # The dense leg and the answer share one query vector, and every sentence
+    # vector was embedded at build time: one encode call in all.
+    query = "Which agencies implement gender mainstreaming policies, asked once?"
     calls = fake_retriever.embedder.calls
-    extract_answer(query, hits, fake_retriever.embedder, min_score=-1.0, cache=fake_retriever.sentence_vectors)
-    assert fake_retriever.embedder.calls == calls + 1  # the query; every sentence was embedded at build time
+    answered = fake_retriever.ask(query, k=3)
+    assert answered.answer is not None
+    assert fake_retriever.embedder.calls == calls + 1
+
+
+def test_a_repeated_question_is_not_encoded_again(fake_retriever) -> None:
+    query = "Which agencies implement gender mainstreaming policies, asked twice?"
+    first = fake_retriever.ask(query, k=3)
+    calls = fake_retriever.embedder.calls
+    again = fake_retriever.ask(query, k=3)
+    assert again == first
+    assert fake_retriever.embedder.calls == calls  # served from the query-vector cache

@@ -22,7 +22,6 @@ from api.schemas import (
     ModelList,
     ModelOut,
 )
-from qa.answer import extract_answer
 from qa.errors import InvalidQueryError, NotFoundError
 from qa.types import Passage
 
@@ -58,10 +57,8 @@ async def list_models(loaded: Ready) -> ModelList:
 def _reply(loaded: Loaded, question: str) -> tuple[str, list[ChatCitation]]:
     """The reply text (answer, then numbered sources) and its citations."""
     retriever = loaded.retriever
-    hits = retriever.search(question, k=_CHAT_TOP_K)
-    answer = extract_answer(
-        question, hits, retriever.embedder, retriever.settings.answer_min_score, cache=retriever.sentence_vectors
-    )
+    answered = retriever.ask(question, k=_CHAT_TOP_K)
+    hits, answer = answered.hits, answered.answer
     if answer is None:
         return _NO_ANSWER, []
     citations = [_chatcitation(1, answer.passage, answer.start, answer.end)]
