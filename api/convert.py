@@ -1,7 +1,7 @@
 """Pipeline dataclasses (``qa.types``) to wire schemas (``api.schemas``), and the search every surface shares.
 
-REST, chat and the other surfaces call ``search_response`` so that one
-question gets the same ranked, cited passages and answer everywhere.
+REST, chat and MCP call ``search_response`` and the lookups below, so that
+one question or id gets the same cited text, and the same errors, everywhere.
 """
 
 from __future__ import annotations
@@ -12,22 +12,31 @@ from api.deps import Loaded
 from api.schemas import (
     AnswerOut,
     Citation,
+    DocumentOut,
+    DocumentOutline,
     OutlineNode,
+    PassageDetail,
     PathElementOut,
     SearchFilters,
     SearchResponse,
     SearchResult,
+    SectionDetail,
     SectionSummary,
 )
 from index.chunk import make_label
+from qa.errors import NotFoundError
 from qa.types import Answer, Filters, Passage, PathElement, Section
 
 __all__ = [
     "answer_out",
     "citation",
+    "document_list",
+    "document_outline",
     "outline_node",
+    "passage_detail",
     "path_out",
     "search_response",
+    "section_detail",
     "section_extent",
     "section_label",
     "section_summary",
@@ -119,4 +128,90 @@ def answer_out(loaded: Loaded, answer: Answer | None) -> AnswerOut | None:
         score=answer.score,
         passage_id=answer.passage.id,
         citation=citation(loaded, answer.passage, answer.start, answer.end),
+    )
+
+
+# -- lookups ----------------------------------------------------------------------
+
+
+def section_detail(loaded: Loaded, section_id: str) -> SectionDetail:
+    """A section's full verbatim text (sub-sections included), path, parent, children and passages."""
+    index = loaded.retriever.index
+    section = index.sections.get(section_id)
+    if section is None:
+        raise NotFoundError(f"no section {section_id!r}; section ids come from search citations")
+    extent = section_extent(section)
+    text = loaded.texts[section.document_id]
+    return SectionDetail(
+        **section_summary(loaded, section).model_dump(),
+        document_id=section.document_id,
+        document_title=index.documents[section.document_id].title,
+        path=path_out(section.path),
+        parent_id=index.parents[section.id],
+        char_start=extent[0] if extent else None,
+        char_end=extent[1] if extent else None,
+        text=text[extent[0] : extent[1]] if extent else "",
+        children=[section_summary(loaded, c) for c in section.children],
+        passage_ids=[index.passages[i].id for i in index.section_passages.get(section.id, [])],
+    )
+
+
+def passage_detail(loaded: Loaded, passage_id: str) -> PassageDetail:
+    """One passage with its citation and the ids of its neighbours in the same report."""
+    index = loaded.retriever.index
+    i = index.passage_index.get(passage_id)
+    if i is None:
+        raise NotFoundError(f"no passage {passage_id!r}; passage ids come from search results")
+    p = index.passages[i]
+
+    def neighbour(j: int) -> str | None:
+        # Passages are stored in document order, documents one after another.
+        inside = 0 <= j < len(index.passages) and index.passages[j].document_id == p.document_id
+        return index.passages[j].id if inside else None
+
+    return PassageDetail(
+        passage_id=p.id,
+        text=p.text,
+        citation=citation(loaded, p, p.start, p.end),
+        section_ids=list(p.section_ids),
+        previous_passage_id=neighbour(i - 1),
+        next_passage_id=neighbour(i + 1),
+    )
+
+
+def document_list(loaded: Loaded) -> list[DocumentOut]:
+    """The catalog, with how many sections and passages each report has."""
+    index = loaded.retriever.index
+    sections: dict[str, int] = {}
+    for s in index.sections.values():
+        sections[s.document_id] = sections.get(s.document_id, 0) + 1
+    passages: dict[str, int] = {}
+    for p in index.passages:
+        passages[p.document_id] = passages.get(p.document_id, 0) + 1
+    return [
+        DocumentOut(
+            id=d.id,
+            title=d.title,
+            short_title=d.short_title,
+            publisher=d.publisher,
+            date=d.date,
+            country=d.country,
+            kind=d.kind,
+            sections=sections.get(d.id, 0),
+            passages=passages.get(d.id, 0),
+        )
+        for d in index.documents.values()
+    ]
+
+
+def document_outline(loaded: Loaded, document_id: str) -> DocumentOutline:
+    """One report's section tree."""
+    index = loaded.retriever.index
+    document = index.documents.get(document_id)
+    if document is None:
+        raise NotFoundError(f"no document {document_id!r}; valid: {', '.join(sorted(index.documents))}")
+    return DocumentOutline(
+        document_id=document.id,
+        title=document.title,
+        children=[outline_node(r) for r in index.roots if r.document_id == document_id],
     )

@@ -61,19 +61,19 @@ def _reply(loaded: Loaded, question: str) -> tuple[str, list[ChatCitation]]:
     hits, answer = answered.hits, answered.answer
     if answer is None:
         return _NO_ANSWER, []
-    citations = [_chatcitation(1, answer.passage, answer.start, answer.end)]
+    citations = [_chat_citation(1, answer.passage, answer.start, answer.end)]
     seen = {answer.passage.section_id}
     for h in hits:
         if len(citations) == _CHAT_SOURCES:
             break
         if h.passage.section_id not in seen:
             seen.add(h.passage.section_id)
-            citations.append(_chatcitation(len(citations) + 1, h.passage, h.passage.start, h.passage.end))
+            citations.append(_chat_citation(len(citations) + 1, h.passage, h.passage.start, h.passage.end))
     sources = "\n".join(f"[{c.index}] {c.label} ({c.section_id})" for c in citations)
     return f"{answer.text} [1]\n\nSources:\n{sources}", citations
 
 
-def _chatcitation(n: int, p: Passage, start: int, end: int) -> ChatCitation:
+def _chat_citation(n: int, p: Passage, start: int, end: int) -> ChatCitation:
     return ChatCitation(
         index=n,
         passage_id=p.id,

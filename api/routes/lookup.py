@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api.convert import citation, outline_node, path_out, section_extent, section_summary
+from api.convert import document_list, document_outline, passage_detail, section_detail
 from api.deps import ERRORS, LOOKUP_ERRORS, Ready
 from api.schemas import DocumentOut, DocumentOutline, PassageDetail, SectionDetail
-from qa.errors import NotFoundError
 
 __all__ = ["router"]
 
@@ -39,24 +38,7 @@ def get_section(
         ),
     ],
 ) -> SectionDetail:
-    index = loaded.retriever.index
-    section = index.sections.get(section_id)
-    if section is None:
-        raise NotFoundError(f"no section {section_id!r}; section ids come from search citations")
-    extent = section_extent(section)
-    text = loaded.texts[section.document_id]
-    return SectionDetail(
-        **section_summary(loaded, section).model_dump(),
-        document_id=section.document_id,
-        document_title=index.documents[section.document_id].title,
-        path=path_out(section.path),
-        parent_id=index.parents[section.id],
-        char_start=extent[0] if extent else None,
-        char_end=extent[1] if extent else None,
-        text=text[extent[0] : extent[1]] if extent else "",
-        children=[section_summary(loaded, c) for c in section.children],
-        passage_ids=[index.passages[i].id for i in index.section_passages.get(section.id, [])],
-    )
+    return section_detail(loaded, section_id)
 
 
 @router.get(
@@ -73,25 +55,7 @@ def get_passage(
     loaded: Ready,
     passage_id: Annotated[str, Path(description="A passage id from a search result.", examples=["738fe2a169900f33"])],
 ) -> PassageDetail:
-    index = loaded.retriever.index
-    i = index.passage_index.get(passage_id)
-    if i is None:
-        raise NotFoundError(f"no passage {passage_id!r}; passage ids come from search results")
-    p = index.passages[i]
-
-    def neighbour(j: int) -> str | None:
-        # Passages are stored in document order, documents one after another.
-        inside = 0 <= j < len(index.passages) and index.passages[j].document_id == p.document_id
-        return index.passages[j].id if inside else None
-
-    return PassageDetail(
-        passage_id=p.id,
-        text=p.text,
-        citation=citation(loaded, p, p.start, p.end),
-        section_ids=list(p.section_ids),
-        previous_passage_id=neighbour(i - 1),
-        next_passage_id=neighbour(i + 1),
-    )
+    return passage_detail(loaded, passage_id)
 
 
 @router.get(
@@ -105,27 +69,7 @@ def get_passage(
     tags=["lookup"],
 )
 def list_documents(loaded: Ready) -> list[DocumentOut]:
-    index = loaded.retriever.index
-    sections: dict[str, int] = {}
-    for s in index.sections.values():
-        sections[s.document_id] = sections.get(s.document_id, 0) + 1
-    passages: dict[str, int] = {}
-    for p in index.passages:
-        passages[p.document_id] = passages.get(p.document_id, 0) + 1
-    return [
-        DocumentOut(
-            id=d.id,
-            title=d.title,
-            short_title=d.short_title,
-            publisher=d.publisher,
-            date=d.date,
-            country=d.country,
-            kind=d.kind,
-            sections=sections.get(d.id, 0),
-            passages=passages.get(d.id, 0),
-        )
-        for d in index.documents.values()
-    ]
+    return document_list(loaded)
 
 
 @router.get(
@@ -138,16 +82,8 @@ def list_documents(loaded: Ready) -> list[DocumentOut]:
     responses=LOOKUP_ERRORS,
     tags=["lookup"],
 )
-def getoutline_node(
+def get_outline(
     loaded: Ready,
     document_id: Annotated[str, Path(description="A document id from GET /documents.", examples=["mem-mexico-2024"])],
 ) -> DocumentOutline:
-    index = loaded.retriever.index
-    document = index.documents.get(document_id)
-    if document is None:
-        raise NotFoundError(f"no document {document_id!r}; valid: {', '.join(sorted(index.documents))}")
-    return DocumentOutline(
-        document_id=document.id,
-        title=document.title,
-        children=[outline_node(r) for r in index.roots if r.document_id == document_id],
-    )
+    return document_outline(loaded, document_id)
