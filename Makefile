@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 CLI    := $(VENV)/bin/policyqa
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup build run ask test test-fast lint format eval bench clean
+.PHONY: setup tools build run ask test test-fast lint format eval bench clean
 
 setup: $(STAMP)
 
@@ -18,6 +18,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Test tools from the npm registry, pinned: the MCP Inspector (the protocol's
+# reference client) drives `policyqa mcp` in tests/test_mcp.py.
+INSPECTOR := .tools/inspector/node_modules/.bin/mcp-inspector
+tools: $(INSPECTOR)
+
+$(INSPECTOR):
+	npm install --silent --no-audit --no-fund --prefix .tools/inspector @modelcontextprotocol/inspector@2.12.0
 
 build: setup
 	$(CLI) build
@@ -36,7 +44,7 @@ format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-test: lint
+test: lint tools
 	$(PY) -m pytest -q
 
 test-fast: setup

@@ -10,7 +10,6 @@ Workers scale by process: each process holds its own model and index.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -22,11 +21,13 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.deps import Loaded
+from api.deps import load_state, loaded_from, ready_state
+from api.mcp import MCP_PATH, create_mcp_server
 from api.routes import router
 from qa.errors import IndexMissingError, InvalidQueryError, NotFoundError, PolicyQAError
 from qa.retrieve import Retriever
@@ -48,23 +49,6 @@ _STATUSES: tuple[tuple[type[PolicyQAError], int, str], ...] = (
     (IndexMissingError, 503, "index_unavailable"),
     (PolicyQAError, 500, "internal_error"),
 )
-
-
-def _load(settings: Settings) -> Loaded:
-    """Build the index if needed, then load it with the model (blocking: run in a thread)."""
-    from index.build import build_index
-
-    report = build_index(settings)
-    _log.info("index %s (%s)", "built" if report.built else "up to date", report.reason)
-    return _ready_state(Retriever.open(settings), settings)
-
-
-def _ready_state(retriever: Retriever, settings: Settings) -> Loaded:
-    """The loaded retriever with the corpus texts its citations index into."""
-    from corpus import read_text
-
-    texts = {d.id: read_text(d, settings.corpus_dir) for d in retriever.index.documents.values()}
-    return Loaded(retriever, texts, int(time.time()))
 
 
 def _error(status: int, kind: str, message: str, detail: list[Any] | None = None) -> JSONResponse:
@@ -144,7 +128,7 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with anyio.create_task_group() as tg:
+        async with mcp.session_manager.run(), anyio.create_task_group() as tg:
             if app.state.loaded is None:
                 tg.start_soon(_load_in_background, app, settings)
             yield
@@ -163,10 +147,22 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
         ),
         lifespan=lifespan,
     )
-    app.state.loaded = _ready_state(retriever, settings) if retriever is not None else None
+    app.state.loaded = ready_state(retriever, settings) if retriever is not None else None
     app.state.load_error = None
     # The limit is set on the routes, inside the exception handlers, so a 413 is JSON like every error.
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
+    # MCP over streamable HTTP, on the same loaded index: the tools read app.state at call time.
+    mcp = create_mcp_server(lambda: loaded_from(app), base_url=settings.public_url)
+    app.router.routes.extend(
+        mcp.streamable_http_app(
+            streamable_http_path=MCP_PATH,
+            stateless_http=True,  # no session to pin to one worker: --workers N serves MCP too
+            json_response=True,
+            max_request_body_size=MAX_BODY_BYTES,
+            # Origins are checked as for REST, by the CORS middleware below, and any Host may serve.
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        ).routes
+    )
     app.add_exception_handler(PolicyQAError, _policyqa_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -182,7 +178,7 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
 
 async def _load_in_background(app: FastAPI, settings: Settings) -> None:
     try:
-        app.state.loaded = await anyio.to_thread.run_sync(_load, settings)
+        app.state.loaded = await anyio.to_thread.run_sync(load_state, settings)
         _log.info("index loaded; ready")
     except PolicyQAError as exc:
         # Keep serving: /readyz and every operation answer 503 with the reason.

@@ -8,6 +8,8 @@ never blocks the event loop.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -16,8 +18,21 @@ from fastapi import Depends, Request
 from api.schemas import ErrorResponse
 from qa.errors import IndexMissingError
 from qa.retrieve import Retriever
+from qa.settings import Settings
 
-__all__ = ["ERRORS", "INPUT_ERRORS", "LOOKUP_ERRORS", "Loaded", "Ready", "get_loaded"]
+__all__ = [
+    "ERRORS",
+    "INPUT_ERRORS",
+    "LOOKUP_ERRORS",
+    "Loaded",
+    "Ready",
+    "get_loaded",
+    "load_state",
+    "loaded_from",
+    "ready_state",
+]
+
+_log = logging.getLogger("policyqa.api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +44,40 @@ class Loaded:
     created: int  # when the index was loaded (Unix time), the model's "created"
 
 
-def get_loaded(request: Request) -> Loaded:
-    loaded: Loaded | None = request.app.state.loaded
+def load_state(settings: Settings) -> Loaded:
+    """Build the index if needed, then load it with the model (blocking: run in a thread).
+
+    The HTTP app and the stdio MCP server load through this one function.
+    """
+    from index.build import build_index
+
+    report = build_index(settings)
+    _log.info("index %s (%s)", "built" if report.built else "up to date", report.reason)
+    return ready_state(Retriever.open(settings), settings)
+
+
+def ready_state(retriever: Retriever, settings: Settings) -> Loaded:
+    """The loaded retriever with the corpus texts its citations index into."""
+    from corpus import read_text
+
+    texts = {d.id: read_text(d, settings.corpus_dir) for d in retriever.index.documents.values()}
+    return Loaded(retriever, texts, int(time.time()))
+
+
+def loaded_from(app: Any) -> Loaded:
+    """The app's loaded index, or ``IndexMissingError`` with why not (still loading, or failed).
+
+    Read at call time, never captured: every surface (REST, chat, MCP) sees the same index.
+    """
+    loaded: Loaded | None = app.state.loaded
     if loaded is None:
-        raise IndexMissingError(request.app.state.load_error or "the index is still loading; retry shortly")
+        raise IndexMissingError(app.state.load_error or "the index is still loading; retry shortly")
     return loaded
+
+
+def get_loaded(request: Request) -> Loaded:
+    """The ``Ready`` dependency of every operation that reads the index."""
+    return loaded_from(request.app)
 
 
 Ready = Annotated[Loaded, Depends(get_loaded)]

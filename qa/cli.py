@@ -181,7 +181,7 @@ def outline(
 def _register_stage_commands() -> None:
     import importlib
 
-    for module, names in (("api.cli", ("serve",)), ("eval.cli", ("eval", "bench"))):
+    for module, names in (("api.cli", ("serve", "mcp")), ("eval.cli", ("eval", "bench"))):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

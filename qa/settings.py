@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(default=2000, ge=10)
     max_top_k: int = Field(default=50, ge=1, le=1000)
     cors_origins: list[str] = Field(default_factory=list)
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="where people reach the server: the base of the reading links MCP results carry",
+    )
     # Measured with scripts/calibrate_answer.py over eval/answerability.jsonl (MiniLM, routed):
     # answerable best-sentence cosine min 0.517 / median 0.716, unanswerable max 0.445 /
     # median 0.179; 0.48 is the midpoint of the gap and classifies all 60 questions right.

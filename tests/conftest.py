@@ -8,9 +8,14 @@ session with the real MiniLM model and FAISS.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from index.build import build_index
@@ -50,3 +55,39 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
 @pytest.fixture(scope="session")
 def real_retriever(real_settings: Settings) -> Retriever:
     return Retriever.open(real_settings)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def policyqa_command() -> str:
+    """The installed ``policyqa`` console script of this interpreter's environment."""
+    return str(Path(sys.executable).parent / "policyqa")
+
+
+@pytest.fixture(scope="session")
+def live_server(real_settings: Settings) -> Iterator[str]:
+    """``policyqa serve`` in a subprocess on loopback over the session's real index; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "POLICYQA_DATA_DIR": str(real_settings.data_dir)}
+    command = [policyqa_command(), "serve", "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120  # the index is built; loading the model takes seconds
+        while True:
+            assert process.poll() is None, "policyqa serve exited"
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "policyqa serve did not get ready in 120 s"
+            time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +10,7 @@ from openai import OpenAI
 
 from corpus import read_text
 from qa.retrieve import Retriever
-from qa.settings import PROJECT_ROOT, Settings
+from qa.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -28,35 +21,9 @@ QUESTIONS = [
 PA_26 = "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def server(real_settings: Settings) -> Iterator[str]:
-    """``policyqa serve`` in a subprocess over the session's real index; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, "POLICYQA_DATA_DIR": str(real_settings.data_dir)}
-    command = [str(Path(sys.executable).parent / "policyqa"), "serve", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # the index is built; loading the model takes seconds
-        while True:
-            assert process.poll() is None, "policyqa serve exited"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "policyqa serve did not get ready in 120 s"
-            time.sleep(0.25)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def server(live_server: str) -> str:
+    return live_server
 
 
 @pytest.fixture(scope="module")

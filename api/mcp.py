@@ -1,0 +1,406 @@
+"""MCP server: the reports as tools for chat assistants (official ``mcp`` SDK, stdio and streamable HTTP).
+
+One server definition serves both transports:
+
+- ``policyqa mcp`` runs it over stdio for desktop clients (``run_stdio``); the
+  index loads in the background, so the handshake is immediate and a tool
+  called before the index is ready gets a clear "still loading" tool error;
+- ``policyqa serve`` mounts it at ``/mcp`` (stateless streamable HTTP, JSON
+  responses) beside REST and chat, reading the same loaded index through
+  ``app.state`` at call time (``create_app``), so one process holds one model.
+
+Tools return structured content validated against an output schema, plus a
+text rendering that a model reading only text can still cite. Their results
+and errors come from the same functions as the REST API (``api.convert`` and
+``qa.errors``), so a message is the same on both surfaces.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field, ValidationError
+
+from api.convert import document_list, document_outline, passage_detail, search_response, section_detail
+from api.deps import Loaded, load_state
+from api.schemas import (
+    MAX_QUERY_CHARS,
+    AnswerOut,
+    DocumentOut,
+    DocumentOutline,
+    PathElementOut,
+    SearchFilters,
+)
+from qa.errors import IndexMissingError, NotFoundError, PolicyQAError
+from qa.settings import Settings
+
+__all__ = ["MCP_PATH", "SERVER_NAME", "StateSource", "create_mcp_server", "run_stdio"]
+
+SERVER_NAME = "policyqa"
+MCP_PATH = "/mcp"
+"""Where ``policyqa serve`` mounts the streamable HTTP transport."""
+
+MAX_TOOL_TOP_K = 20  # a model reads every passage it is given: more than 20 is noise, not recall
+MAX_ID_CHARS = 400  # the longest section id in the corpus is about 130 characters
+
+StateSource = Callable[[], Loaded]
+"""Returns the loaded index, or raises ``IndexMissingError`` while it loads (or if loading failed)."""
+
+_log = logging.getLogger("policyqa.mcp")
+
+_READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+
+_INSTRUCTIONS = (
+    "Search five drug-policy reports (MEM Mexico 2024 by CICAD/OAS, the 1998 US-Mexico Binational Drug "
+    "Strategy, UNODC HONLAC 29 (2019), the State Department INL fact sheet on Mexico (2005) and Elementa's "
+    "2024 report) and cite them by their own numbering: thematic area, objective and priority action; "
+    "alliance point; issue, recommendation and paragraph; goal, area and objective. Call `search` with the "
+    "user's question, answer only from the passages it returns, and cite each claim with the passage's "
+    "label. `fetch` gives a section's full verbatim text; `list_documents` and `outline` browse by number."
+)
+
+
+# -- output models -------------------------------------------------------------------
+# MCP-specific shapes: search/fetch results carry the id/title/url triple that
+# ChatGPT connectors and deep-research clients expect, beside our citation fields.
+
+
+class SearchHit(BaseModel):
+    """One ranked passage with its citation."""
+
+    rank: int = Field(description="1 is best.")
+    id: str = Field(description="The passage id; `fetch` it, or fetch `section_id` for the whole section.")
+    title: str = Field(description="The citation label: report and typed section path.")
+    url: str = Field(description="Where a person reads the cited section.")
+    text: str = Field(description="The passage, verbatim.")
+    score: float = Field(description="Ranking score; higher is better, non-comparable across queries.")
+    section_id: str = Field(description="The primary section the passage cites.")
+    section_ids: list[str] = Field(description="Every section the passage belongs to.")
+    document_id: str
+    document_title: str
+    label: str = Field(description="Same as title: quote it when citing.")
+    path: list[PathElementOut] = Field(description="Typed section path, outermost first.")
+    char_start: int = Field(description="Start of the passage in the report's text file.")
+    char_end: int = Field(description="End (exclusive) of the passage in the report's text file.")
+
+
+class SearchOutput(BaseModel):
+    """The ranked passages for a question, and the extractive answer if one is close enough."""
+
+    query: str
+    answer: AnswerOut | None = Field(description="The best sentence of the top passages, or null.")
+    results: list[SearchHit]
+
+
+class FetchOutput(BaseModel):
+    """A section's or a passage's full verbatim text with its place in the report."""
+
+    id: str
+    kind: str = Field(description="'section' or 'passage'.")
+    title: str = Field(description="The citation label.")
+    url: str = Field(description="Where a person reads the section.")
+    text: str = Field(description="Verbatim text: the report's characters char_start to char_end.")
+    document_id: str
+    document_title: str
+    label: str
+    path: list[PathElementOut]
+    section_id: str = Field(description="The section fetched, or the one the passage cites.")
+    char_start: int | None
+    char_end: int | None
+    parent_id: str | None = Field(description="The enclosing section's id, null at the top.")
+    children_ids: list[str] = Field(description="Sub-section ids, in order.")
+    previous_passage_id: str | None = None
+    next_passage_id: str | None = None
+
+
+class DocumentsOutput(BaseModel):
+    """The reports in the index."""
+
+    documents: list[DocumentOut]
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _reading_url(base_url: str, section_id: str) -> str:
+    return f"{base_url.rstrip('/')}/sections/{section_id}"
+
+
+async def _call(state: StateSource, fn: Callable[[Loaded], Any], error: type[Exception] = ToolError) -> Any:
+    """Run ``fn`` on the loaded index in a worker thread (never on the event loop, which keeps the session alive).
+
+    Our errors (invalid input, unknown id, index not loaded) become ``error``,
+    a tool error result carrying the same message as the REST API's 4xx/503.
+    """
+    try:
+        return await anyio.to_thread.run_sync(lambda: fn(state()))
+    except PolicyQAError as exc:
+        raise error(str(exc)) from exc
+
+
+def _result(structured: BaseModel, text: str) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)],
+        structured_content=structured.model_dump(mode="json"),
+    )
+
+
+def _sources_text(out: SearchOutput) -> str:
+    """Numbered sources with their labels, so a model that reads only text can still cite."""
+    lines: list[str] = []
+    if out.answer is not None:
+        lines += [f"Answer: {' '.join(out.answer.text.split())}", f"(from {out.answer.citation.label})", ""]
+    if not out.results:
+        lines.append("No passage found.")
+    for hit in out.results:
+        lines.append(f"[{hit.rank}] {hit.label}")
+        lines.append(f"    section_id: {hit.section_id}")
+        lines.append(f"    {' '.join(hit.text.split())}")
+    return "\n".join(lines)
+
+
+# -- the server ----------------------------------------------------------------------
+
+
+def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
+    """The MCP server over the index that ``state`` returns; ``base_url`` makes result URLs absolute."""
+    server = MCPServer(name=SERVER_NAME, title="policyqa: cited drug-policy reports", instructions=_INSTRUCTIONS)
+
+    @server.tool(
+        title="Search the reports",
+        description=(
+            "Find the passages of the drug-policy reports that answer a question, best first. Each result "
+            "has the verbatim text, its citation label (report > thematic area > objective > priority "
+            "action, or the report's own numbering), the section id, and the exact character span. "
+            "`answer` is the single best sentence when one is close enough, else null. Name a section "
+            "to get it first ('priority action 2.6', 'recommendation 11', 'alliance point 5'). Filters "
+            "narrow the search: document (an id from list_documents), thematic_area (a MEM area name or "
+            "an unambiguous part, e.g. 'prevention'), objective ('2'), priority_action ('2.6'); an "
+            "unknown value is refused with the list of valid ones. Cite results by their label."
+        ),
+        annotations=_READ_ONLY,
+    )
+    async def search(
+        query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="The question.")],
+        top_k: Annotated[int, Field(ge=1, le=MAX_TOOL_TOP_K, description="How many passages.")] = 5,
+        document: Annotated[str | None, Field(max_length=200, description="Only this document id.")] = None,
+        thematic_area: Annotated[str | None, Field(max_length=200, description="Only this MEM thematic area.")] = None,
+        objective: Annotated[str | None, Field(max_length=20, description="Only this objective number.")] = None,
+        priority_action: Annotated[
+            str | None, Field(max_length=20, description="Only this priority action number, e.g. '2.6'.")
+        ] = None,
+    ) -> Annotated[CallToolResult, SearchOutput]:
+        try:
+            filters = SearchFilters(
+                document=document, thematic_area=thematic_area, objective=objective, priority_action=priority_action
+            )
+        except ValidationError as exc:
+            raise ToolError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+        response = await _call(state, lambda loaded: search_response(loaded, query, top_k, filters))
+        out = SearchOutput(
+            query=response.query,
+            answer=response.answer,
+            results=[
+                SearchHit(
+                    rank=r.rank,
+                    id=r.passage_id,
+                    title=r.citation.label,
+                    url=_reading_url(base_url, r.citation.section_id),
+                    text=r.text,
+                    score=r.score,
+                    section_id=r.citation.section_id,
+                    section_ids=r.citation.section_ids,
+                    document_id=r.citation.document_id,
+                    document_title=r.citation.document_title,
+                    label=r.citation.label,
+                    path=r.citation.path,
+                    char_start=r.citation.char_start,
+                    char_end=r.citation.char_end,
+                )
+                for r in response.results
+            ],
+        )
+        return _result(out, _sources_text(out))
+
+    @server.tool(
+        title="Fetch a section or passage",
+        description=(
+            "Return the full verbatim text of a section (by section id, e.g. from a search result's "
+            "section_id or an outline) or of one passage (by passage id, a search result's id), with its "
+            "citation label, typed path, character span, parent and children ids. Use it to read a cited "
+            "section in full before quoting it."
+        ),
+        annotations=_READ_ONLY,
+    )
+    async def fetch(
+        id: Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS, description="A section id or passage id.")],
+    ) -> Annotated[CallToolResult, FetchOutput]:
+        out = await _call(state, lambda loaded: _fetch(loaded, id, base_url))
+        return _result(out, f"{out.label}\n\n{out.text}")
+
+    @server.tool(
+        title="List the reports",
+        description=(
+            "List the reports in the index: id (the `document` filter of search, and outline's "
+            "document_id), title, publisher, date, and how many sections and passages each has."
+        ),
+        annotations=_READ_ONLY,
+    )
+    async def list_documents() -> Annotated[CallToolResult, DocumentsOutput]:
+        out = DocumentsOutput(documents=await _call(state, document_list))
+        text = "\n".join(f"{d.id}: {d.title} ({d.publisher}, {d.date})" for d in out.documents)
+        return _result(out, text)
+
+    @server.tool(
+        title="A report's outline",
+        description=(
+            "The section tree of one report, by its own numbering (thematic areas > objectives > priority "
+            "actions for the MEM; alliance points; issues > recommendations > paragraphs; ...), each node "
+            "with the section id to `fetch`."
+        ),
+        annotations=_READ_ONLY,
+    )
+    async def outline(
+        document_id: Annotated[
+            str, Field(min_length=1, max_length=200, description="A document id from list_documents.")
+        ],
+    ) -> Annotated[CallToolResult, DocumentOutline]:
+        out = await _call(state, lambda loaded: document_outline(loaded, document_id))
+        return _result(out, out.model_dump_json(indent=1))
+
+    @server.resource(
+        "policyqa://documents/{document_id}/outline",
+        name="outline",
+        title="Report outline",
+        description="A report's section tree (JSON), by its own numbering, with section ids to fetch.",
+        mime_type="application/json",
+    )
+    async def outline_resource(document_id: str) -> str:
+        out = await _call(state, lambda loaded: document_outline(loaded, document_id), ResourceError)
+        return str(out.model_dump_json())
+
+    @server.resource(
+        "policyqa://documents",
+        name="documents",
+        title="Reports",
+        description="The reports in the index (JSON).",
+        mime_type="application/json",
+    )
+    async def documents_resource() -> str:
+        documents = await _call(state, document_list, ResourceError)
+        return json.dumps([d.model_dump(mode="json") for d in documents])
+
+    @server.prompt(
+        name="answer-with-citations",
+        title="Answer with citations",
+        description="Answer a question from the reports only, citing each claim by its section label.",
+    )
+    def answer_with_citations(
+        question: Annotated[str, Field(description="The question to answer from the reports.")],
+    ) -> str:
+        return (
+            f"Answer this question from the drug-policy reports: {question}\n\n"
+            "Rules:\n"
+            "1. Call the `search` tool with the question (and a filter if the question names a report, "
+            "thematic area, objective or priority action). Use `fetch` on a result's section_id to read "
+            "the whole section when the passage is cut short.\n"
+            "2. Answer only from the passages the tools return. If they do not answer the question, say so; "
+            "never fill gaps from memory.\n"
+            "3. Cite every claim with the passage's label in square brackets, exactly as given, e.g. "
+            "[MEM Mexico 2024 — Institutional Strengthening › Objective 2 › Priority Action 2.6]. Never "
+            "invent or renumber a section: a wrong objective is worse than no citation.\n"
+            "4. Quote the report's words verbatim where precision matters; answer in the user's language, "
+            "but keep quotations in the language of the report."
+        )
+
+    return server
+
+
+def _fetch(loaded: Loaded, id: str, base_url: str) -> FetchOutput:
+    """A section by id, else a passage by id; the error names both kinds."""
+    if id in loaded.retriever.index.sections:
+        s = section_detail(loaded, id)
+        return FetchOutput(
+            id=s.section_id,
+            kind="section",
+            title=s.label,
+            url=_reading_url(base_url, s.section_id),
+            text=s.text,
+            document_id=s.document_id,
+            document_title=s.document_title,
+            label=s.label,
+            path=s.path,
+            section_id=s.section_id,
+            char_start=s.char_start,
+            char_end=s.char_end,
+            parent_id=s.parent_id,
+            children_ids=[c.section_id for c in s.children],
+        )
+    if id not in loaded.retriever.index.passage_index:
+        raise NotFoundError(f"no section or passage {id!r}; ids come from search results and outlines")
+    p = passage_detail(loaded, id)
+    c = p.citation
+    return FetchOutput(
+        id=p.passage_id,
+        kind="passage",
+        title=c.label,
+        url=_reading_url(base_url, c.section_id),
+        text=p.text,
+        document_id=c.document_id,
+        document_title=c.document_title,
+        label=c.label,
+        path=c.path,
+        section_id=c.section_id,
+        char_start=c.char_start,
+        char_end=c.char_end,
+        parent_id=c.section_id,
+        children_ids=[],
+        previous_passage_id=p.previous_passage_id,
+        next_passage_id=p.next_passage_id,
+    )
+
+
+# -- stdio -----------------------------------------------------------------------------
+
+
+STDIO_LOAD_WAIT = 120.0
+"""Seconds a stdio tool call waits for the index to load (a first run builds it, ~40 s here)."""
+
+
+def run_stdio(settings: Settings, *, base_url: str) -> None:
+    """Serve MCP on stdin/stdout until the client closes it.
+
+    The index loads in a background thread, so the handshake is immediate; a
+    tool called meanwhile waits for it (``STDIO_LOAD_WAIT``), as a desktop
+    client spawns the server and calls at once, then gets a clear tool error
+    if loading failed or took longer. Logs go to stderr: stdout carries the protocol.
+    """
+    holder: dict[str, Any] = {"loaded": None, "error": None}
+    done = threading.Event()
+
+    def load() -> None:
+        try:
+            holder["loaded"] = load_state(settings)
+            _log.info("index loaded; ready")
+        except PolicyQAError as exc:
+            holder["error"] = f"the index could not be loaded: {exc}"
+            _log.error(holder["error"])
+        finally:
+            done.set()
+
+    def state() -> Loaded:
+        done.wait(STDIO_LOAD_WAIT)
+        if holder["loaded"] is None:
+            raise IndexMissingError(holder["error"] or "the index is still loading; retry in a few seconds")
+        return holder["loaded"]
+
+    threading.Thread(target=load, name="policyqa-load", daemon=True).start()
+    create_mcp_server(state, base_url=base_url).run("stdio")
