@@ -172,7 +172,14 @@ def _sources_text(out: SearchOutput) -> str:
 
 def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
     """The MCP server over the index that ``state`` returns; ``base_url`` makes result URLs absolute."""
-    server = MCPServer(name=SERVER_NAME, title="policyqa: cited drug-policy reports", instructions=_INSTRUCTIONS)
+    # The SDK logs every stateless request at INFO ("Terminating session"): warnings only.
+    server = MCPServer(
+        name=SERVER_NAME,
+        title="policyqa: cited drug-policy reports",
+        instructions=_INSTRUCTIONS,
+        log_level="WARNING",
+    )
+    logging.getLogger("mcp").setLevel(logging.WARNING)
 
     @server.tool(
         title="Search the reports",
