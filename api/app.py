@@ -21,13 +21,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import load_state, loaded_from, ready_state
-from api.mcp import MCP_PATH, create_mcp_server
+from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
 from api.routes import router
 from qa.errors import IndexMissingError, InvalidQueryError, NotFoundError, PolicyQAError
 from qa.retrieve import Retriever
@@ -128,7 +127,7 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with mcp.session_manager.run(), anyio.create_task_group() as tg:
+        async with mcp_endpoint.running(), anyio.create_task_group() as tg:
             if app.state.loaded is None:
                 tg.start_soon(_load_in_background, app, settings)
             yield
@@ -152,17 +151,10 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     # The limit is set on the routes, inside the exception handlers, so a 413 is JSON like every error.
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
     # MCP over streamable HTTP, on the same loaded index: the tools read app.state at call time.
-    mcp = create_mcp_server(lambda: loaded_from(app), base_url=settings.public_url)
-    app.router.routes.extend(
-        mcp.streamable_http_app(
-            streamable_http_path=MCP_PATH,
-            stateless_http=True,  # no session to pin to one worker: --workers N serves MCP too
-            json_response=True,
-            max_request_body_size=MAX_BODY_BYTES,
-            # Origins are checked as for REST, by the CORS middleware below, and any Host may serve.
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        ).routes
+    mcp_endpoint = HttpEndpoint(
+        create_mcp_server(lambda: loaded_from(app), base_url=settings.public_url), max_body_bytes=MAX_BODY_BYTES
     )
+    app.router.add_route(MCP_PATH, mcp_endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False)
     app.add_exception_handler(PolicyQAError, _policyqa_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -20,14 +20,18 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from api.convert import document_list, document_outline, passage_detail, search_response, section_detail
 from api.deps import Loaded, load_state
@@ -42,7 +46,7 @@ from api.schemas import (
 from qa.errors import IndexMissingError, NotFoundError, PolicyQAError
 from qa.settings import Settings
 
-__all__ = ["MCP_PATH", "SERVER_NAME", "StateSource", "create_mcp_server", "run_stdio"]
+__all__ = ["MCP_PATH", "SERVER_NAME", "HttpEndpoint", "StateSource", "create_mcp_server", "run_stdio"]
 
 SERVER_NAME = "policyqa"
 MCP_PATH = "/mcp"
@@ -373,6 +377,50 @@ def _fetch(loaded: Loaded, id: str, base_url: str) -> FetchOutput:
         previous_passage_id=p.previous_passage_id,
         next_passage_id=p.next_passage_id,
     )
+
+
+# -- streamable HTTP ---------------------------------------------------------------
+
+
+class HttpEndpoint:
+    """The ASGI endpoint ``policyqa serve`` routes ``/mcp`` to.
+
+    The SDK's session manager runs once per instance, while an app may start
+    more than once (tests start one app per client), so each ``running()``
+    makes a fresh one. Stateless with JSON responses: no session to pin to one
+    worker, so ``--workers N`` serves MCP too. Origins are checked as for REST,
+    by the app's CORS middleware, and any Host may serve; bodies are limited
+    like every request's.
+    """
+
+    def __init__(self, server: MCPServer, *, max_body_bytes: int) -> None:
+        self._server = server
+        self._max_body_bytes = max_body_bytes
+        self._handler: Any = None
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Serve for the duration of the app's lifespan."""
+        handler = self._server.streamable_http_app(
+            streamable_http_path=MCP_PATH,
+            stateless_http=True,
+            json_response=True,
+            max_request_body_size=self._max_body_bytes,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        async with self._server.session_manager.run():
+            self._handler = handler
+            try:
+                yield
+            finally:
+                self._handler = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._handler is None:
+            body = {"error": {"type": "service_unavailable", "message": "MCP is starting; retry shortly"}}
+            await JSONResponse(body, status_code=503)(scope, receive, send)
+            return
+        await self._handler(scope, receive, send)
 
 
 # -- stdio -----------------------------------------------------------------------------
