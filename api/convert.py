@@ -12,8 +12,10 @@ from api.deps import Loaded
 from api.schemas import (
     AnswerOut,
     Citation,
+    DocumentGroup,
     DocumentOut,
     DocumentOutline,
+    FilterValues,
     OutlineNode,
     PassageDetail,
     PathElementOut,
@@ -24,14 +26,15 @@ from api.schemas import (
     SectionSummary,
 )
 from index.chunk import make_label
-from qa.errors import NotFoundError
-from qa.types import Answer, Filters, Passage, PathElement, Section
+from qa.errors import InvalidQueryError, NotFoundError
+from qa.types import Answer, Filters, Hit, Passage, PathElement, Section
 
 __all__ = [
     "answer_out",
     "citation",
     "document_list",
     "document_outline",
+    "filter_values",
     "outline_node",
     "passage_detail",
     "path_out",
@@ -94,29 +97,61 @@ def outline_node(section: Section) -> OutlineNode:
     )
 
 
-def search_response(loaded: Loaded, query: str, top_k: int, filters: SearchFilters | None) -> SearchResponse:
-    """Retrieve, extract the answer and shape the response; runs in a worker thread."""
+def search_response(
+    loaded: Loaded,
+    query: str,
+    top_k: int,
+    filters: SearchFilters | None,
+    group_by: str | None = None,
+    per_document: int = 3,
+) -> SearchResponse:
+    """Retrieve, extract the answer and shape the response; runs in a worker thread.
+
+    With ``group_by="document"`` each report is also searched on its own (the
+    report as a filter), so ``groups`` holds every report's best passages, not
+    only those that made the overall top k; the query is encoded once for all.
+    """
     t0 = time.perf_counter()
     retriever = loaded.retriever
     f = filters or SearchFilters()
     answered = retriever.ask(
         query, k=top_k, filters=Filters(f.document, f.thematic_area, f.objective, f.priority_action)
     )
-    hits, answer = answered.hits, answered.answer
+    groups: list[DocumentGroup] | None = None
+    if group_by == "document":
+        groups = []
+        for document_id in [f.document] if f.document else list(retriever.index.documents):
+            try:
+                hits = retriever.search(
+                    query, k=per_document, filters=Filters(document_id, f.thematic_area, f.objective, f.priority_action)
+                )
+            except InvalidQueryError:
+                continue  # the other filters match nothing in this report (a MEM area, say)
+            if hits:
+                title = retriever.index.documents[document_id].title
+                groups.append(
+                    DocumentGroup(
+                        document_id=document_id, document_title=title, results=[_result(loaded, h) for h in hits]
+                    )
+                )
+        groups.sort(key=lambda g: -g.results[0].score)
     return SearchResponse(
         query=query,
-        results=[
-            SearchResult(
-                rank=h.rank,
-                score=h.score,
-                passage_id=h.passage.id,
-                text=h.passage.text,
-                citation=citation(loaded, h.passage, h.passage.start, h.passage.end),
-            )
-            for h in hits
-        ],
-        answer=answer_out(loaded, answer),
+        results=[_result(loaded, h) for h in answered.hits],
+        answer=answer_out(loaded, answered.answer),
+        groups=groups,
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
+    )
+
+
+def _result(loaded: Loaded, h: Hit) -> SearchResult:
+    return SearchResult(
+        rank=h.rank,
+        score=h.score,
+        passage_id=h.passage.id,
+        text=h.passage.text,
+        citation=citation(loaded, h.passage, h.passage.start, h.passage.end),
+        routed="route" in h.scores,
     )
 
 
@@ -153,7 +188,20 @@ def section_detail(loaded: Loaded, section_id: str) -> SectionDetail:
         text=text[extent[0] : extent[1]] if extent else "",
         children=[section_summary(loaded, c) for c in section.children],
         passage_ids=[index.passages[i].id for i in index.section_passages.get(section.id, [])],
+        ancestors=[section_summary(loaded, index.sections[a]) for a in _ancestors(index.parents, section.id)],
+        previous_section_id=loaded.neighbours.get(section.id, (None, None))[0],
+        next_section_id=loaded.neighbours.get(section.id, (None, None))[1],
     )
+
+
+def _ancestors(parents: dict[str, str | None], section_id: str) -> list[str]:
+    """The ids of the sections enclosing ``section_id``, outermost first."""
+    chain: list[str] = []
+    parent = parents[section_id]
+    while parent is not None:
+        chain.append(parent)
+        parent = parents[parent]
+    return chain[::-1]
 
 
 def passage_detail(loaded: Loaded, passage_id: str) -> PassageDetail:
@@ -202,6 +250,11 @@ def document_list(loaded: Loaded) -> list[DocumentOut]:
         )
         for d in index.documents.values()
     ]
+
+
+def filter_values(loaded: Loaded) -> FilterValues:
+    """What each search filter accepts, from the loaded index."""
+    return FilterValues(**loaded.retriever.valid_filter_values())
 
 
 def document_outline(loaded: Loaded, document_id: str) -> DocumentOutline:

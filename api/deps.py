@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -42,6 +42,8 @@ class Loaded:
     retriever: Retriever
     texts: dict[str, str]
     created: int  # when the index was loaded (Unix time), the model's "created"
+    # Section id -> (previous, next) section id in reading order within its report, for the reading view.
+    neighbours: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
 def load_state(settings: Settings) -> Loaded:
@@ -60,8 +62,14 @@ def ready_state(retriever: Retriever, settings: Settings) -> Loaded:
     """The loaded retriever with the corpus texts its citations index into."""
     from corpus import read_text
 
-    texts = {d.id: read_text(d, settings.corpus_dir) for d in retriever.index.documents.values()}
-    return Loaded(retriever, texts, int(time.time()))
+    index = retriever.index
+    texts = {d.id: read_text(d, settings.corpus_dir) for d in index.documents.values()}
+    neighbours: dict[str, tuple[str | None, str | None]] = {}
+    for document_id in index.documents:
+        order = [s.id for root in index.roots if root.document_id == document_id for s in root.walk()]
+        for i, sid in enumerate(order):
+            neighbours[sid] = (order[i - 1] if i else None, order[i + 1] if i + 1 < len(order) else None)
+    return Loaded(retriever, texts, int(time.time()), neighbours)
 
 
 def loaded_from(app: Any) -> Loaded:

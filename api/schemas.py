@@ -45,6 +45,7 @@ __all__ = [
 MAX_QUERY_CHARS = 2000
 """Longest query accepted; a question, not a document."""
 MAX_TOP_K = 50
+MAX_PER_DOCUMENT = 10
 """Most results one search returns."""
 
 _SECTION_ID = "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
@@ -80,6 +81,15 @@ class SearchRequest(_Strict):
     )
     top_k: int = Field(10, ge=1, le=MAX_TOP_K, description="How many passages to return.", examples=[5])
     filters: SearchFilters | None = Field(None, description="Optional restrictions.")
+    group_by: Literal["document"] | None = Field(
+        None,
+        description="`document`: also return `groups`, the best passages of each report, for questions like "
+        "'what does each report say about extradition?'.",
+        examples=["document"],
+    )
+    per_document: int = Field(
+        3, ge=1, le=MAX_PER_DOCUMENT, description="With group_by=document: passages per report.", examples=[3]
+    )
 
 
 class PathElementOut(BaseModel):
@@ -115,6 +125,17 @@ class SearchResult(BaseModel):
     passage_id: str = Field(description="Resolve it with GET /passages/{passage_id}.", examples=["738fe2a169900f33"])
     text: str = Field(description="The passage, verbatim: the corpus file's [char_start, char_end).")
     citation: Citation
+    routed: bool = Field(
+        False, description="True when the passage belongs to a section the question names by number ('PA 2.6')."
+    )
+
+
+class DocumentGroup(BaseModel):
+    """The best passages of one report (``group_by: document``)."""
+
+    document_id: str = Field(examples=["mem-mexico-2024"])
+    document_title: str
+    results: list[SearchResult] = Field(description="This report's best passages, ranked within the report.")
 
 
 class AnswerOut(BaseModel):
@@ -132,6 +153,9 @@ class SearchResponse(BaseModel):
     query: str = Field(examples=["Does Mexico's drug policy include a gender perspective?"])
     results: list[SearchResult]
     answer: AnswerOut | None = Field(description="null when no sentence is relevant enough.")
+    groups: list[DocumentGroup] | None = Field(
+        None, description="With group_by=document: each report's best passages, the report with the best first."
+    )
     took_ms: float = Field(description="Server time spent on the search, in milliseconds.", examples=[42.0])
 
 
@@ -157,6 +181,11 @@ class SectionDetail(SectionSummary):
     text: str = Field(description="The corpus file's [char_start, char_end), verbatim; empty if null.")
     children: list[SectionSummary]
     passage_ids: list[str] = Field(description="Passages of the section's own text, in order.")
+    ancestors: list[SectionSummary] = Field(
+        default_factory=list, description="The enclosing sections, outermost first: breadcrumbs."
+    )
+    previous_section_id: str | None = Field(None, description="The section before it in reading order, if any.")
+    next_section_id: str | None = Field(None, description="The section after it in reading order, if any.")
 
 
 class PassageDetail(BaseModel):
@@ -201,6 +230,15 @@ class DocumentOutline(BaseModel):
     document_id: str = Field(examples=["mem-mexico-2024"])
     title: str = Field(examples=["Multilateral Evaluation Mechanism (MEM) ..."])
     children: list[OutlineNode]
+
+
+class FilterValues(BaseModel):
+    """What each search filter accepts: build a form from it instead of hard-coding values."""
+
+    document: list[str] = Field(examples=[["mem-mexico-2024"]])
+    thematic_area: list[str] = Field(examples=[["Institutional Strengthening"]])
+    objective: list[str] = Field(examples=[["1", "2"]])
+    priority_action: list[str] = Field(examples=[["2.6"]])
 
 
 class Status(BaseModel):

@@ -270,7 +270,8 @@ def test_configured_cors_origin_is_allowed(fake_retriever: Retriever) -> None:
 def test_every_operation_is_described_for_tool_importers(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     operations = [op for path in schema["paths"].values() for op in path.values()]
-    assert len(operations) == 10  # search x2, section, passage, documents, outline, healthz, readyz, models, chat
+    # search x2, section, passage, documents, outline, filters, healthz, readyz, models, chat
+    assert len(operations) == 11
     for op in operations:
         assert op["summary"] and op["description"] and op["operationId"]
 
@@ -353,3 +354,63 @@ def test_a_shared_body_cites_every_priority_action_it_belongs_to(client) -> None
     ptr = "mem-mexico-2024/thematic_area-measures-of-prevention-treatment-and-recovery/objective-2"
     assert citation["section_ids"] == [f"{ptr}/priority_action-{n}" for n in ("2.1", "2.4", "2.5")]
     assert citation["label"].endswith("Priority Actions 2.1, 2.4, 2.5")
+
+
+# -- grouping by report, filters, reading-order neighbours ---------------------------
+
+
+def test_group_by_document_returns_each_reports_best_passages(client: TestClient, fake_retriever: Retriever) -> None:
+    body = {"query": "extradition of drug traffickers", "top_k": 3, "group_by": "document", "per_document": 2}
+    data = client.post("/search", json=body).json()
+    groups = data["groups"]
+    # Every report holds text about anything, so each of the five gets a group of exactly per_document passages.
+    assert sorted(g["document_id"] for g in groups) == sorted(fake_retriever.index.documents)
+    assert all(len(g["results"]) == 2 for g in groups)
+    assert all(r["citation"]["document_id"] == g["document_id"] for g in groups for r in g["results"])
+    # Groups come best report first, and the overall ranking is returned as without grouping.
+    assert [g["results"][0]["score"] for g in groups] == sorted(
+        (g["results"][0]["score"] for g in groups), reverse=True
+    )
+    assert len(data["results"]) == 3
+
+
+def test_group_by_document_with_a_report_filter_has_one_group(client: TestClient) -> None:
+    params = {"q": "extradition", "group_by": "document", "document": "unodc-honlac-29-2019"}
+    groups = client.get("/search", params=params).json()["groups"]
+    assert [g["document_id"] for g in groups] == ["unodc-honlac-29-2019"]
+
+
+def test_without_group_by_there_are_no_groups(client: TestClient) -> None:
+    assert _search(client, "extradition")["groups"] is None
+
+
+def test_unknown_group_by_is_refused(client: TestClient) -> None:
+    response = client.post("/search", json={"query": "extradition", "group_by": "section"})
+    assert response.status_code == 422 and "group_by" in response.json()["error"]["message"]
+
+
+def test_a_result_of_a_named_section_is_marked_routed(client: TestClient) -> None:
+    results = _search(client, "What does priority action 2.6 say?", top_k=3)["results"]
+    assert results[0]["routed"] is True and results[0]["citation"]["section_id"] == PA_26
+    assert _search(client, "gender perspective in drug policy", top_k=1)["results"][0]["routed"] is False
+
+
+def test_filters_lists_what_each_filter_accepts(client: TestClient, fake_retriever: Retriever) -> None:
+    values = client.get("/filters").json()
+    assert values["document"] == sorted(fake_retriever.index.documents)
+    # The MEM has five thematic areas (corpus README); a filter form offers exactly those.
+    assert len(values["thematic_area"]) == 5 and "Institutional Strengthening" in values["thematic_area"]
+    assert "2.6" in values["priority_action"]
+
+
+def test_section_carries_its_ancestors_and_reading_order_neighbours(client: TestClient) -> None:
+    section = client.get(f"/sections/{PA_26}").json()
+    ancestors = section["ancestors"]
+    assert [(a["kind"], a["number"]) for a in ancestors] == [("thematic_area", None), ("objective", "2")]
+    assert ancestors[-1]["section_id"] == section["parent_id"]
+    previous = client.get(f"/sections/{section['previous_section_id']}").json()
+    following = client.get(f"/sections/{section['next_section_id']}").json()
+    # Reading order is the order of the headings in the report's file; the links go both ways.
+    assert previous["char_start"] < section["char_start"] < following["char_start"]
+    assert previous["next_section_id"] == PA_26 and following["previous_section_id"] == PA_26
+    assert following["number"] == "2.7"

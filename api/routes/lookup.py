@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api.convert import document_list, document_outline, passage_detail, section_detail
+from api.convert import document_list, document_outline, filter_values, passage_detail, section_detail
 from api.deps import ERRORS, LOOKUP_ERRORS, Ready
-from api.schemas import DocumentOut, DocumentOutline, PassageDetail, SectionDetail
+from api.schemas import DocumentOut, DocumentOutline, FilterValues, PassageDetail, SectionDetail
 
 __all__ = ["router"]
 
@@ -87,3 +87,17 @@ def get_outline(
     document_id: Annotated[str, Path(description="A document id from GET /documents.", examples=["mem-mexico-2024"])],
 ) -> DocumentOutline:
     return document_outline(loaded, document_id)
+
+
+@router.get(
+    "/filters",
+    operation_id="list_filter_values",
+    summary="The values each search filter accepts",
+    description="Report ids, MEM thematic area names, objective and priority action numbers: what the `filters` "
+    "of /search accept. Forms and chat frontends build their choices from it.",
+    response_model=FilterValues,
+    responses=ERRORS,
+    tags=["lookup"],
+)
+def list_filter_values(loaded: Ready) -> FilterValues:
+    return filter_values(loaded)

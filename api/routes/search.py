@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from api.convert import search_response
 from api.deps import INPUT_ERRORS, Ready
-from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K, SearchFilters, SearchRequest, SearchResponse
+from api.schemas import MAX_PER_DOCUMENT, MAX_QUERY_CHARS, MAX_TOP_K, SearchFilters, SearchRequest, SearchResponse
 
 __all__ = ["router"]
 
@@ -21,7 +21,8 @@ _SEARCH_DESCRIPTION = (
     "span of the text in the corpus file. `answer` is the best sentence or two of the top passages, with "
     "its own citation span, or null when nothing is relevant enough. Filters restrict the search to a "
     "report, a MEM thematic area, an objective or a priority action; a filter value that matches nothing "
-    "is refused with the list of valid values."
+    "is refused with the list of valid values (GET /filters lists them). `group_by: document` adds `groups`, the "
+    "best `per_document` passages of each report."
 )
 
 
@@ -35,7 +36,7 @@ _SEARCH_DESCRIPTION = (
     tags=["search"],
 )
 def search_post(body: SearchRequest, loaded: Ready) -> SearchResponse:
-    return search_response(loaded, body.query, body.top_k, body.filters)
+    return search_response(loaded, body.query, body.top_k, body.filters, body.group_by, body.per_document)
 
 
 @router.get(
@@ -67,9 +68,17 @@ def search_get(
     priority_action: Annotated[
         str | None, Query(description="Only this priority action number.", examples=["2.6"])
     ] = None,
+    group_by: Annotated[
+        Literal["document"] | None,
+        Query(description="`document`: also return each report's best passages.", examples=["document"]),
+    ] = None,
+    per_document: Annotated[
+        int, Query(ge=1, le=MAX_PER_DOCUMENT, description="With group_by=document: passages per report.", examples=[3])
+    ] = 3,
 ) -> SearchResponse:
     # Validated through the same model as the body, so both forms refuse the same input.
     filters = SearchFilters(
         document=document, thematic_area=thematic_area, objective=objective, priority_action=priority_action
     )
-    return search_response(loaded, SearchRequest(query=q, top_k=top_k).query, top_k, filters)
+    request = SearchRequest(query=q, top_k=top_k, group_by=group_by, per_document=per_document)
+    return search_response(loaded, request.query, top_k, filters, request.group_by, request.per_document)
