@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 CLI    := $(VENV)/bin/policyqa
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup tools build run ask test test-fast lint format eval bench clean
+.PHONY: setup tools browser build run ask test test-fast lint format eval bench clean
 
 setup: $(STAMP)
 
@@ -22,7 +22,12 @@ $(STAMP): pyproject.toml
 # Test tools from the npm registry, pinned: the MCP Inspector (the protocol's
 # reference client) drives `policyqa mcp` in tests/test_mcp.py.
 INSPECTOR := .tools/inspector/node_modules/.bin/mcp-inspector
-tools: $(INSPECTOR)
+tools: $(INSPECTOR) browser
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download
+# cannot work offline). Installed once, as root, as CI runs.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
 
 $(INSPECTOR):
 	npm install --silent --no-audit --no-fund --prefix .tools/inspector @modelcontextprotocol/inspector@2.12.0
@@ -57,4 +62,4 @@ bench: build
 	$(CLI) bench
 
 clean:
-	rm -rf data eval/out .pytest_cache .ruff_cache
+	rm -rf data eval/out test-output .pytest_cache .ruff_cache

@@ -25,6 +25,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api import web
 from api.deps import load_state, loaded_from, ready_state
 from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
 from api.routes import router
@@ -150,6 +151,8 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     app.state.load_error = None
     # The limit is set on the routes, inside the exception handlers, so a 413 is JSON like every error.
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
+    app.include_router(web.router)  # the staff page at / and /read/...
+    app.mount("/static", web.static_files(), name="static")
     # MCP over streamable HTTP, on the same loaded index: the tools read app.state at call time.
     mcp_endpoint = HttpEndpoint(
         create_mcp_server(lambda: loaded_from(app), base_url=settings.public_url), max_body_bytes=MAX_BODY_BYTES

@@ -24,6 +24,7 @@ from api.schemas import (
     SearchResult,
     SectionDetail,
     SectionSummary,
+    TextPiece,
 )
 from index.chunk import make_label
 from qa.errors import InvalidQueryError, NotFoundError
@@ -42,6 +43,7 @@ __all__ = [
     "section_detail",
     "section_extent",
     "section_label",
+    "section_pieces",
     "section_summary",
 ]
 
@@ -78,12 +80,33 @@ def section_summary(loaded: Loaded, section: Section) -> SectionSummary:
     )
 
 
+def _own_spans(section: Section) -> list[tuple[int, int]]:
+    return [s for sec in section.walk() for s in ((sec.heading,) if sec.heading else ()) + sec.body]
+
+
 def section_extent(section: Section) -> tuple[int, int] | None:
     """From the section's first character to its last, sub-sections included."""
-    spans = [s for sec in section.walk() for s in ((sec.heading,) if sec.heading else ()) + sec.body]
+    spans = _own_spans(section)
     if not spans:
         return None
     return min(s for s, _ in spans), max(e for _, e in spans)
+
+
+def section_pieces(section: Section, text: str) -> list[tuple[int, int]]:
+    """The section's own text as runs of the file, in order: what belongs to it and nothing else.
+
+    Most sections are one run. A MEM objective is two: its assessment in the
+    evaluation and its priority actions in the annex, with other objectives
+    between them that a reader must not take for this one's text. Runs
+    separated only by white space are joined.
+    """
+    pieces: list[tuple[int, int]] = []
+    for start, end in sorted(_own_spans(section)):
+        if pieces and not text[pieces[-1][1] : start].strip():
+            pieces[-1] = (pieces[-1][0], max(end, pieces[-1][1]))
+        else:
+            pieces.append((start, end))
+    return pieces
 
 
 def outline_node(section: Section) -> OutlineNode:
@@ -186,6 +209,7 @@ def section_detail(loaded: Loaded, section_id: str) -> SectionDetail:
         char_start=extent[0] if extent else None,
         char_end=extent[1] if extent else None,
         text=text[extent[0] : extent[1]] if extent else "",
+        pieces=[TextPiece(char_start=s, char_end=e, text=text[s:e]) for s, e in section_pieces(section, text)],
         children=[section_summary(loaded, c) for c in section.children],
         passage_ids=[index.passages[i].id for i in index.section_passages.get(section.id, [])],
         ancestors=[section_summary(loaded, index.sections[a]) for a in _ancestors(index.parents, section.id)],

@@ -169,6 +169,14 @@ class SectionSummary(BaseModel):
     label: str = Field(examples=[_LABEL])
 
 
+class TextPiece(BaseModel):
+    """A run of a report's file, verbatim: ``text`` is the file's [char_start, char_end)."""
+
+    char_start: int
+    char_end: int
+    text: str
+
+
 class SectionDetail(SectionSummary):
     """A section with its full verbatim text, its path, children and passages."""
 
@@ -179,6 +187,12 @@ class SectionDetail(SectionSummary):
     char_start: int | None = Field(description="Start of the section (its heading) in the corpus file.")
     char_end: int | None = Field(description="End of the section, sub-sections included.")
     text: str = Field(description="The corpus file's [char_start, char_end), verbatim; empty if null.")
+    pieces: list[TextPiece] = Field(
+        default_factory=list,
+        description="Only the section's own text (heading, body, sub-sections) as runs of the file, in order. "
+        "Usually one run equal to `text`; a MEM objective whose priority actions stand in the annex has two, "
+        "and `text` then spans the other objectives between them.",
+    )
     children: list[SectionSummary]
     passage_ids: list[str] = Field(description="Passages of the section's own text, in order.")
     ancestors: list[SectionSummary] = Field(

@@ -414,3 +414,15 @@ def test_section_carries_its_ancestors_and_reading_order_neighbours(client: Test
     assert previous["char_start"] < section["char_start"] < following["char_start"]
     assert previous["next_section_id"] == PA_26 and following["previous_section_id"] == PA_26
     assert following["number"] == "2.7"
+
+
+def test_section_pieces_hold_only_the_sections_own_text(client: TestClient, texts: dict[str, str]) -> None:
+    # PTR Objective 4's assessment and its annex priority actions stand apart in the file, with
+    # Objective 5 between them: `text` spans Objective 5 too, the pieces do not.
+    sid = "mem-mexico-2024/thematic_area-measures-of-prevention-treatment-and-recovery/objective-4"
+    section = client.get(f"/sections/{sid}").json()
+    pieces = section["pieces"]
+    assert all(p["text"] == texts["mem-mexico-2024"][p["char_start"] : p["char_end"]] for p in pieces)
+    assert "**Objective 5**" in section["text"]
+    assert not any("**Objective 5**" in p["text"] for p in pieces)
+    assert pieces[0]["char_start"] == section["char_start"] and pieces[-1]["char_end"] == section["char_end"]
