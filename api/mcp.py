@@ -135,7 +135,8 @@ class DocumentsOutput(BaseModel):
 
 
 def _reading_url(base_url: str, section_id: str) -> str:
-    return f"{base_url.rstrip('/')}/sections/{section_id}"
+    """The web page's reading view of the section: what a person opens from a chat's citation."""
+    return f"{base_url.rstrip('/')}/read/{section_id}"
 
 
 async def _call(state: StateSource, fn: Callable[[Loaded], Any], error: type[Exception] = ToolError) -> Any:

@@ -30,6 +30,7 @@ OPERATIONS = [
     "GET /passages/{passage_id}",
     "GET /documents",
     "GET /documents/{document_id}/outline",
+    "GET /filters",
     "GET /healthz",
     "GET /readyz",
     "GET /v1/models",

@@ -78,7 +78,7 @@ async def _exercise(session: ClientSession, texts: dict[str, str], valid_documen
     first = result.structured_content["results"][0]
     assert first["section_id"] == PA_26
     assert first["title"] == "MEM Mexico 2024 — Institutional Strengthening › Objective 2 › Priority Action 2.6"
-    assert first["url"].endswith(f"/sections/{PA_26}")
+    assert first["url"] == f"http://127.0.0.1:8000/read/{PA_26}"  # the reading view, under POLICYQA_PUBLIC_URL
     # The text rendering numbers the sources with their labels, for models that read only text.
     assert f"[1] {first['label']}" in result.content[0].text
 
@@ -161,14 +161,12 @@ def _inspector(real_settings: Settings, tmp_path: Path, *args: str) -> dict[str,
         "POLICYQA_DATA_DIR": str(real_settings.data_dir),
         "MCP_CATALOG_PATH": str(tmp_path / "catalog.json"),  # the Inspector's own state, not ~/
     }
-    done = subprocess.run(
-        [str(INSPECTOR), "--cli", policyqa_command(), "mcp", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    command = [str(INSPECTOR), "--cli", policyqa_command(), "mcp", *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, check=False)
+    if done.returncode != 0 and "Request timed out" in done.stdout + done.stderr:
+        # The Inspector gives a request 60 s; each call spawns a server that loads torch, the model and
+        # the index first, which a machine busy with other work can stretch past that. Once more.
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
 
