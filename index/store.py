@@ -21,9 +21,10 @@ from qa.types import Document, Passage, PathElement, Section
 
 __all__ = ["FORMAT_VERSION", "StoredIndex", "load_index", "read_manifest", "switch_current", "write_snapshot"]
 
-FORMAT_VERSION = 2  # 2: sentence vectors
+FORMAT_VERSION = 3  # 2: sentence vectors; 3: multilingual-e5 vectors
 
 _BM25_DIR = "bm25"
+_MULTILINGUAL = "multilingual.npz"  # e5 vectors of every passage and sentence (the cross-lingual leg)
 _STOPWORDS = "en"
 
 
@@ -102,6 +103,7 @@ class StoredIndex:
         bm25: Any,
         sentences: np.ndarray,
         sentence_vectors: np.ndarray,
+        multilingual: tuple[np.ndarray, np.ndarray],
     ) -> None:
         self.root = root
         self.manifest = manifest
@@ -119,6 +121,8 @@ class StoredIndex:
         # passages in order; and each sentence's unit vector.
         self.sentences = sentences
         self.sentence_vectors = sentence_vectors
+        # multilingual-e5 vectors: one row per passage, and one per sentence (rows as ``sentences``).
+        self.multilingual_passages, self.multilingual_sentences = multilingual
         # Which passages each section owns directly, in document order.
         self.section_passages: dict[str, list[int]] = {}
         for i, p in enumerate(passages):
@@ -131,14 +135,18 @@ class StoredIndex:
         for c in s.children:
             self._register(c, s.id)
 
-    def sentence_vectors_by_passage(self) -> dict[str, np.ndarray]:
-        """Each passage's sentence vectors (rows in sentence order), keyed by passage id."""
+    def sentence_vectors_by_passage(self, multilingual: bool = False) -> dict[str, np.ndarray]:
+        """Each passage's sentence vectors (rows in sentence order), keyed by passage id.
+
+        ``multilingual`` gives the multilingual-e5 vectors of the same sentences.
+        """
         out: dict[str, np.ndarray] = {}
         if len(self.sentences) == 0:
             return out
+        vectors = self.multilingual_sentences if multilingual else self.sentence_vectors
         bounds = np.flatnonzero(np.diff(self.sentences[:, 0])) + 1
         for rows, block in zip(
-            np.split(np.arange(len(self.sentences)), bounds), np.split(self.sentence_vectors, bounds), strict=True
+            np.split(np.arange(len(self.sentences)), bounds), np.split(vectors, bounds), strict=True
         ):
             out[self.passages[int(self.sentences[rows[0], 0])].id] = block
         return out
@@ -149,6 +157,16 @@ class StoredIndex:
         if not tokens:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+
+    def multilingual_scores(self, vector: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of every passage's multilingual-e5 vector to ``vector``; -inf outside ``allowed``.
+
+        A plain matrix product: a few thousand 384-d rows take well under a millisecond.
+        """
+        out = (self.multilingual_passages @ vector.astype(np.float32)).astype(np.float32)
+        if allowed is not None:
+            out[~allowed] = -np.inf
+        return out
 
     def dense_scores(self, vector: np.ndarray, allowed: np.ndarray | None = None, k: int | None = None) -> np.ndarray:
         """Cosine similarity of every passage to ``vector``; -inf outside ``allowed``.
@@ -183,6 +201,7 @@ def write_snapshot(
     vectors: np.ndarray,
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
+    multilingual: tuple[np.ndarray, np.ndarray],
 ) -> None:
     """Write a complete index into the new directory ``target``."""
     import bm25s
@@ -194,6 +213,7 @@ def write_snapshot(
         dense.add(vectors)
         faiss.write_index(dense, str(target / "dense.faiss"))
         np.savez(target / "sentences.npz", rows=sentences, vectors=sentence_vectors)
+        np.savez(target / _MULTILINGUAL, passages=multilingual[0], sentences=multilingual[1])
         bm25 = bm25s.BM25()
         bm25.index(_tokenize([p.embed_text for p in passages]), show_progress=False)
         bm25.save(str(target / _BM25_DIR), show_progress=False)
@@ -259,13 +279,22 @@ def load_index(root: Path) -> StoredIndex:
             for line in (root / "passages.jsonl").read_text(encoding="utf-8").splitlines()
         ]
         roots = _sections_from_json(json.loads((root / "sections.json").read_text(encoding="utf-8")))
-        documents = [Document(**d) for d in json.loads((root / "documents.json").read_text(encoding="utf-8"))]
+        documents = [
+            Document(
+                **{**d, "names": tuple(d.get("names", ())), "area_names": tuple(map(tuple, d.get("area_names", ())))}
+            )
+            for d in json.loads((root / "documents.json").read_text(encoding="utf-8"))
+        ]
         dense = faiss.read_index(str(root / "dense.faiss"))
         bm25 = bm25s.BM25.load(str(root / _BM25_DIR), show_progress=False)
         with np.load(root / "sentences.npz") as arrays:
             sentences, sentence_vectors = arrays["rows"], arrays["vectors"]
+        with np.load(root / _MULTILINGUAL) as arrays:
+            multilingual = (arrays["passages"], arrays["sentences"])
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexStoreError(f"index at {root} is unreadable: {exc}") from exc
-    if dense.ntotal != len(passages):
+    if dense.ntotal != len(passages) or len(multilingual[0]) != len(passages):
         raise IndexStoreError(f"index at {root} is inconsistent: {dense.ntotal} vectors, {len(passages)} passages")
-    return StoredIndex(root.resolve(), manifest, documents, roots, passages, dense, bm25, sentences, sentence_vectors)
+    return StoredIndex(
+        root.resolve(), manifest, documents, roots, passages, dense, bm25, sentences, sentence_vectors, multilingual
+    )
