@@ -55,8 +55,23 @@ def load_catalog(corpus_dir: Path = CORPUS_DIR) -> tuple[Document, ...]:
         if not (corpus_dir / entry["file"]).is_file():
             raise CorpusError(f"catalog entry {entry['id']!r}: no file {entry['file']}")
         seen.add(entry["id"])
-        docs.append(Document(**{k: str(entry[k]) for k in _REQUIRED}))
+        docs.append(
+            Document(
+                **{k: str(entry[k]) for k in _REQUIRED},
+                names=_names(entry.get("names", {})),
+                area_names=tuple(
+                    (title, str(name))
+                    for by_title in entry.get("area_names", {}).values()
+                    for title, name in by_title.items()
+                ),
+            )
+        )
     return tuple(docs)
+
+
+def _names(by_language: dict[str, list[str]]) -> tuple[str, ...]:
+    """The report's names in every language, once each ({"en": [...], "es": [...]})."""
+    return tuple(dict.fromkeys(str(n) for names in by_language.values() for n in names))
 
 
 def read_text(document: Document, corpus_dir: Path = CORPUS_DIR) -> str:

@@ -2,7 +2,10 @@
 
 "What does priority action 2.6 say?", "PA 3.4 under prevention",
 "objective 10 of control and counter", "recommendation 12",
-"alliance point 5", "paragraph 57". Words naming a thematic area or a report
+"alliance point 5", "paragraph 57", and the same in Spanish ("acción
+prioritaria 2.6", "recomendación 11", "punto de alianza 5", "párrafo 57",
+"tema 3", "objetivo 2 de la meta 1"). Words naming a thematic area or a
+report, in either language (the names come from ``corpus/catalog.json``),
 narrow the candidates; whatever stays ambiguous is returned whole and the
 retriever orders it by relevance.
 """
@@ -10,32 +13,37 @@ retriever orders it by relevance.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from qa.types import Section, SectionRef
+from qa.types import Document, Section, SectionRef
 
 __all__ = ["Route", "named_documents", "parse_refs", "route"]
 
-_NUM = r"\d{1,3}(?:\.\d{1,3}){0,2}"
-_LIST = rf"({_NUM}(?:\s*(?:,|&|and|or|y)\s*{_NUM})*)"
+_NUM = r"\d{1,3}(?:\.\d{1,3}){0,2}(?!\d)"  # not the start of a year: "para 2024"
+_LIST = rf"({_NUM}(?:\s*(?:,|&|and|or|y|o)\s*{_NUM})*)"
+_NO = r"(?:no\.?|#|n\.?º|n[uú]m(?:ero)?\.?)?"
 
 # (kind, pattern) in priority order; "priority action" is matched before the
 # bare "action" so it is not read twice.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pat, re.I))
     for kind, pat in (
-        ("priority_action", rf"\b(?:priority[\s-]*actions?|p\.?\s?a\.?s?)\s*(?:no\.?|#|n\.?º)?\s*{_LIST}"),
-        ("alliance_point", rf"\b(?:alliance[\s-]*points?|a\.?p\.?s?)\s*(?:no\.?|#)?\s*{_LIST}"),
-        ("recommendation", rf"\brec(?:ommendations?|s\.?|\.)?\s*(?:no\.?|#)?\s*{_LIST}"),
-        ("paragraph", rf"(?:\bparagraphs?|\bparas?\.?|¶{{1,2}})\s*(?:no\.?|#)?\s*{_LIST}"),
-        ("objective", rf"\bobj(?:ectives?|s\.?|\.)?\s*(?:no\.?|#)?\s*{_LIST}"),
-        ("issue", rf"\bissues?\s*(?:no\.?|#)?\s*{_LIST}"),
-        ("goal", rf"\bgoals?\s*(?:no\.?|#)?\s*{_LIST}"),
-        ("action", rf"(?<!priority )(?<!priority-)\bactions?\s*(?:no\.?|#)?\s*{_LIST}"),
+        (
+            "priority_action",
+            rf"\b(?:priority[\s-]*actions?|p\.?\s?a\.?s?|acci[oó]n(?:es)?\s+prioritarias?)\s*{_NO}\s*{_LIST}",
+        ),
+        ("alliance_point", rf"\b(?:alliance[\s-]*points?|a\.?p\.?s?|puntos?\s+de\s+alianza)\s*{_NO}\s*{_LIST}"),
+        ("recommendation", rf"\brec(?:ommendations?|omendaci[oó]n(?:es)?|s\.?|\.)?\s*{_NO}\s*{_LIST}"),
+        ("paragraph", rf"(?:\bparagraphs?|\bparas?\.?|\bp[aá]rrafos?|¶{{1,2}})\s*{_NO}\s*{_LIST}"),
+        ("objective", rf"\bobj(?:ectives?|etivos?|s\.?|\.)?\s*{_NO}\s*{_LIST}"),
+        ("issue", rf"\b(?:issues?|temas?)\s*{_NO}\s*{_LIST}"),
+        ("goal", rf"\b(?:goals?|metas?)\s*{_NO}\s*{_LIST}"),
+        ("action", rf"(?<!priority )(?<!priority-)\b(?:actions?|acci[oó]n(?:es)?)\s*{_NO}\s*{_LIST}"),
     )
 )
-_SPLIT = re.compile(r"\s*(?:,|&|\band\b|\bor\b|\by\b)\s*", re.I)
+_SPLIT = re.compile(r"\s*(?:,|&|\band\b|\bor\b|\by\b|\bo\b)\s*", re.I)
 
 # Filler of questions about a numbered section: once these and the reference
 # itself are removed, whatever is left is what the user wants to know.
@@ -44,20 +52,16 @@ _FILLER = frozenset(
     for from full give has have he her his how i in into is it its me mean means mention mentions mexican mexico
     my of on or our please provide report s say says section she show state states summarise summarize summary
     tell text that the their them there these they this those to under us was we were what whats which who with
-    within would you your""".split()
+    within would you your
+    algo cual cuales como con cuenta dice dicen del donde dame el en es esta este eso explica hay informe la las
+    lo los me mexicano mexicana mi muestra para por que qu quiero se seccion segun sobre su sus texto un una
+    contenido resumen resume establece menciona habla trata""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
 
-# Names of a report or its author, matched against the catalog's ids. Only
-# names: topics several reports discuss ("Bicentennial Agreement", "UNODC
-# training") would pull questions to the wrong report.
-_DOC_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("mem-", ("mem", "cicad", "multilateral evaluation", "thematic area")),
-    ("binational", ("binational", "bi national", "alliance point", "1998 strategy", "strategy of 1998")),
-    ("honlac", ("honlac", "honlea", "heads of national drug law enforcement")),
-    ("elementa", ("elementa", "warlike approach")),
-    ("inl", ("fact sheet", "inl", "state department", "department of state")),
-)
+# Report names come from corpus/catalog.json (``Document.names``, every
+# language): only names, since topics several reports discuss ("Bicentennial
+# Agreement", "UNODC training") would pull questions to the wrong report.
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +123,13 @@ def parse_refs(query: str) -> tuple[SectionRef, ...]:
     return _distinct(found)
 
 
+def _fold(text: str) -> str:
+    """Lower case without accents: "Acción" and "accion" read alike."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
 def _words(text: str) -> list[str]:
-    return [w for w in _TOKEN.findall(text.lower()) if w not in _FILLER and not w.isdigit()]
+    return [w for w in _TOKEN.findall(_fold(text)) if w not in _FILLER and not w.isdigit()]
 
 
 def _stem(word: str) -> str:
@@ -128,23 +137,24 @@ def _stem(word: str) -> str:
     return word[:5]
 
 
-def _mentions(query: str, words: Iterable[str]) -> bool:
-    q = f" {' '.join(_TOKEN.findall(query.lower()))} "
-    return any(f" {w} " in q for w in words)
+def _mentions(query: str, names: Iterable[str]) -> bool:
+    q = f" {' '.join(_TOKEN.findall(_fold(query)))} "
+    return any(f" {' '.join(_TOKEN.findall(_fold(n)))} " in q for n in names)
 
 
-def named_documents(query: str, document_ids: Iterable[str]) -> tuple[str, ...]:
-    """Ids of the reports a question names ("according to the MEM", "the 1998 strategy")."""
-    keys = [key for key, names in _DOC_WORDS if _mentions(query, names)]
-    return tuple(d for d in document_ids if any(key in d for key in keys))
+def named_documents(query: str, documents: Iterable[Document]) -> tuple[str, ...]:
+    """Ids of the reports a question names ("according to the MEM", "la Estrategia Binacional")."""
+    return tuple(d.id for d in documents if _mentions(query, d.names))
 
 
-def _title_stems(section: Section) -> set[str]:
-    """Stems of the unnumbered ancestors' titles (thematic areas, areas, parts)."""
-    return {_stem(w) for el in section.path if el.number is None for w in _words(el.title) if len(w) >= 4}
+def _title_stems(section: Section, other_names: dict[str, str] | None = None) -> set[str]:
+    """Stems of the unnumbered ancestors' titles (thematic areas, areas, parts), in every language known."""
+    titles = [el.title for el in section.path if el.number is None]
+    titles += [other_names[t] for t in titles if other_names and t in other_names]
+    return {_stem(w) for title in titles for w in _words(title) if len(w) >= 4}
 
 
-def route(query: str, sections: Iterable[Section]) -> Route:
+def route(query: str, sections: Iterable[Section], documents: Iterable[Document] = ()) -> Route:
     """Resolve the section references in ``query`` against ``sections``.
 
     - Nested references read as one path: "objective 2 of alliance point 4"
@@ -153,7 +163,12 @@ def route(query: str, sections: Iterable[Section]) -> Route:
       and report names narrow the matches, only when some match survives, so a
       stray word never routes a question to nothing.
     - Whatever stays ambiguous is returned whole.
+
+    ``documents`` (the catalog) gives report names and areas' names in other
+    languages ("Fortalecimiento Institucional").
     """
+    documents = list(documents)
+    other_names = {title: name for d in documents for title, name in d.area_names}
     query = _spell_out_ordinals(query)
     found, spans = _find_refs(query)
     refs = _distinct(found)
@@ -175,18 +190,19 @@ def route(query: str, sections: Iterable[Section]) -> Route:
     words = [w for w in _words(rest) if len(w) >= 4]
     stems = {_stem(w) for w in words}
     if matches and stems:
-        overlap = {s.id: len(stems & _title_stems(s)) for s in matches}
+        overlap = {s.id: len(stems & _title_stems(s, other_names)) for s in matches}
         top = max(overlap.values())
         if top:
             matches = [s for s in matches if overlap[s.id] == top]
-    docs = named_documents(query, {s.document_id for s in matches})
+    present = {s.document_id for s in matches}
+    docs = named_documents(query, [d for d in documents if d.id in present])
     if docs:
         narrowed = [s for s in matches if s.document_id in docs]
         if narrowed:
             matches = narrowed
 
     # What is left once titles and report names are discounted is the topic.
-    used = {st for s in matches for st in _title_stems(s)}
-    doc_words = {w for _, names in _DOC_WORDS for name in names for w in _TOKEN.findall(name)}
+    used = {st for s in matches for st in _title_stems(s, other_names)}
+    doc_words = {w for d in documents for name in d.names for w in _TOKEN.findall(_fold(name))}
     topic = [w for w in words if _stem(w) not in used and w not in doc_words]
     return Route(refs, tuple(matches), bool(topic), " ".join(topic))

@@ -78,6 +78,10 @@ class Document:
     kind: str
     file: str
     scheme: str
+    names: tuple[str, ...] = ()
+    """What users call the report, in every language (``catalog.json``'s ``names``): routing reads them."""
+    area_names: tuple[tuple[str, str], ...] = ()
+    """(the report's own area title, its name in another language): routing and the area filter read them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +202,8 @@ class Answered:
 
     hits: list[Hit]
     answer: Answer | None
+    language: str = "en"
+    """The question's language (detected, or as the caller said): ``en`` or ``es``."""
 
 
 @dataclass(frozen=True, slots=True)
