@@ -88,6 +88,7 @@ def ask(
     priority_action: Annotated[str | None, typer.Option(help="Only this priority action number.")] = None,
     config: Annotated[str, typer.Option(help="Retrieval configuration: bm25, dense, hybrid, routed.")] = "routed",
     fusion: Annotated[str, typer.Option(help="Fusion method: convex, rrf.")] = "convex",
+    language: Annotated[str | None, typer.Option(help="The question's language: en or es. Default: detected.")] = None,
 ) -> None:
     """Print the passages that answer QUESTION, best first, each with its citation."""
     from qa.retrieve import Retriever
@@ -100,6 +101,7 @@ def ask(
             k=k,
             config=config,
             fusion=fusion,
+            language=language,
             filters=Filters(document, thematic_area, objective, priority_action),
         )
     except PolicyQAError as exc:
@@ -117,7 +119,12 @@ def ask(
                 "char_start": answer.start,
                 "char_end": answer.end,
             }
-        doc = {"query": question, "answer": found, "results": [hit_json(h) for h in hits]}
+        doc = {
+            "query": question,
+            "language": answered.language,
+            "answer": found,
+            "results": [hit_json(h) for h in hits],
+        }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return
     if not hits:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.errors import InvalidQueryError, UnknownVariantError
-from qa.fusion import DEFAULT_FUSION, Fusion, get_fusion
+from qa.fusion import DEFAULT_FUSION, Fusion, convex, get_fusion
+from qa.lang import check_language, detect_language
 from qa.route import Route, named_documents, route
 from qa.types import Answered, Filters, Hit, Passage
 
@@ -27,7 +28,13 @@ if TYPE_CHECKING:
     from index.store import StoredIndex
     from qa.settings import Settings
 
-__all__ = ["CONFIGS", "DEFAULT_CONFIG", "Config", "Retriever", "get_config"]
+__all__ = ["CONFIGS", "DEFAULT_CONFIG", "SPANISH_LEXICAL_WEIGHT", "Config", "Retriever", "get_config"]
+
+SPANISH_LEXICAL_WEIGHT = 0.1
+"""Share of the (English) BM25 leg in convex fusion for a non-English question, beside the
+multilingual-e5 leg. Measured on the Spanish gold set's dev split (see README, "Spanish questions"):
+Spanish words rarely match the English text, so BM25 mostly adds noise; names, acronyms and
+numbers ("INTERPOL", "NOM-028", "Cienfuegos") are what it still matches."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +101,25 @@ def _norm(text: str) -> str:
 class Retriever:
     """Answers queries over one loaded index. Thread-safe for concurrent reads."""
 
-    def __init__(self, index: StoredIndex, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self, index: StoredIndex, embedder: Embedder, settings: Settings, multilingual: Embedder | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
+        # Encodes non-English questions for the cross-lingual leg (multilingual-e5 query side).
+        # Unit tests index with one fake embedder for both legs and pass only that one.
+        self.multilingual = multilingual if multilingual is not None else embedder
         self.settings = settings
         self._words = [frozenset(_WORD.findall(p.text.lower())) for p in index.passages]
         # Each passage's sentence vectors, embedded at build time: answers
         # (qa.answer) read them instead of embedding sentences per request.
         self.sentence_vectors: dict[str, np.ndarray] = index.sentence_vectors_by_passage()
-        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.multilingual_sentence_vectors = index.sentence_vectors_by_passage(multilingual=True)
+        self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._query_lock = threading.Lock()
         self._areas = sorted({el.title for s in index.sections.values() for el in s.path if el.kind == "thematic_area"})
+        # The areas' names in other languages ("Fortalecimiento Institucional"), from the catalog.
+        self._area_aliases = {name: title for d in index.documents.values() for title, name in d.area_names}
         # Fixed for the index's life: computed once, not on every filtered search.
         numbers = {
             kind: sorted({s.number for s in index.sections.values() if s.kind == kind and s.number}, key=_numkey)
@@ -117,8 +132,13 @@ class Retriever:
         }
 
     @classmethod
-    def open(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Retriever:
-        """Load the built index and the model; never builds or embeds the corpus."""
+    def open(
+        cls, settings: Settings | None = None, embedder: Embedder | None = None, multilingual: Embedder | None = None
+    ) -> Retriever:
+        """Load the built index and the models; never builds or embeds the corpus.
+
+        A fake ``embedder`` given alone (unit tests) stands in for both legs.
+        """
         from index.store import load_index
         from qa.settings import get_settings
 
@@ -128,7 +148,11 @@ class Retriever:
             from index.embed import SentenceTransformerEmbedder
 
             embedder = SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
-        return cls(index, embedder, settings)
+            if multilingual is None:
+                from index.embed import E5Embedder
+
+                multilingual = E5Embedder(for_queries=True)
+        return cls(index, embedder, settings, multilingual)
 
     # -- filters -------------------------------------------------------------
 
@@ -138,6 +162,12 @@ class Retriever:
 
     def _resolve_area(self, value: str) -> str:
         v = _norm(value)
+        aliases = [title for name, title in self._area_aliases.items() if _norm(name) == v]
+        if aliases:
+            return aliases[0]
+        partial_alias = {title for name, title in self._area_aliases.items() if v and v in _norm(name)}
+        if len(partial_alias) == 1:
+            return partial_alias.pop()
         exact = [a for a in self._areas if _norm(a) == v]
         if exact:
             return exact[0]
@@ -146,7 +176,7 @@ class Retriever:
             return partial[0]
         raise InvalidQueryError(
             f"thematic_area {value!r} matches {'several' if partial else 'no'} thematic areas; "
-            f"valid: {'; '.join(partial or self._areas)}"
+            f"valid: {'; '.join(partial or self._areas)} (or in Spanish: {'; '.join(sorted(self._area_aliases))})"
         )
 
     def filter_mask(self, filters: Filters | None) -> np.ndarray | None:
@@ -183,22 +213,26 @@ class Retriever:
 
     # -- search --------------------------------------------------------------
 
-    def encode_query(self, query: str) -> np.ndarray:
+    def encode_query(self, query: str, language: str = "en") -> np.ndarray:
         """The query's embedding, computed once and shared by every consumer of one request.
 
         The dense leg, the topic leg and answer extraction all read this
         vector; a small LRU cache (``QUERY_CACHE_SIZE``) also serves repeated
-        questions without encoding. The returned array is read-only.
+        questions without encoding. The returned array is read-only. A
+        non-English question is encoded by the multilingual model only: its
+        dense leg and its answer read e5 vectors.
         """
+        key = (language, query)
         with self._query_lock:
-            vector = self._query_vectors.get(query)
+            vector = self._query_vectors.get(key)
             if vector is not None:
-                self._query_vectors.move_to_end(query)
+                self._query_vectors.move_to_end(key)
                 return vector
-        vector = self.embedder.encode([query])[0]
+        model = self.embedder if language == "en" else self.multilingual
+        vector = model.encode([query])[0]
         vector.setflags(write=False)
         with self._query_lock:
-            self._query_vectors[query] = vector
+            self._query_vectors[key] = vector
             if len(self._query_vectors) > QUERY_CACHE_SIZE:
                 self._query_vectors.popitem(last=False)
         return vector
@@ -210,24 +244,34 @@ class Retriever:
         filters: Filters | None = None,
         config: str = DEFAULT_CONFIG,
         fusion: str = DEFAULT_FUSION,
+        language: str | None = None,
     ) -> Answered:
         """``search`` plus the extractive answer from its top passages: what every surface returns.
 
         The query is encoded once (``encode_query``) for the dense leg and the answer.
+        ``language`` (``en``, ``es``) overrides the detected one. A Spanish
+        question's answer is still an English sentence, verbatim, chosen with
+        the multilingual vectors against its own calibrated threshold.
         """
         from qa.answer import extract_answer
 
-        hits = self.search(query, k=k, filters=filters, config=config, fusion=fusion)
         q = self.check_query(query)
+        lang = self.language_of(q, language)
+        hits = self.search(q, k=k, filters=filters, config=config, fusion=fusion, language=lang)
+        english = lang == "en"
         answer = extract_answer(
             q,
             hits,
-            self.encode_query(q),
-            self.embedder,
-            self.settings.answer_min_score,
-            cache=self.sentence_vectors,
+            self.encode_query(q, lang),
+            self.embedder if english else self.multilingual,
+            self.settings.answer_min_score if english else self.settings.answer_min_score_multilingual,
+            cache=self.sentence_vectors if english else self.multilingual_sentence_vectors,
         )
-        return Answered(hits, answer)
+        return Answered(hits, answer, lang)
+
+    def language_of(self, query: str, language: str | None = None) -> str:
+        """``language`` checked, or the question's detected language."""
+        return check_language(language) if language else detect_language(query)
 
     def check_query(self, query: str) -> str:
         q = query.strip()
@@ -244,15 +288,24 @@ class Retriever:
         filters: Filters | None = None,
         config: str = DEFAULT_CONFIG,
         fusion: str = DEFAULT_FUSION,
+        language: str | None = None,
     ) -> list[Hit]:
-        """The ``k`` best passages for ``query``, best first, near-duplicates collapsed."""
+        """The ``k`` best passages for ``query``, best first, near-duplicates collapsed.
+
+        An English question (detected, or ``language="en"``) runs the English
+        pipeline; any other uses the multilingual-e5 leg as its dense leg,
+        weighted against BM25 as measured on Spanish questions.
+        """
         q = self.check_query(query)
         if not 1 <= k <= self.settings.max_top_k:
             raise InvalidQueryError(f"k must be between 1 and {self.settings.max_top_k}, got {k}")
         cfg = get_config(config)
         fuse = get_fusion(fusion)
+        lang = self.language_of(q, language)
+        if lang != "en" and fuse is convex:
+            fuse = _spanish_convex
         mask = self.filter_mask(filters)
-        legs = self._legs(q, mask, cfg)
+        legs = self._legs(q, mask, cfg, lang)
         scores = cfg.score(legs, fuse)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
         # Tiers: passages of sections the question names by number (2), then
@@ -260,19 +313,19 @@ class Retriever:
         tier = np.zeros(len(scores), dtype=np.int64)
         reading_order = False
         if cfg.routing:
-            named = route(q, self.index.sections.values())
+            named = route(q, self.index.sections.values(), self.index.documents.values())
             within = scores
             if named.sections and named.topic:
                 # Inside the named sections, weigh what is asked about them
                 # ("... say about gender?") as much as the whole question, whose
                 # reference words match every passage of the section alike.
-                topic = cfg.score(self._legs(named.topic, mask, cfg), fuse)
+                topic = cfg.score(self._legs(named.topic, mask, cfg, lang), fuse)
                 within = np.where(np.isfinite(topic), scores + topic, scores)
             routed = self._routed(named, within, mask)
             reading_order = bool(routed) and not named.topical
             tier[routed] = 2
             if filters is None or not filters.document:
-                docs = set(named_documents(q, self.index.documents))
+                docs = set(named_documents(q, self.index.documents.values()))
                 if docs:
                     in_named = [i for i in order if self.index.passages[i].document_id in docs and not tier[i]]
                     tier[in_named] = 1
@@ -303,7 +356,7 @@ class Retriever:
                 break
         return hits
 
-    def _legs(self, query: str, mask: np.ndarray | None, cfg: Config) -> _Legs:
+    def _legs(self, query: str, mask: np.ndarray | None, cfg: Config, language: str = "en") -> _Legs:
         n = len(self.index.passages)
         bm25 = np.full(n, -np.inf, dtype=np.float32)
         dense = np.full(n, -np.inf, dtype=np.float32)
@@ -312,7 +365,9 @@ class Retriever:
             bm25 = np.where(raw > 0, raw, -np.inf).astype(np.float32)  # no shared term: not retrieved
             if mask is not None:
                 bm25[~mask] = -np.inf
-        if cfg.name != "bm25":
+        if cfg.name != "bm25" and language != "en":
+            dense = self.index.multilingual_scores(self.encode_query(query, language), mask)
+        elif cfg.name != "bm25":
             vector = self.encode_query(query)
             # The passage vector alone: mixing in the closest sentence's cosine was
             # measured worse on dev (hybrid hit@1 0.64 -> 0.60 at weight 0.3), since
@@ -349,6 +404,10 @@ class Retriever:
         if not a or not b:
             return False
         return len(a & b) / len(a | b) >= DUPLICATE_JACCARD
+
+
+def _spanish_convex(legs: list[np.ndarray]) -> np.ndarray:
+    return convex(legs, [SPANISH_LEXICAL_WEIGHT, 1 - SPANISH_LEXICAL_WEIGHT])
 
 
 def _finite(x: float) -> float:

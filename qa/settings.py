@@ -58,6 +58,15 @@ class Settings(BaseSettings):
         default=0.48, ge=-1.0, le=1.0, description="least query-sentence cosine that counts as an answer"
     )
 
+    # Measured with scripts/calibrate_answer.py --language es over eval/answerability_es.jsonl
+    # (multilingual-e5 query vs English sentence vectors): see qa/answer.py.
+    answer_min_score_multilingual: float = Field(
+        default=0.84,
+        ge=-1.0,
+        le=1.0,
+        description="the same for a non-English question, on multilingual-e5 cosines (which run higher)",
+    )
+
     @field_validator("corpus_dir")
     @classmethod
     def _corpus_exists(cls, v: Path) -> Path:
