@@ -127,18 +127,20 @@ def search_response(
     filters: SearchFilters | None,
     group_by: str | None = None,
     per_document: int = 3,
+    language: str | None = None,
 ) -> SearchResponse:
     """Retrieve, extract the answer and shape the response; runs in a worker thread.
 
     With ``group_by="document"`` each report is also searched on its own (the
     report as a filter), so ``groups`` holds every report's best passages, not
     only those that made the overall top k; the query is encoded once for all.
+    ``language`` overrides the detected language of the question.
     """
     t0 = time.perf_counter()
     retriever = loaded.retriever
     f = filters or SearchFilters()
     answered = retriever.ask(
-        query, k=top_k, filters=Filters(f.document, f.thematic_area, f.objective, f.priority_action)
+        query, k=top_k, filters=Filters(f.document, f.thematic_area, f.objective, f.priority_action), language=language
     )
     groups: list[DocumentGroup] | None = None
     if group_by == "document":
@@ -146,7 +148,10 @@ def search_response(
         for document_id in [f.document] if f.document else list(retriever.index.documents):
             try:
                 hits = retriever.search(
-                    query, k=per_document, filters=Filters(document_id, f.thematic_area, f.objective, f.priority_action)
+                    query,
+                    k=per_document,
+                    filters=Filters(document_id, f.thematic_area, f.objective, f.priority_action),
+                    language=answered.language,
                 )
             except InvalidQueryError:
                 continue  # the other filters match nothing in this report (a MEM area, say)
@@ -163,6 +168,7 @@ def search_response(
         results=[_result(loaded, h) for h in answered.hits],
         answer=answer_out(loaded, answered.answer),
         groups=groups,
+        language=answered.language,
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
     )
 

@@ -90,6 +90,12 @@ class SearchRequest(_Strict):
     per_document: int = Field(
         3, ge=1, le=MAX_PER_DOCUMENT, description="With group_by=document: passages per report.", examples=[3]
     )
+    language: Literal["en", "es"] | None = Field(
+        None,
+        description="The question's language. Omitted: detected. A Spanish question searches the English "
+        "reports through a cross-lingual model; quoted text stays verbatim English.",
+        examples=["es"],
+    )
 
 
 class PathElementOut(BaseModel):
@@ -155,6 +161,9 @@ class SearchResponse(BaseModel):
     answer: AnswerOut | None = Field(description="null when no sentence is relevant enough.")
     groups: list[DocumentGroup] | None = Field(
         None, description="With group_by=document: each report's best passages, the report with the best first."
+    )
+    language: Literal["en", "es"] = Field(
+        description="The question's language as used: the request's `language`, or the detected one.", examples=["en"]
     )
     took_ms: float = Field(description="Server time spent on the search, in milliseconds.", examples=[42.0])
 

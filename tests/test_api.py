@@ -426,3 +426,38 @@ def test_section_pieces_hold_only_the_sections_own_text(client: TestClient, text
     assert "**Objective 5**" in section["text"]
     assert not any("**Objective 5**" in p["text"] for p in pieces)
     assert pieces[0]["char_start"] == section["char_start"] and pieces[-1]["char_end"] == section["char_end"]
+
+
+# -- language ---------------------------------------------------------------------
+
+
+def test_search_reports_the_detected_language(client: TestClient) -> None:
+    assert _search(client, "What does priority action 2.6 say?")["language"] == "en"
+    assert _search(client, "¿Qué dice la acción prioritaria 2.6?")["language"] == "es"
+
+
+def test_search_language_in_the_request_overrides_detection(client: TestClient) -> None:
+    response = client.post("/search", json={"query": "What does priority action 2.6 say?", "language": "es"})
+    assert response.json()["language"] == "es"
+    assert client.get("/search", params={"q": "paragraph 57", "language": "es"}).json()["language"] == "es"
+
+
+def test_search_refuses_an_unsupported_language(client: TestClient) -> None:
+    response = client.post("/search", json={"query": "paragraph 57", "language": "fr"})
+    assert response.status_code == 422
+
+
+def test_thematic_area_filter_accepts_the_spanish_name(client: TestClient) -> None:
+    body = _search(client, "gender perspective", thematic_area="Fortalecimiento Institucional")
+    titles = {r["citation"]["path"][0]["title"] for r in body["results"]}
+    assert titles == {"Institutional Strengthening"}
+
+
+def test_chat_frames_a_spanish_question_in_spanish_and_quotes_english(client: TestClient) -> None:
+    body = _chat(client, "¿Qué dice la acción prioritaria 2.6?").json()
+    content = body["choices"][0]["message"]["content"]
+    assert "Fuentes (texto original en inglés):" in content
+    assert "Sources:" not in content
+    # The quoted label is the report's own English citation, never translated.
+    assert f"[1] {body['citations'][0]['label']}" in content
+    assert "Priority Action 2.6" in body["citations"][0]["label"]

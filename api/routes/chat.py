@@ -32,10 +32,15 @@ MODEL_ID = "policyqa"
 
 _CHAT_TOP_K = 5  # passages searched per chat question
 _CHAT_SOURCES = 3  # numbered sources listed under a reply
-_NO_ANSWER = (
-    "No passage of the reports answers this closely enough. "
-    "Try other words, or name a report or a section (e.g. 'priority action 2.6')."
-)
+# The framing around quoted text, per question language. Quotes and labels stay the reports'
+# verbatim English: a machine-translated citation would no longer be a citation.
+_NO_ANSWER = {
+    "en": "No passage of the reports answers this closely enough. "
+    "Try other words, or name a report or a section (e.g. 'priority action 2.6').",
+    "es": "Ningún pasaje de los informes responde a esto con suficiente precisión. "
+    "Pruebe con otras palabras, o nombre un informe o una sección (p. ej., 'acción prioritaria 2.6').",
+}
+_SOURCES = {"en": "Sources:", "es": "Fuentes (texto original en inglés):"}
 
 
 router = APIRouter()
@@ -59,8 +64,9 @@ def _reply(loaded: Loaded, question: str) -> tuple[str, list[ChatCitation]]:
     retriever = loaded.retriever
     answered = retriever.ask(question, k=_CHAT_TOP_K)
     hits, answer = answered.hits, answered.answer
+    lang = answered.language
     if answer is None:
-        return _NO_ANSWER, []
+        return _NO_ANSWER[lang], []
     citations = [_chat_citation(1, answer.passage, answer.start, answer.end)]
     seen = {answer.passage.section_id}
     for h in hits:
@@ -70,7 +76,7 @@ def _reply(loaded: Loaded, question: str) -> tuple[str, list[ChatCitation]]:
             seen.add(h.passage.section_id)
             citations.append(_chat_citation(len(citations) + 1, h.passage, h.passage.start, h.passage.end))
     sources = "\n".join(f"[{c.index}] {c.label} ({c.section_id})" for c in citations)
-    return f"{answer.text} [1]\n\nSources:\n{sources}", citations
+    return f"{answer.text} [1]\n\n{_SOURCES[lang]}\n{sources}", citations
 
 
 def _chat_citation(n: int, p: Passage, start: int, end: int) -> ChatCitation:

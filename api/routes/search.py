@@ -22,7 +22,9 @@ _SEARCH_DESCRIPTION = (
     "its own citation span, or null when nothing is relevant enough. Filters restrict the search to a "
     "report, a MEM thematic area, an objective or a priority action; a filter value that matches nothing "
     "is refused with the list of valid values (GET /filters lists them). `group_by: document` adds `groups`, the "
-    "best `per_document` passages of each report."
+    "best `per_document` passages of each report. Questions may be in English or Spanish: `language` in the "
+    "response says which was used (detected, or the request's `language`); cited text is always the "
+    "reports' verbatim English."
 )
 
 
@@ -36,7 +38,9 @@ _SEARCH_DESCRIPTION = (
     tags=["search"],
 )
 def search_post(body: SearchRequest, loaded: Ready) -> SearchResponse:
-    return search_response(loaded, body.query, body.top_k, body.filters, body.group_by, body.per_document)
+    return search_response(
+        loaded, body.query, body.top_k, body.filters, body.group_by, body.per_document, body.language
+    )
 
 
 @router.get(
@@ -75,10 +79,15 @@ def search_get(
     per_document: Annotated[
         int, Query(ge=1, le=MAX_PER_DOCUMENT, description="With group_by=document: passages per report.", examples=[3])
     ] = 3,
+    language: Annotated[
+        Literal["en", "es"] | None, Query(description="The question's language; omitted: detected.", examples=["es"])
+    ] = None,
 ) -> SearchResponse:
     # Validated through the same model as the body, so both forms refuse the same input.
     filters = SearchFilters(
         document=document, thematic_area=thematic_area, objective=objective, priority_action=priority_action
     )
-    request = SearchRequest(query=q, top_k=top_k, group_by=group_by, per_document=per_document)
-    return search_response(loaded, request.query, top_k, filters, request.group_by, request.per_document)
+    request = SearchRequest(query=q, top_k=top_k, group_by=group_by, per_document=per_document, language=language)
+    return search_response(
+        loaded, request.query, top_k, filters, request.group_by, request.per_document, request.language
+    )
