@@ -116,7 +116,13 @@ def eval_command(
         str | None,
         typer.Option(help="Only this split: dev, test or all. Default: run all, report dev and test apart."),
     ] = None,
-    gold: Annotated[Path | None, typer.Option(help="Gold set (JSONL). Default: the bundled eval/gold.jsonl.")] = None,
+    gold: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Gold set (JSONL), repeatable. Default: the bundled eval/gold.jsonl (English) and "
+            "eval/gold_es.jsonl (Spanish), reported per language."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where to write results.json, report.md and TREC files.")] = _OUT_DIR,
     url: Annotated[
         str | None,
@@ -130,7 +136,7 @@ def eval_command(
     import time
     from dataclasses import replace
 
-    from eval.gold import GOLD_PATH, load_gold
+    from eval.gold import GOLD_PATHS, load_gold_sets
     from eval.metrics import METRICS
     from eval.report import compare as compare_results
     from eval.report import write_outputs
@@ -144,7 +150,7 @@ def eval_command(
     if url and config:
         _err.print("[red]error:[/red] with --url only the server's own configuration is evaluated; drop --config")
         raise typer.Exit(2)
-    gold = gold or GOLD_PATH
+    golds = list(gold or GOLD_PATHS)
     shown = ["dev", "test"] if split is None else [split]
     try:
         old = json.loads(compare.read_text(encoding="utf-8")) if compare else None
@@ -155,11 +161,11 @@ def eval_command(
         specs = list(config or DEFAULT_SPECS)
         for spec in specs:
             parse_spec(spec, fusion)  # a bad name fails before the model loads
-        questions = load_gold(gold, None if split in (None, "all") else [split])
+        questions = load_gold_sets(golds, None if split in (None, "all") else [split])
         settings = get_settings()
         meta: dict[str, Any] = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "gold": str(gold),
+            "gold": ", ".join(str(g) for g in golds),
             "questions": len(questions),
             "commit": _git_commit(),
         }
@@ -192,8 +198,18 @@ def eval_command(
     for s in shown:
         runs = {name: c["splits"][s]["metrics"] for name, c in data["configs"].items() if s in c["splits"]}
         if runs:
-            n = next(iter(data["configs"].values()))["splits"][s]["n"]
-            _out.print(_metrics_table(f"split {s} ({n} questions)", runs, METRICS))
+            first = next(iter(data["configs"].values()))["splits"][s]
+            languages = first["by_language"]
+            if len(languages) == 1:
+                _out.print(_metrics_table(f"split {s} ({first['n']} questions)", runs, METRICS))
+                continue
+            for lang, group in languages.items():
+                per_lang = {
+                    name: c["splits"][s]["by_language"][lang]["metrics"]
+                    for name, c in data["configs"].items()
+                    if s in c["splits"]
+                }
+                _out.print(_metrics_table(f"split {s}, questions in {lang} ({group['n']})", per_lang, METRICS))
     if old is not None:
         _print_compare(compare_results(old, data), METRICS)
     _out.print(f"wrote {len(written)} files to {escape(str(out))}: results.json, report.md, qrels*.trec, run.*.trec")
@@ -215,12 +231,13 @@ def bench_command(
 ) -> None:
     """Measure speed and memory: build times, search latency p50/p95/p99, HTTP throughput, peak RSS."""
     from eval.bench import run_bench
-    from eval.gold import GOLD_PATH, load_gold
+    from eval.gold import GOLD_PATHS, load_gold_sets
     from qa.retrieve import CONFIGS
 
     _quiet()
     try:
-        questions = [q.question for q in load_gold(gold or GOLD_PATH)]
+        # English and Spanish questions: the timings include the multilingual leg where it runs.
+        questions = [q.question for q in load_gold_sets([gold] if gold else GOLD_PATHS)]
         figures = run_bench(
             questions,
             list(config or CONFIGS),

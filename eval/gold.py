@@ -17,10 +17,28 @@ from pathlib import Path
 from qa.errors import EvaluationError
 from qa.types import ParsedDocument
 
-__all__ = ["GOLD_PATH", "KINDS", "SPLITS", "Evidence", "EvidenceSpan", "Question", "load_gold", "locate_evidence"]
+__all__ = [
+    "GOLD_PATH",
+    "GOLD_PATHS",
+    "GOLD_SPANISH_PATH",
+    "KINDS",
+    "SPLITS",
+    "Evidence",
+    "EvidenceSpan",
+    "Question",
+    "load_gold",
+    "load_gold_sets",
+    "locate_evidence",
+]
 
 GOLD_PATH = Path(__file__).resolve().parent / "gold.jsonl"
-"""The bundled gold set."""
+"""The bundled gold set (English questions)."""
+
+GOLD_SPANISH_PATH = Path(__file__).resolve().parent / "gold_es.jsonl"
+"""Spanish questions over the same English reports, with English evidence (``language: "es"``)."""
+
+GOLD_PATHS: tuple[Path, ...] = (GOLD_PATH, GOLD_SPANISH_PATH)
+"""What ``policyqa eval`` reads by default: every language, reported apart."""
 
 KINDS: tuple[str, ...] = ("fact", "paraphrase", "table", "gap", "section_number", "multi_section")
 """The kinds of question the gold set distinguishes (the per-kind breakdown follows them)."""
@@ -50,6 +68,7 @@ class Question:
     gold_sections: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     split: str
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +113,7 @@ def _question(row: dict[str, object], where: str) -> Question:
         gold_sections=tuple(str(s) for s in gold),
         evidence=ev,
         split=str(row["split"]),
+        language=str(row.get("language", "en")),
     )
 
 
@@ -123,6 +143,16 @@ def load_gold(path: Path = GOLD_PATH, splits: Iterable[str] | None = None) -> li
         seen.add(q.id)
         if q.split in wanted:
             questions.append(q)
+    return questions
+
+
+def load_gold_sets(paths: Iterable[Path] = GOLD_PATHS, splits: Iterable[str] | None = None) -> list[Question]:
+    """Several gold sets as one list (ids must differ across them)."""
+    splits = None if splits is None else list(splits)
+    questions = [q for path in paths for q in load_gold(path, splits)]
+    ids = [q.id for q in questions]
+    if len(set(ids)) != len(ids):
+        raise EvaluationError("the gold sets share question ids")
     return questions
 
 

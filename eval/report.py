@@ -69,6 +69,7 @@ def to_json(result: EvalResult) -> dict[str, Any]:
                     **_group(run.per_query, [q.id for q in qs]),
                     "by_kind": {k: _group(run.per_query, ids) for k, ids in _by(qs, "kind").items()},
                     "by_document": {d: _group(run.per_query, ids) for d, ids in _by(qs, "document_id").items()},
+                    "by_language": {lang: _group(run.per_query, ids) for lang, ids in _by(qs, "language").items()},
                 }
                 for name, qs in splits.items()
             },
@@ -76,6 +77,7 @@ def to_json(result: EvalResult) -> dict[str, Any]:
                 {
                     "id": q.id,
                     "split": q.split,
+                    "language": q.language,
                     "kind": q.kind,
                     "document_id": q.document_id,
                     "question": q.question,
@@ -125,7 +127,11 @@ def to_markdown(data: Mapping[str, Any], splits: Sequence[str]) -> str:
             ["config", *METRICS],
             ([name, *(_fmt(c["splits"][split]["metrics"][m]) for m in METRICS)] for name, c in configs.items()),
         )
-        for key, title in (("by_kind", "By kind of question"), ("by_document", "By report")):
+        for key, title in (
+            ("by_language", "By language"),
+            ("by_kind", "By kind of question"),
+            ("by_document", "By report"),
+        ):
             out += ["", f"### {title} (`{split}`): hit@5 / cit@1", ""]
             groups = first["splits"][split][key]
             out += _md_table(

@@ -5,7 +5,9 @@ retriever and answer extraction with no threshold, prints both score
 distributions and the threshold that classifies the most questions right
 (midpoint between neighbouring scores, so it does not sit on a data point).
 
-    .venv/bin/python scripts/calibrate_answer.py
+    .venv/bin/python scripts/calibrate_answer.py               # English: answer_min_score
+    .venv/bin/python scripts/calibrate_answer.py --language es # Spanish (eval/answerability_es.jsonl,
+                                                               # multilingual-e5): answer_min_score_multilingual
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import itertools
 import json
 import os
 import statistics
+import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -23,19 +26,24 @@ from qa.settings import PROJECT_ROOT
 
 
 def main() -> None:
-    rows = [
-        json.loads(line)
-        for line in (PROJECT_ROOT / "eval" / "answerability.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+    language = sys.argv[sys.argv.index("--language") + 1] if "--language" in sys.argv else "en"
+    name = "answerability.jsonl" if language == "en" else f"answerability_{language}.jsonl"
+    rows = [json.loads(line) for line in (PROJECT_ROOT / "eval" / name).read_text(encoding="utf-8").splitlines()]
     retriever = Retriever.open()
+    english = language == "en"
     scored: list[tuple[float, bool, str]] = []
     for row in rows:
-        hits = retriever.search(row["query"], k=10)
+        hits = retriever.search(row["query"], k=10, language=language)
         if hits and "route" in hits[0].scores:
             print(f"routed (answered whatever the score): {row['query']}")
             continue
         answer = extract_answer(
-            row["query"], hits, retriever.encode_query(row["query"]), retriever.embedder, min_score=-1.0
+            row["query"],
+            hits,
+            retriever.encode_query(row["query"], language),
+            retriever.embedder if english else retriever.multilingual,
+            min_score=-1.0,
+            cache=retriever.sentence_vectors if english else retriever.multilingual_sentence_vectors,
         )
         scored.append((answer.score if answer else -1.0, row["answerable"], row["query"]))
     for label, flag in (("answerable", True), ("unanswerable", False)):
