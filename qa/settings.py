@@ -59,9 +59,11 @@ class Settings(BaseSettings):
     )
 
     # Measured with scripts/calibrate_answer.py --language es over eval/answerability_es.jsonl
-    # (multilingual-e5 query vs English sentence vectors): see qa/answer.py.
+    # (multilingual-e5 query vs the English sentences' e5 vectors; e5 cosines crowd high):
+    # answerable min 0.798 / median 0.841, unanswerable median 0.789 / max 0.828; 0.817
+    # classifies 49 of 52 right (one answerable below, two unanswerable above).
     answer_min_score_multilingual: float = Field(
-        default=0.84,
+        default=0.817,
         ge=-1.0,
         le=1.0,
         description="the same for a non-English question, on multilingual-e5 cosines (which run higher)",
