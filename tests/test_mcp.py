@@ -161,12 +161,10 @@ def _inspector(real_settings: Settings, tmp_path: Path, *args: str) -> dict[str,
         "POLICYQA_DATA_DIR": str(real_settings.data_dir),
         "MCP_CATALOG_PATH": str(tmp_path / "catalog.json"),  # the Inspector's own state, not ~/
     }
-    command = [str(INSPECTOR), "--cli", policyqa_command(), "mcp", *args]
+    # The Inspector passes the server only the variables it is given with -e (not its own environment).
+    server_env = ["-e", f"POLICYQA_DATA_DIR={real_settings.data_dir}"]
+    command = [str(INSPECTOR), "--cli", *server_env, policyqa_command(), "mcp", *args]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, check=False)
-    if done.returncode != 0 and "Request timed out" in done.stdout + done.stderr:
-        # The Inspector gives a request 60 s; each call spawns a server that loads torch, the model and
-        # the index first, which a machine busy with other work can stretch past that. Once more.
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
 
