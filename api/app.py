@@ -9,13 +9,16 @@ Workers scale by process: each process holds its own model and index.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -26,9 +29,10 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import web
-from api.deps import load_state, loaded_from, ready_state
+from api.deps import Loaded, load_state, loaded_from, ready_state
 from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
-from api.routes import router
+from api.middleware import HeadAndOptions, LoadShedder
+from api.routes import docs, router
 from qa.errors import IndexMissingError, InvalidQueryError, NotFoundError, PolicyQAError
 from qa.retrieve import Retriever
 from qa.settings import Settings, get_settings
@@ -146,6 +150,8 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
             "OpenAI-compatible chat endpoint whose replies carry a structured `citations` array."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served from the package's own assets by api.routes.docs, not a CDN
+        redoc_url=None,
     )
     app.state.loaded = ready_state(retriever, settings) if retriever is not None else None
     app.state.load_error = None
@@ -153,6 +159,8 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
     app.include_router(web.router)  # the staff page at / and /read/...
     app.mount("/static", web.static_files(), name="static")
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS_PATH, docs.docs_assets(), name="docs-assets")
     # MCP over streamable HTTP, on the same loaded index: the tools read app.state at call time.
     mcp_endpoint = HttpEndpoint(
         create_mcp_server(lambda: loaded_from(app), base_url=settings.public_url), max_body_bytes=MAX_BODY_BYTES
@@ -162,6 +170,11 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    # Searches beyond the limit are refused at once (503 + Retry-After) instead of queueing on 2 cores.
+    app.add_middleware(
+        LoadShedder, limit=settings.max_inflight_searches, paths=("/search", "/v1/chat/completions", MCP_PATH)
+    )
+    app.add_middleware(HeadAndOptions)
     app.add_middleware(_DeclaredBodyLimit)
     if settings.cors_origins:
         # None by default: a browser page from another origin may call the API only if listed.
@@ -173,9 +186,37 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
 
 async def _load_in_background(app: FastAPI, settings: Settings) -> None:
     try:
-        app.state.loaded = await anyio.to_thread.run_sync(load_state, settings)
+        app.state.loaded = await _in_daemon_thread(load_state, settings)
         _log.info("index loaded; ready")
     except PolicyQAError as exc:
         # Keep serving: /readyz and every operation answer 503 with the reason.
         app.state.load_error = f"the index could not be loaded: {exc}"
         _log.error(app.state.load_error)
+
+
+async def _in_daemon_thread(fn: Callable[[Settings], Loaded], settings: Settings) -> Loaded:
+    """Run ``fn`` in a daemon thread and wait for it, cancellably.
+
+    The startup build can take a minute. anyio's worker threads are not
+    daemons, so Ctrl-C would wait for the build to end; from a daemon thread
+    the server stops at once, and the build, which switches ``data/current``
+    only when complete, leaves the previous index in place.
+    """
+    token = anyio.lowlevel.current_token()
+    done = anyio.Event()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = fn(settings)
+        except BaseException as exc:  # handed to the waiting task, which re-raises it
+            outcome["error"] = exc
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: the server stopped first
+                anyio.from_thread.run_sync(done.set, token=token)
+
+    threading.Thread(target=work, name="policyqa-load", daemon=True).start()
+    await done.wait()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

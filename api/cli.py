@@ -6,9 +6,12 @@ at module level: uvicorn, FastAPI and the model load only when serving.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
 
 __all__ = ["mcp_command", "serve_command"]
 
@@ -23,6 +26,8 @@ def serve_command(
     import uvicorn
 
     _offline_env()
+    _settings_or_exit()  # a bad setting is one line here, not a traceback from inside uvicorn
+    _log_to_stderr()  # the startup build logs how far along it is, in a form a log file reads well
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level)
 
 
@@ -31,23 +36,35 @@ def mcp_command() -> None:
 
     Builds the index first if missing; logs go to stderr, stdout carries the protocol.
     """
+    from api.mcp import run_stdio
+
+    _offline_env()
+    _log_to_stderr()
+    settings = _settings_or_exit()
+    run_stdio(settings, base_url=settings.public_url)
+
+
+def _log_to_stderr() -> None:
+    """policyqa's own INFO logs (build progress, readiness) on stderr, timestamped; libraries' warnings only."""
     import logging
     import sys
 
-    from api.mcp import run_stdio
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("faiss", "sentence_transformers", "httpx", "mcp"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _settings_or_exit() -> Settings:
+    import sys
+
     from qa.errors import PolicyQAError
     from qa.settings import get_settings
 
-    _offline_env()
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("faiss", "sentence_transformers"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        settings = get_settings()
+        return get_settings()
     except PolicyQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(2) from exc
-    run_stdio(settings, base_url=settings.public_url)
 
 
 def _offline_env() -> None:

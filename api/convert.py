@@ -27,7 +27,7 @@ from api.schemas import (
     TextPiece,
 )
 from index.chunk import make_label
-from qa.errors import InvalidQueryError, NotFoundError
+from qa.errors import InvalidQueryError, NotFoundError, shown
 from qa.types import Answer, Filters, Hit, Passage, PathElement, Section
 
 __all__ = [
@@ -203,7 +203,7 @@ def section_detail(loaded: Loaded, section_id: str) -> SectionDetail:
     index = loaded.retriever.index
     section = index.sections.get(section_id)
     if section is None:
-        raise NotFoundError(f"no section {section_id!r}; section ids come from search citations")
+        raise NotFoundError(f"no section {shown(section_id)}; section ids come from search citations")
     extent = section_extent(section)
     text = loaded.texts[section.document_id]
     return SectionDetail(
@@ -239,7 +239,7 @@ def passage_detail(loaded: Loaded, passage_id: str) -> PassageDetail:
     index = loaded.retriever.index
     i = index.passage_index.get(passage_id)
     if i is None:
-        raise NotFoundError(f"no passage {passage_id!r}; passage ids come from search results")
+        raise NotFoundError(f"no passage {shown(passage_id)}; passage ids come from search results")
     p = index.passages[i]
 
     def neighbour(j: int) -> str | None:
@@ -292,7 +292,7 @@ def document_outline(loaded: Loaded, document_id: str) -> DocumentOutline:
     index = loaded.retriever.index
     document = index.documents.get(document_id)
     if document is None:
-        raise NotFoundError(f"no document {document_id!r}; valid: {', '.join(sorted(index.documents))}")
+        raise NotFoundError(f"no document {shown(document_id)}; valid: {', '.join(sorted(index.documents))}")
     return DocumentOutline(
         document_id=document.id,
         title=document.title,

@@ -43,7 +43,7 @@ from api.schemas import (
     PathElementOut,
     SearchFilters,
 )
-from qa.errors import IndexMissingError, NotFoundError, PolicyQAError
+from qa.errors import IndexMissingError, NotFoundError, PolicyQAError, shown
 from qa.settings import Settings
 
 __all__ = ["MCP_PATH", "SERVER_NAME", "HttpEndpoint", "StateSource", "create_mcp_server", "run_stdio"]
@@ -357,7 +357,7 @@ def _fetch(loaded: Loaded, id: str, base_url: str) -> FetchOutput:
             children_ids=[c.section_id for c in s.children],
         )
     if id not in loaded.retriever.index.passage_index:
-        raise NotFoundError(f"no section or passage {id!r}; ids come from search results and outlines")
+        raise NotFoundError(f"no section or passage {shown(id)}; ids come from search results and outlines")
     p = passage_detail(loaded, id)
     c = p.citation
     return FetchOutput(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -319,7 +319,7 @@ class ChatCompletionRequest(BaseModel):
     )
     model: str = Field("policyqa", description="Must be policyqa (see GET /v1/models).", examples=["policyqa"])
     messages: list[ChatMessage] = Field(min_length=1, description="The last user message is the question.")
-    stream: bool = Field(False, description="Stream server-sent events like OpenAI.")
+    stream: StrictBool = Field(False, description="Stream server-sent events like OpenAI (true or false, not 0/1).")
 
 
 class ChatCitation(BaseModel):

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from rich.table import Table
 
 from qa.errors import PolicyQAError
 
-__all__ = ["bench_command", "eval_command"]
+__all__ = ["bench_command", "eval_command", "run_dir"]
 
 _OUT_DIR = Path(__file__).resolve().parent / "out"
 _SPLIT_CHOICES = ("dev", "test", "all")
@@ -41,6 +42,35 @@ def _quiet() -> None:
 def _fail(exc: PolicyQAError) -> typer.Exit:
     _err.print(f"[red]error:[/red] {escape(str(exc))}")
     return typer.Exit(2)
+
+
+_RUN_FILES = ("results.json", "report.md", "*.trec")
+
+
+def run_dir(out: Path | None, base: Path = _OUT_DIR) -> Path:
+    """The folder one evaluation run writes to, holding nothing from an earlier run.
+
+    Without ``out``: a new timestamped folder under ``base``, with ``base/latest``
+    pointing at it. With ``out``: that folder, cleared of the files a run writes,
+    so a TREC run of a configuration not evaluated this time never lingers.
+    """
+    if out is None:
+        out = base / time.strftime("%Y%m%dT%H%M%S")
+        suffix = 1
+        while out.exists():
+            suffix += 1
+            out = base / f"{time.strftime('%Y%m%dT%H%M%S')}-{suffix}"
+        out.mkdir(parents=True)
+        latest = base / "latest"
+        if latest.is_symlink() or not latest.exists():
+            latest.unlink(missing_ok=True)
+            latest.symlink_to(out.name)
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    for pattern in _RUN_FILES:
+        for stale in out.glob(pattern):
+            stale.unlink()
+    return out
 
 
 def _git_commit() -> str | None:
@@ -123,7 +153,13 @@ def eval_command(
             "eval/gold_es.jsonl (Spanish), reported per language."
         ),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Where to write results.json, report.md and TREC files.")] = _OUT_DIR,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for this run's results.json, report.md and TREC files. "
+            "Default: a new timestamped folder under eval/out/ (eval/out/latest links to it)."
+        ),
+    ] = None,
     url: Annotated[
         str | None,
         typer.Option(help="Evaluate a live API (POST URL/search) instead of the in-process retriever."),
@@ -191,6 +227,7 @@ def eval_command(
             searchers, questions, documents_of(settings.corpus_dir), pool, lambda m: _err.print(f"[dim]{m}[/dim]")
         )
         result = replace(result, meta=meta)
+        out = run_dir(out)
         written = write_outputs(result, out, shown)
     except PolicyQAError as exc:
         raise _fail(exc) from exc

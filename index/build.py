@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import shutil
 import time
@@ -26,6 +27,8 @@ from index.store import FORMAT_VERSION, read_manifest, switch_current, write_sna
 from qa.errors import IndexStoreError
 from qa.settings import Settings
 from qa.types import BuildReport, Passage
+
+_log = logging.getLogger("policyqa.index")
 
 __all__ = ["build_index", "collect_passages", "fingerprint"]
 
@@ -80,6 +83,52 @@ def collect_passages(settings: Settings) -> tuple[list[Any], list[Passage]]:
     return parsed, passages
 
 
+PROGRESS_SECONDS = 5.0
+"""How often a long step logs how far along it is: a log file shows progress, not a silent minute."""
+
+_LOG_CHUNK = 128  # texts per encode call when logging progress; the model batches inside each call
+
+
+def _encode_logged(embedder: Embedder, texts: list[str], what: str, progress: bool) -> np.ndarray:
+    """``embedder.encode(texts)``, logging "embedded N/M what" at most every ``PROGRESS_SECONDS``.
+
+    With ``progress`` (a terminal) the model's own bar shows instead.
+    """
+    if progress or len(texts) <= _LOG_CHUNK:
+        return embedder.encode(texts, progress=progress)
+    t0 = last = time.monotonic()
+    parts = []
+    for start in range(0, len(texts), _LOG_CHUNK):
+        parts.append(embedder.encode(texts[start : start + _LOG_CHUNK]))
+        now = time.monotonic()
+        done = min(start + _LOG_CHUNK, len(texts))
+        if now - last >= PROGRESS_SECONDS or done == len(texts):
+            _log.info("embedded %d/%d %s (%.0f s)", done, len(texts), what, now - t0)
+            last = now
+    return np.vstack(parts)
+
+
+def _wait_for_lock(lock: Any) -> None:
+    """Take the build lock, logging while another build holds it (a second build may wait minutes)."""
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
+    t0 = time.monotonic()
+    _log.info("another build is running; waiting for it to finish")
+    while True:
+        time.sleep(0.5)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _log.info("the other build finished after %.0f s", time.monotonic() - t0)
+            return
+        except BlockingIOError:
+            waited = time.monotonic() - t0
+            if int(waited / PROGRESS_SECONDS) != int((waited - 0.5) / PROGRESS_SECONDS):
+                _log.info("still waiting for the other build (%.0f s)", waited)
+
+
 def build_index(
     settings: Settings,
     embedder: Embedder | None = None,
@@ -101,7 +150,7 @@ def build_index(
         multilingual = embedder
     wanted = fingerprint(settings, embedder, multilingual)
     with (data_dir / ".build.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time; readers never wait
+        _wait_for_lock(lock)  # one build at a time; readers never wait
         current = read_manifest(settings.index_dir)
         if not force and current is not None and current.get("fingerprint") == wanted:
             return BuildReport(
@@ -123,10 +172,12 @@ def build_index(
             from index.embed import E5Embedder
 
             multilingual = E5Embedder()
+        _log.info("building the index (%s) into %s", reason, data_dir)
         parsed, passages = collect_passages(settings)
         if not passages:
             raise IndexStoreError("the corpus produced no passages")
-        vectors = embedder.encode([p.embed_text for p in passages], progress=progress)
+        _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
+        vectors = _encode_logged(embedder, [p.embed_text for p in passages], "passages", progress)
         # Sentence vectors serve answers (qa.answer): no sentence is embedded at query time.
         sentences = np.array(
             [(i, s, e) for i, p in enumerate(passages) for s, e in split_sentences(p.text, p.start)], dtype=np.int64
@@ -134,11 +185,11 @@ def build_index(
         sentence_texts = [
             passages[i].text[s - passages[i].start : e - passages[i].start] for i, s, e in sentences.tolist()
         ]
-        sentence_vectors = embedder.encode(sentence_texts, progress=progress)
+        sentence_vectors = _encode_logged(embedder, sentence_texts, "sentences", progress)
         # The cross-lingual leg: the same passages and answer units, in multilingual-e5's space.
         multilingual_vectors = (
-            multilingual.encode([p.embed_text for p in passages], progress=progress),
-            multilingual.encode(sentence_texts, progress=progress),
+            _encode_logged(multilingual, [p.embed_text for p in passages], "passages (multilingual)", progress),
+            _encode_logged(multilingual, sentence_texts, "sentences (multilingual)", progress),
         )
         roots = [s for doc in parsed for s in doc.sections]
         n_sections = sum(len(doc.walk()) for doc in parsed)

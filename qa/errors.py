@@ -17,7 +17,35 @@ __all__ = [
     "PolicyQAError",
     "SettingsError",
     "UnknownVariantError",
+    "check_text",
+    "shown",
 ]
+
+
+SHOWN_CHARS = 80
+"""How much of a user's value an error message repeats: enough to recognise, never a 60 KB echo."""
+
+
+def shown(value: object) -> str:
+    """``repr`` of a user-supplied value for an error message, cut to ``SHOWN_CHARS`` characters."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[: SHOWN_CHARS - 1]}…' ({len(str(value))} characters)"
+
+
+def check_text(value: str, what: str = "query") -> str:
+    """``value`` if it is valid Unicode text, else ``InvalidQueryError``.
+
+    A lone UTF-16 surrogate (``"\\ud83d"`` in JSON) cannot be encoded and
+    crashes the tokenizer; U+FFFD is what invalid UTF-8 in a URL decodes to.
+    Neither is a question: one rule for every surface (REST, chat, MCP, CLI).
+    """
+    if "\ufffd" in value:
+        raise InvalidQueryError(f"{what} is not valid UTF-8 text; send the question as UTF-8")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidQueryError(f"{what} is not valid Unicode text (it holds a lone surrogate)") from None
+    return value
 
 
 class PolicyQAError(Exception):
@@ -59,4 +87,4 @@ class UnknownVariantError(PolicyQAError, ValueError):
         self.what = what
         self.name = name
         self.valid = tuple(sorted(valid))
-        super().__init__(f"unknown {what} {name!r}; valid: {', '.join(self.valid)}")
+        super().__init__(f"unknown {what} {shown(name)}; valid: {', '.join(self.valid)}")

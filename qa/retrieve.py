@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.errors import InvalidQueryError, UnknownVariantError
+from qa.errors import InvalidQueryError, UnknownVariantError, check_text, shown
 from qa.fusion import DEFAULT_FUSION, Fusion, convex, get_fusion
 from qa.lang import check_language, detect_language
 from qa.route import Route, named_documents, route
@@ -177,7 +177,7 @@ class Retriever:
         if len(partial) == 1:
             return partial[0]
         raise InvalidQueryError(
-            f"thematic_area {value!r} matches {'several' if partial else 'no'} thematic areas; "
+            f"thematic_area {shown(value)} matches {'several' if partial else 'no'} thematic areas; "
             f"valid: {'; '.join(partial or self._areas)} (or in Spanish: {'; '.join(sorted(self._area_aliases))})"
         )
 
@@ -190,7 +190,7 @@ class Retriever:
         if filters.document:
             if filters.document not in self.index.documents:
                 raise InvalidQueryError(
-                    f"document {filters.document!r} does not exist; valid: {', '.join(valid['document'])}"
+                    f"document {shown(filters.document)} does not exist; valid: {', '.join(valid['document'])}"
                 )
             checks.append(lambda p: p.document_id == filters.document)
         for kind, value in (
@@ -206,7 +206,7 @@ class Retriever:
             else:
                 value = value.strip()
                 if value not in valid[kind]:
-                    raise InvalidQueryError(f"{kind} {value!r} matches nothing; valid: {', '.join(valid[kind])}")
+                    raise InvalidQueryError(f"{kind} {shown(value)} matches nothing; valid: {', '.join(valid[kind])}")
                 checks.append(_path_has(kind, lambda el, v=value: el.number == v))
         mask = np.array([all(c(p) for c in checks) for p in self.index.passages], dtype=bool)
         if not mask.any():
@@ -276,7 +276,8 @@ class Retriever:
         return check_language(language) if language else detect_language(query)
 
     def check_query(self, query: str) -> str:
-        q = query.strip()
+        """The stripped query, or ``InvalidQueryError`` saying what to fix; nothing invalid reaches the model."""
+        q = check_text(query).strip()
         if not q:
             raise InvalidQueryError("query is empty; ask a question, e.g. 'What does priority action 2.6 say?'")
         if len(q) > self.settings.max_query_chars:
@@ -353,6 +354,11 @@ class Retriever:
                 components["document"] = 1.0
             # A higher tier outranks any fused score (convex scores lie in [0, 1]); the score says so.
             score = components.get("fused", 0.0) + 2.0 * float(tier[i])
+            if hits and score > hits[-1].score:
+                # A named section read in order ("PA 2.6": its opening first) ranks by position, not
+                # relevance: the score is capped by the one above so that it orders the list as shown.
+                # The relevance itself stays in components["fused"].
+                score = hits[-1].score
             hits.append(Hit(self.index.passages[i], score, len(hits) + 1, components))
             if len(hits) == k:
                 break

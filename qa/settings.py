@@ -6,11 +6,13 @@ over the defaults below, so CLI, API and tests all read the same object.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
 from qa.errors import SettingsError
 
@@ -29,6 +31,9 @@ def _default_model_path() -> str:
         return ""
 
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
+
+
 class Settings(BaseSettings):
     """Paths, model and limits of one policyqa process."""
 
@@ -45,7 +50,16 @@ class Settings(BaseSettings):
     query_threads: int = Field(default=1, ge=1, le=64, description="torch threads for encoding queries")
     max_query_chars: int = Field(default=2000, ge=10)
     max_top_k: int = Field(default=50, ge=1, le=1000)
-    cors_origins: list[str] = Field(default_factory=list)
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='browser origins allowed to call the API, a JSON list: ["https://intranet.example"]',
+    )
+    max_inflight_searches: int = Field(
+        default=8,
+        ge=1,
+        le=1024,
+        description="searches served at once per worker; beyond, an immediate 503 with Retry-After (see README)",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
@@ -76,6 +90,17 @@ class Settings(BaseSettings):
             raise ValueError(f"{v} has no catalog.json")
         return v
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, v: list[str]) -> list[str]:
+        for origin in v:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: give scheme, host and optional port, no path and no wildcard, "
+                    'e.g. ["https://intranet.example", "http://localhost:3000"]'
+                )
+        return v
+
     @model_validator(mode="after")
     def _budgets(self) -> Settings:
         if self.context_tokens >= self.chunk_tokens:
@@ -98,4 +123,18 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        raise SettingsError(str(exc)) from exc
+        raise SettingsError(_readable(exc)) from exc
+    except PydanticSettingsError as exc:
+        # A list or number setting that is not valid JSON (POLICYQA_CORS_ORIGINS=*): say which and how.
+        raise SettingsError(
+            f"{exc}; list settings are JSON, e.g. POLICYQA_CORS_ORIGINS='[\"https://intranet.example\"]'"
+        ) from exc
+
+
+def _readable(exc: ValidationError) -> str:
+    """One line per bad setting, named as its environment variable."""
+    lines = []
+    for e in exc.errors():
+        name = "POLICYQA_" + "_".join(str(x) for x in e["loc"][:1]).upper() if e["loc"] else "settings"
+        lines.append(f"{name}: {e['msg']}")
+    return "invalid settings: " + "; ".join(lines)

@@ -22,7 +22,7 @@ from api.schemas import (
     ModelList,
     ModelOut,
 )
-from qa.errors import InvalidQueryError, NotFoundError
+from qa.errors import InvalidQueryError, NotFoundError, shown
 from qa.types import Passage
 
 __all__ = ["MODEL_ID", "router"]
@@ -93,7 +93,7 @@ def _chat_citation(n: int, p: Passage, start: int, end: int) -> ChatCitation:
 
 def _question(body: ChatCompletionRequest) -> str:
     if body.model != MODEL_ID:
-        raise NotFoundError(f"model {body.model!r} does not exist; valid: {MODEL_ID}")
+        raise NotFoundError(f"model {shown(body.model)} does not exist; valid: {MODEL_ID}")
     for message in reversed(body.messages):
         if message.role == "user":
             return message.text()

@@ -1,0 +1,215 @@
+"""Regression tests for what a newcomer's first hour and a fuzz and load run turned up (issue 12).
+
+Each test names the finding it guards. They run on the fake-embedder index
+through FastAPI's TestClient, except where a real server, process or
+terminal is the point.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from eval.cli import run_dir
+from index.build import build_index
+from qa.cli import app as cli
+from qa.errors import SHOWN_CHARS
+from qa.retrieve import Retriever
+from qa.settings import Settings, get_settings
+from tests.conftest import make_settings
+from tests.fakes import HashingEmbedder
+
+PA_26 = "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
+
+
+@pytest.fixture(scope="module")
+def client(fake_retriever: Retriever) -> TestClient:
+    return TestClient(create_app(retriever=fake_retriever))
+
+
+# -- 1. text that is not valid Unicode: 422 everywhere, never the model -------------------
+
+
+def test_a_lone_surrogate_in_a_chat_message_is_refused_with_422(client: TestClient) -> None:
+    body = '{"model": "policyqa", "messages": [{"role": "user", "content": "\\ud83d"}]}'
+    response = client.post("/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "not valid Unicode" in response.json()["error"]["message"]
+
+
+def test_invalid_utf8_in_a_get_query_is_refused_with_422(client: TestClient) -> None:
+    # %ED%A0%BD is a UTF-16 surrogate encoded as UTF-8: invalid; the server decodes it to U+FFFD.
+    response = client.get("/search?q=%ED%A0%BD")
+    assert response.status_code == 422
+    assert "not valid UTF-8" in response.json()["error"]["message"]
+
+
+def test_a_lone_surrogate_in_post_search_is_refused_with_422(client: TestClient) -> None:
+    body = '{"query": "budget \\ud83d"}'
+    response = client.post("/search", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_the_cli_refuses_a_lone_surrogate_in_one_line(fake_settings: Settings, monkeypatch) -> None:
+    monkeypatch.setenv("POLICYQA_DATA_DIR", str(fake_settings.data_dir))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["ask", "budget \udc80"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "not valid Unicode" in result.output and "Traceback" not in result.output
+
+
+# -- 2. HEAD and OPTIONS ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_load_balancer_head_probes_answer_200_without_a_body(client: TestClient, path: str) -> None:
+    response = client.head(path)
+    assert response.status_code == 200 and response.content == b""
+
+
+def test_options_lists_every_method_of_the_path(client: TestClient) -> None:
+    response = client.options("/search")
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+def test_options_of_an_unknown_path_is_404(client: TestClient) -> None:
+    assert client.options("/no-such-path").status_code == 404
+
+
+# -- 3. strict booleans -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0", '"false"', "1"])
+def test_stream_must_be_a_json_boolean(client: TestClient, value: str) -> None:
+    body = f'{{"model": "policyqa", "stream": {value}, "messages": [{{"role": "user", "content": "hi"}}]}}'
+    response = client.post("/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "stream" in response.json()["error"]["message"]
+
+
+# -- 4. errors never echo a huge value ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/sections/" + "x" * 60_000, None),
+        ("get", "/passages/" + "x" * 60_000, None),
+        ("get", "/documents/" + "x" * 60_000 + "/outline", None),
+        ("post", "/search", {"query": "budget", "filters": {"document": "x" * 60_000}}),
+        ("post", "/search", {"query": "budget", "filters": {"thematic_area": "x" * 60_000}}),
+    ],
+)
+def test_an_error_repeats_only_a_prefix_of_the_offending_value(client: TestClient, method, path, body) -> None:
+    response = client.request(method.upper(), path, json=body)
+    assert response.status_code in (404, 422)
+    message = response.json()["error"]["message"]
+    # The value shows as at most SHOWN_CHARS characters plus its length; the valid values may follow.
+    assert "x" * SHOWN_CHARS not in message
+    assert "(60000 characters)" in message
+
+
+# -- 7. /docs works offline ---------------------------------------------------------------
+
+
+def _html_pages(client: TestClient) -> dict[str, str]:
+    """Every HTML page the app serves: each GET route answering text/html, with sample path values."""
+    pages = {}
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        methods = getattr(route, "methods", None) or set()
+        if "GET" not in methods:
+            continue
+        path = re.sub(r"\{[^}]+\}", PA_26, route.path)
+        response = client.get(path)
+        if response.headers.get("content-type", "").startswith("text/html"):
+            pages[path] = response.text
+    return pages
+
+
+def test_no_served_page_references_another_host(client: TestClient) -> None:
+    pages = _html_pages(client)
+    assert "/docs" in pages and "/" in pages  # the API docs and the staff page are among them
+    outside = {
+        path: re.findall(r"""(?:src|href)=["']?((?:https?:)?//[^"' >]+)""", html) for path, html in pages.items()
+    }
+    assert {path: urls for path, urls in outside.items() if urls} == {}
+    # Swagger UI's own script and style come from this server.
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_redoc_is_not_offered(client: TestClient) -> None:
+    assert client.get("/redoc").status_code == 404
+
+
+# -- 8. long steps log their progress -------------------------------------------------------
+
+
+def test_a_build_logs_its_steps_and_embedding_progress(tmp_path: Path, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="policyqa.index")
+    build_index(make_settings(tmp_path), HashingEmbedder())
+    messages = [r.getMessage() for r in caplog.records if r.name == "policyqa.index"]
+    assert messages[0].startswith("building the index (no index yet)")
+    assert any(re.fullmatch(r"parsed 5 reports into \d+ passages", m) for m in messages)
+    # The last progress line of each encoding step says all of it was done.
+    assert any(re.fullmatch(r"embedded (\d+)/\1 passages \(\d+ s\)", m) for m in messages)
+    assert any(re.fullmatch(r"embedded (\d+)/\1 sentences \(\d+ s\)", m) for m in messages)
+
+
+# -- 10. a bad setting is one clean line --------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["*", "https://intranet.example", '["*"]', '["https://x.example/path"]'])
+def test_a_bad_cors_origins_setting_is_one_line_not_a_traceback(value: str, monkeypatch) -> None:
+    monkeypatch.setenv("POLICYQA_CORS_ORIGINS", value)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and "POLICYQA_CORS_ORIGINS" in result.output
+    assert "Traceback" not in result.output and len(result.output.splitlines()) == 1
+
+
+# -- 11. scores follow the ranking ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["What does priority action 2.6 say?", "recommendation 11", "alliance point 5", "gender perspective"]
+)
+def test_scores_never_increase_down_the_list(fake_retriever: Retriever, query: str) -> None:
+    scores = [h.score for h in fake_retriever.search(query, k=10)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_section_read_in_order_keeps_its_relevance_in_the_components(fake_retriever: Retriever) -> None:
+    hits = fake_retriever.search("What does priority action 2.6 say?", k=5)
+    assert all(h.scores.get("reading_order") == 1.0 for h in hits if "route" in h.scores)
+    assert all(h.score <= 4.0 + h.scores["fused"] for h in hits if "route" in h.scores)
+
+
+# -- 15. each evaluation run writes to its own folder ---------------------------------------
+
+
+def test_each_default_eval_run_gets_a_new_folder_and_latest_points_to_it(tmp_path: Path) -> None:
+    first = run_dir(None, base=tmp_path)
+    second = run_dir(None, base=tmp_path)
+    assert first != second and first.parent == second.parent == tmp_path
+    assert (tmp_path / "latest").resolve() == second.resolve()
+
+
+def test_a_named_eval_folder_is_cleared_of_an_earlier_runs_files(tmp_path: Path) -> None:
+    (tmp_path / "run.dense.trec").write_text("stale")
+    (tmp_path / "notes.txt").write_text("mine")
+    run_dir(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
