@@ -33,7 +33,7 @@ from api.deps import Loaded, load_state, loaded_from, ready_state
 from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
 from api.middleware import HeadAndOptions, LoadShedder
 from api.routes import docs, router
-from qa.errors import IndexMissingError, InvalidQueryError, NotFoundError, PolicyQAError
+from qa.errors import IndexMissingError, InvalidQueryError, NotFoundError, PolicyQAError, public_reason
 from qa.retrieve import Retriever
 from qa.settings import Settings, get_settings
 
@@ -122,11 +122,15 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(500, "internal_error", "the server failed; the error is logged")
 
 
-def create_app(settings: Settings | None = None, retriever: Retriever | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    retriever: Retriever | None = None,
+    loader: Callable[[Settings], Loaded] = load_state,
+) -> FastAPI:
     """The API over ``settings`` (default: the process settings).
 
     With ``retriever`` the app is ready at once and never builds or loads;
-    without, it builds (if needed) and loads the index at startup.
+    without, ``loader`` builds (if needed) and loads the index at startup.
     """
     settings = settings or (retriever.settings if retriever is not None else get_settings())
 
@@ -134,7 +138,7 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with mcp_endpoint.running(), anyio.create_task_group() as tg:
             if app.state.loaded is None:
-                tg.start_soon(_load_in_background, app, settings)
+                tg.start_soon(_load_in_background, app, settings, loader)
             yield
             tg.cancel_scope.cancel()
 
@@ -184,14 +188,17 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     return app
 
 
-async def _load_in_background(app: FastAPI, settings: Settings) -> None:
+async def _load_in_background(app: FastAPI, settings: Settings, loader: Callable[[Settings], Loaded]) -> None:
     try:
-        app.state.loaded = await _in_daemon_thread(load_state, settings)
+        app.state.loaded = await _in_daemon_thread(loader, settings)
         _log.info("index loaded; ready")
     except PolicyQAError as exc:
-        # Keep serving: /readyz and every operation answer 503 with the reason.
-        app.state.load_error = f"the index could not be loaded: {exc}"
-        _log.error(app.state.load_error)
+        # Keep serving: /readyz and every operation answer 503 with a short reason; the
+        # detail (absolute paths, library internals) is for the operator's log, not clients.
+        app.state.load_error = (
+            f"the index could not be loaded ({public_reason(exc)}); run `policyqa build`; the server log has the detail"
+        )
+        _log.error("the index could not be loaded: %s", exc)
 
 
 async def _in_daemon_thread(fn: Callable[[Settings], Loaded], settings: Settings) -> Loaded:

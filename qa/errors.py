@@ -7,6 +7,8 @@ small, named set of failures to exit codes and HTTP statuses.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "CorpusError",
     "EvaluationError",
@@ -18,6 +20,7 @@ __all__ = [
     "SettingsError",
     "UnknownVariantError",
     "check_text",
+    "public_reason",
     "shown",
 ]
 
@@ -46,6 +49,19 @@ def check_text(value: str, what: str = "query") -> str:
     except UnicodeEncodeError:
         raise InvalidQueryError(f"{what} is not valid Unicode text (it holds a lone surrogate)") from None
     return value
+
+
+def public_reason(exc: BaseException) -> str:
+    """What a client may be told of ``exc``: its own words without absolute paths or library internals.
+
+    A path shows as its last part (``dense.faiss``); a library's message, which
+    our errors append after ``": "`` where they translate it, is left to the log.
+    """
+    text = _ABSOLUTE_PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1], str(exc))
+    return text.split(": ", 1)[0] if isinstance(exc, IndexStoreError) else text
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])/[^\s:'\"`]+")
 
 
 class PolicyQAError(Exception):

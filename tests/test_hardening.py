@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
+from api.deps import Loaded, ready_state
 from eval.cli import run_dir
 from index.build import build_index
 from qa.cli import app as cli
@@ -123,22 +125,37 @@ def test_an_error_repeats_only_a_prefix_of_the_offending_value(client: TestClien
 
 
 def _html_pages(client: TestClient) -> dict[str, str]:
-    """Every HTML page the app serves: each GET route answering text/html, with sample path values."""
-    pages = {}
-    for route in client.app.routes:  # type: ignore[attr-defined]
-        methods = getattr(route, "methods", None) or set()
-        if "GET" not in methods:
+    """Every HTML page reachable on this server: crawled from the entry points and every GET operation.
+
+    A crawl through public surfaces (links, the OpenAPI paths) rather than the router's internals,
+    which FastAPI nests differently across versions.
+    """
+    operations = [
+        re.sub(r"\{[^}]+\}", PA_26, path)
+        for path, item in client.get("/openapi.json").json()["paths"].items()
+        if "get" in item
+    ]
+    todo = ["/", "/docs", f"/read/{PA_26}", *operations]
+    pages: dict[str, str] = {}
+    seen: set[str] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
             continue
-        path = re.sub(r"\{[^}]+\}", PA_26, route.path)
+        seen.add(path)
         response = client.get(path)
-        if response.headers.get("content-type", "").startswith("text/html"):
-            pages[path] = response.text
+        if not response.headers.get("content-type", "").startswith("text/html"):
+            continue
+        pages[path] = response.text
+        for link in re.findall(r"""(?:src|href)=["']?([^"' >]+)""", response.text):
+            if link.startswith("/") and not link.startswith("//"):
+                todo.append(link.split("#")[0].split("?")[0])
     return pages
 
 
 def test_no_served_page_references_another_host(client: TestClient) -> None:
     pages = _html_pages(client)
-    assert "/docs" in pages and "/" in pages  # the API docs and the staff page are among them
+    assert {"/", "/docs", f"/read/{PA_26}"} <= set(pages)  # the staff page, its reading view, the API docs
     outside = {
         path: re.findall(r"""(?:src|href)=["']?((?:https?:)?//[^"' >]+)""", html) for path, html in pages.items()
     }
@@ -213,3 +230,33 @@ def test_a_named_eval_folder_is_cleared_of_an_earlier_runs_files(tmp_path: Path)
     (tmp_path / "notes.txt").write_text("mine")
     run_dir(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+# -- 5. a failed load tells clients a short reason, the log the detail ----------------------
+
+
+def test_an_index_that_fails_to_load_answers_503_without_paths_or_library_internals(tmp_path: Path, caplog) -> None:
+    settings = make_settings(tmp_path)
+    embedder = HashingEmbedder()
+    build_index(settings, embedder)
+    faiss_file = settings.index_dir / "dense.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])  # truncated: FAISS cannot read it
+
+    def load(s: Settings) -> Loaded:
+        return ready_state(Retriever.open(s, embedder), s)
+
+    caplog.set_level(logging.ERROR, logger="policyqa.api")
+    with TestClient(create_app(settings, loader=load)) as client:
+        deadline = time.monotonic() + 30
+        while (response := client.get("/readyz")).status_code == 503 and "loading" in response.text:
+            assert time.monotonic() < deadline, "the load neither finished nor failed"
+            time.sleep(0.05)
+        search = client.get("/search", params={"q": "budget"})
+    assert response.status_code == 503 and search.status_code == 503
+    message = response.json()["error"]["message"]
+    assert message == search.json()["error"]["message"]
+    assert message.startswith("the index could not be loaded (index at current is unreadable)")
+    assert str(tmp_path) not in message and "faiss" not in message.lower()
+    # The operator's log keeps the full detail: the path and FAISS's own words.
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert str(tmp_path) in logged and "Error in" in logged
