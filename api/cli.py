@@ -25,9 +25,11 @@ def serve_command(
     """Serve the HTTP API (search, lookups, OpenAI-compatible chat, MCP at /mcp); builds the index first if missing."""
     import uvicorn
 
-    _offline_env()
+    from qa.cli import log_to_stderr, quiet_libraries
+
+    quiet_libraries()
     _settings_or_exit()  # a bad setting is one line here, not a traceback from inside uvicorn
-    _log_to_stderr()  # the startup build logs how far along it is, in a form a log file reads well
+    log_to_stderr()  # the startup build logs how far along it is, in a form a log file reads well
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level)
 
 
@@ -37,21 +39,12 @@ def mcp_command() -> None:
     Builds the index first if missing; logs go to stderr, stdout carries the protocol.
     """
     from api.mcp import run_stdio
+    from qa.cli import log_to_stderr, quiet_libraries
 
-    _offline_env()
-    _log_to_stderr()
+    quiet_libraries()
+    log_to_stderr()
     settings = _settings_or_exit()
     run_stdio(settings, base_url=settings.public_url)
-
-
-def _log_to_stderr() -> None:
-    """policyqa's own INFO logs (build progress, readiness) on stderr, timestamped; libraries' warnings only."""
-    import logging
-    import sys
-
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("faiss", "sentence_transformers", "httpx", "mcp"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _settings_or_exit() -> Settings:
@@ -65,12 +58,3 @@ def _settings_or_exit() -> Settings:
     except PolicyQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(2) from exc
-
-
-def _offline_env() -> None:
-    import os
-
-    # Never reach for a model hub, and keep tokenizer threads from fighting the worker threads.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

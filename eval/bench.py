@@ -71,7 +71,12 @@ def _run_cli(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
         [sys.executable, *_CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert proc.stdout is not None
-    output = proc.stdout.read()  # EOF when the child exits
+    lines = []
+    for line in proc.stdout:  # EOF when the child exits
+        # Passed on as it comes: a cold build's progress shows in a log, not a silent minute.
+        print(f"  | {line.rstrip()}", file=sys.stderr, flush=True)
+        lines.append(line)
+    output = "".join(lines)
     # wait4 (not Popen.wait) so this child's own peak memory is known.
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)

@@ -7,7 +7,6 @@ ir-measures load inside the commands, so ``policyqa --help`` stays fast.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -33,10 +32,11 @@ _err = Console(stderr=True)
 
 
 def _quiet() -> None:
-    # As in `policyqa ask`: no hub lookups, no progress noise from transformers.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    """As in `policyqa ask`: no hub lookups, no transformers noise; a build on the way logs its progress."""
+    from qa.cli import log_to_stderr, quiet_libraries
+
+    quiet_libraries()
+    log_to_stderr()
 
 
 def _fail(exc: PolicyQAError) -> typer.Exit:

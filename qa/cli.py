@@ -14,7 +14,7 @@ from rich.markup import escape
 from qa.errors import PolicyQAError
 from qa.types import Filters, Hit, Section
 
-__all__ = ["app"]
+__all__ = ["app", "log_to_stderr", "quiet_libraries"]
 
 app = typer.Typer(
     help="Retrieval QA over drug-policy reports, with exact section citations.",
@@ -31,11 +31,25 @@ def _fail(exc: PolicyQAError) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _quiet_libraries() -> None:
-    # Progress bars and warnings from transformers would bury the answer.
+def quiet_libraries() -> None:
+    """Never reach for a model hub; keep transformers' chatter and tokenizer threads out of the way."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def log_to_stderr() -> None:
+    """policyqa's own INFO logs (build steps and progress, readiness) on stderr, timestamped.
+
+    Long steps (a cold build, waiting for another build's lock) then say how
+    far along they are in a log file, CI or ``make run``, not only on a
+    terminal's progress bar. Libraries log their warnings only.
+    """
+    import logging
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("faiss", "sentence_transformers", "httpx", "mcp", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @app.command()
@@ -46,7 +60,8 @@ def build(
     from index.build import build_index
     from qa.settings import get_settings
 
-    _quiet_libraries()
+    quiet_libraries()
+    log_to_stderr()
     try:
         report = build_index(get_settings(), force=force, progress=sys.stderr.isatty())
     except PolicyQAError as exc:
@@ -93,7 +108,7 @@ def ask(
     """Print the passages that answer QUESTION, best first, each with its citation."""
     from qa.retrieve import Retriever
 
-    _quiet_libraries()
+    quiet_libraries()
     try:
         retriever = Retriever.open()
         answered = retriever.ask(

@@ -7,14 +7,18 @@ terminal is the point.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import re
 import signal
 import subprocess
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -293,3 +297,62 @@ def test_ctrl_c_during_the_startup_build_exits_promptly_and_keeps_the_previous_i
         process.kill()
     assert waited < 15, f"serve took {waited:.0f} s to stop"
     assert settings.index_dir.resolve() == live and (live / "manifest.json").read_text() == manifest
+
+
+# -- 6. overload is shed, not queued ---------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_a_burst_beyond_the_inflight_limit_gets_only_200s_and_prompt_503s(live_server: str) -> None:
+    # The live server runs with the default limit; a burst of 8x that many searches at once,
+    # each question distinct (no query-vector cache), must be served or refused at once:
+    # before shedding, every request queued and the last waited seconds.
+    limit = Settings.model_fields["max_inflight_searches"].default
+    burst = 8 * limit
+    barrier = threading.Barrier(burst)
+    results: list[tuple[int, float, str | None]] = []
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        with httpx.Client(base_url=live_server, timeout=60) as client:
+            barrier.wait()
+            t0 = time.perf_counter()
+            response = client.post("/search", json={"query": f"drug budget of the health secretariat {i}"})
+            with lock:
+                results.append((response.status_code, time.perf_counter() - t0, response.headers.get("retry-after")))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(burst)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    statuses = Counter(status for status, _, _ in results)
+    assert len(results) == burst and set(statuses) <= {200, 503}, statuses
+    assert statuses[503] > 0 and statuses[200] >= limit, statuses
+    assert all(retry == "1" for status, _, retry in results if status == 503)
+    accepted = sorted(seconds for status, seconds, _ in results if status == 200)
+    # Bounded: at most `limit` searches share the 2 cores, so none waits behind the whole burst.
+    assert accepted[-1] < 10.0, f"slowest accepted request took {accepted[-1]:.1f} s"
+
+
+def test_policyqa_build_logs_to_a_non_terminal_while_it_waits_for_another_build(tmp_path: Path) -> None:
+    # Hold the build lock as a running build would; a second `policyqa build`, its stderr a pipe
+    # (a log file, CI, `make run`), must say that it waits, and keep saying so, not sit silent.
+    (tmp_path / ".build.lock").touch()
+    env = {**os.environ, "POLICYQA_DATA_DIR": str(tmp_path)}
+    with (tmp_path / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        process = subprocess.Popen(
+            [policyqa_command(), "build"], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        )
+        timer = threading.Timer(30, process.kill)  # a silent build would block the reads forever
+        timer.start()
+        try:
+            assert process.stderr is not None
+            lines = [process.stderr.readline(), process.stderr.readline()]
+        finally:
+            timer.cancel()
+            process.kill()
+            process.wait(timeout=30)
+    assert "another build is running; waiting for it to finish" in lines[0]
+    assert re.search(r"still waiting for the other build \(\d+ s\)", lines[1]), lines
