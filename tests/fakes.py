@@ -23,6 +23,7 @@ class HashingEmbedder:
     def __init__(self, dim: int = 64) -> None:
         self._dim = dim
         self.calls = 0
+        self.texts = 0  # how many texts it was asked to embed, over all calls
 
     @property
     def dim(self) -> int:
@@ -34,6 +35,7 @@ class HashingEmbedder:
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         self.calls += 1
+        self.texts += len(texts)
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in _WORD.findall(text.lower()):

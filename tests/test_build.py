@@ -10,6 +10,7 @@ import pytest
 
 from corpus import CORPUS_DIR
 from index.build import build_index
+from index.embed import CachedEmbedder
 from index.store import load_index
 from qa.errors import IndexMissingError
 from qa.settings import Settings
@@ -112,3 +113,32 @@ def test_the_fingerprint_names_both_models_without_importing_either() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["sentence-transformers/all-MiniLM-L6-v2", "intfloat/multilingual-e5-small", "[]"]
+
+
+def test_a_forced_rebuild_embeds_no_text_it_embedded_before(tmp_path: Path) -> None:
+    # The embedding cache: a rebuild after a code change re-embeds only texts it never saw.
+    settings = Settings(data_dir=tmp_path)
+    first = HashingEmbedder()
+    build_index(settings, first)
+    before = load_index(settings.index_dir).sentence_vectors
+    again = HashingEmbedder()
+    report = build_index(settings, again, force=True)
+    assert first.texts > 0 and report.built
+    assert again.texts == 0
+    assert np.array_equal(load_index(settings.index_dir).sentence_vectors, before)
+
+
+def test_the_embedding_cache_embeds_only_new_texts_and_returns_the_models_vectors(tmp_path: Path) -> None:
+    model = HashingEmbedder()
+    CachedEmbedder(model, tmp_path).encode(["drug budget", "rehabilitation staff"])
+    reader = HashingEmbedder()
+    vectors = CachedEmbedder(reader, tmp_path).encode(["rehabilitation staff", "gender perspective"])
+    assert reader.texts == 1  # only "gender perspective" is new to the cache on disk
+    assert np.array_equal(vectors, model.encode(["rehabilitation staff", "gender perspective"]))
+
+
+def test_the_embedding_cache_is_per_model(tmp_path: Path) -> None:
+    CachedEmbedder(HashingEmbedder(dim=64), tmp_path).encode(["drug budget"])
+    other = HashingEmbedder(dim=32)
+    assert CachedEmbedder(other, tmp_path).encode(["drug budget"]).shape == (1, 32)
+    assert other.texts == 1
