@@ -12,6 +12,7 @@ connection. Loopback only; a few hundred requests, one at a time.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections import Counter, defaultdict
 from urllib.parse import urlparse
@@ -49,7 +50,6 @@ IDS = [
     "..%2F..%2Fetc%2Fpasswd",
     "%2e%2e/%2e%2e/etc/passwd",
     "mem-mexico-2024/../../corpus/catalog.json",
-    "\u0000",
     "%00",
     "%ED%A0%BD",
     "<script>",
@@ -141,11 +141,9 @@ def requests() -> list[tuple[str, str, str, dict[str, object]]]:
             out.append(
                 (f"POST {path}", "POST", path, {"content": b'{"query": "budget"}', "headers": {"content-type": ctype}})
             )
-        out.append(
-            (f"POST {path}", "POST", path, {"content": b"{}", "headers": {**raw, "content-length": "999999999"}})
-        )
     for s in STRINGS:
-        out.append(("GET /search", "GET", "/search", {"params": {"q": s}}))
+        if s.encode("utf-8", "surrogatepass").decode("utf-8", "replace") == s:  # a URL holds UTF-8 only
+            out.append(("GET /search", "GET", "/search", {"params": {"q": s}}))
     for n in NUMBERS:
         out.append(("GET /search", "GET", "/search", {"params": {"q": "budget", "top_k": str(n)}}))
     out += [
@@ -178,6 +176,29 @@ def requests() -> list[tuple[str, str, str, dict[str, object]]]:
     return out
 
 
+def raw_requests(path: str) -> list[bytes]:
+    """Requests an HTTP client library refuses to send: they go over a plain socket."""
+    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    return [
+        (head + "Content-Length: 999999999\r\n\r\n{}").encode(),  # declares far more than it sends
+        (head + "Content-Length: -5\r\n\r\n{}").encode(),
+        (head + "Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}").encode(),
+        (head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n").encode(),
+    ]
+
+
+def send_raw(url: str, data: bytes) -> str:
+    """The status of a raw request's answer ("closed" when the server closed without one)."""
+    parsed = urlparse(url)
+    with socket.create_connection((parsed.hostname, parsed.port or 80), timeout=10) as sock:
+        sock.sendall(data)
+        try:
+            reply = sock.recv(4096)
+        except TimeoutError:
+            return "timeout"
+    return reply.split(b" ", 2)[1].decode() if reply.startswith(b"HTTP/") else "closed"
+
+
 def main() -> None:
     url = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
     if not (urlparse(url).hostname or "").startswith(("127.", "localhost")):
@@ -198,6 +219,12 @@ def main() -> None:
                 status = type(exc).__name__
                 failures.append(f"{status} {method} {path[:80]}")
             by_op[op][status] += 1
+    for path in ("/search", "/v1/chat/completions"):
+        for data in raw_requests(path):
+            status = send_raw(url, data)
+            by_op[f"POST {path}"][status] += 1
+            if not status.startswith("4"):
+                failures.append(f"{status} raw {data[:60]!r}")
     total: Counter[str] = Counter()
     for op in sorted(by_op):
         total.update(by_op[op])

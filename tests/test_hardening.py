@@ -19,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -356,3 +357,22 @@ def test_policyqa_build_logs_to_a_non_terminal_while_it_waits_for_another_build(
             process.wait(timeout=30)
     assert "another build is running; waiting for it to finish" in lines[0]
     assert re.search(r"still waiting for the other build \(\d+ s\)", lines[1]), lines
+
+
+# -- schemathesis --checks all: each streamed event matches the documented event schema ------
+
+
+def test_every_streamed_chat_event_matches_the_documented_event_schema(client: TestClient) -> None:
+    # Schemathesis (ST108) parses a text/event-stream into events ({"data", "event"}) and validates
+    # each against the media type's schema; it was documented as a plain string.
+    operation = client.get("/openapi.json").json()["paths"]["/v1/chat/completions"]["post"]
+    schema = operation["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    body = {"model": "policyqa", "stream": True, "messages": [{"role": "user", "content": "What does PA 2.6 say?"}]}
+    stream = client.post("/v1/chat/completions", json=body).text
+    events = [
+        {"event": "message", "data": "\n".join(line[len("data: ") :] for line in block.splitlines())}
+        for block in stream.strip().split("\r\n\r\n" if "\r\n\r\n" in stream else "\n\n")
+    ]
+    assert len(events) >= 3 and events[-1]["data"] == "[DONE]"
+    for event in events:
+        jsonschema.validate(event, schema)

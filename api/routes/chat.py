@@ -140,7 +140,23 @@ def _stream(completion_id: str, created: int, content: str, citations: list[Chat
         **LOOKUP_ERRORS,
         200: {
             "description": "The completion (JSON), or its chunks when `stream` is true.",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            # One server-sent event (OpenAPI 3.1 gives a text/event-stream schema per event):
+            # its data is a chat.completion.chunk as JSON, or the closing [DONE].
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["data"],
+                        "properties": {
+                            "data": {
+                                "type": "string",
+                                "description": "A `chat.completion.chunk` object as JSON, or `[DONE]` last.",
+                            },
+                            "event": {"type": "string"},
+                        },
+                    }
+                }
+            },
         },
     },
     tags=["openai"],
