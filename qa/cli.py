@@ -47,9 +47,11 @@ def log_to_stderr() -> None:
     """
     import logging
 
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("faiss", "sentence_transformers", "httpx", "mcp", "bm25s"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # By the handler, not by logger levels: bm25s sets its own logger to DEBUG when imported.
+    handler.addFilter(lambda r: r.levelno >= logging.WARNING or r.name.split(".")[0] == "policyqa")
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
 @app.command()
