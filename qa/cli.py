@@ -27,7 +27,8 @@ _err = Console(stderr=True)
 
 
 def _fail(exc: PolicyQAError) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {escape(str(exc))}")
+    # soft_wrap: one line however long (a damaged file's path), never cut at 80 columns.
+    _err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -41,12 +42,23 @@ def _quiet_libraries() -> None:
 @app.command()
 def build(
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if nothing changed.")] = False,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="Switch back to the previous build (kept on disk); builds nothing.")
+    ] = False,
 ) -> None:
-    """Parse, chunk and embed the corpus into the index (does nothing if it is up to date)."""
-    from index.build import build_index
+    """Parse, chunk and embed the corpus into the index (does nothing if it is up to date and undamaged)."""
+    from index.build import build_index, rollback_index
     from qa.settings import get_settings
 
     _quiet_libraries()
+    if rollback:
+        try:
+            settings = get_settings()
+            live = rollback_index(settings)
+        except PolicyQAError as exc:
+            raise _fail(exc) from exc
+        _out.print(f"rolled back: {settings.index_dir} -> builds/{live}")
+        return
     try:
         report = build_index(get_settings(), force=force, progress=sys.stderr.isatty())
     except PolicyQAError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "CorpusError",
+    "CorruptIndexError",
     "EvaluationError",
     "IndexMissingError",
     "IndexStoreError",
@@ -70,6 +71,10 @@ class IndexStoreError(PolicyQAError):
 
 class IndexMissingError(IndexStoreError):
     """No index has been built yet; run ``policyqa build``."""
+
+
+class CorruptIndexError(IndexStoreError):
+    """An index file is missing, truncated or changed since its build; ``policyqa build`` repairs it."""
 
 
 class InvalidQueryError(PolicyQAError):

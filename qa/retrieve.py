@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.errors import InvalidQueryError, UnknownVariantError, check_text, shown
+from qa.errors import IndexStoreError, InvalidQueryError, UnknownVariantError, check_text, shown
 from qa.fusion import DEFAULT_FUSION, Fusion, convex, get_fusion
 from qa.lang import check_language, detect_language
 from qa.route import Route, named_documents, route
@@ -28,7 +28,15 @@ if TYPE_CHECKING:
     from index.store import StoredIndex
     from qa.settings import Settings
 
-__all__ = ["CONFIGS", "DEFAULT_CONFIG", "SPANISH_LEXICAL_WEIGHT", "Config", "Retriever", "get_config"]
+__all__ = [
+    "CONFIGS",
+    "DEFAULT_CONFIG",
+    "SPANISH_LEXICAL_WEIGHT",
+    "Config",
+    "Retriever",
+    "get_config",
+    "query_embedder",
+]
 
 SPANISH_LEXICAL_WEIGHT = 0.0
 """Share of the (English) BM25 leg in convex fusion for a non-English question, beside the
@@ -147,14 +155,33 @@ class Retriever:
         settings = settings or get_settings()
         index = load_index(settings.index_dir)
         if embedder is None:
-            from index.embed import SentenceTransformerEmbedder
-
-            embedder = SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
+            embedder = query_embedder(settings, index)
             if multilingual is None:
                 from index.embed import E5Embedder
 
                 multilingual = E5Embedder(for_queries=True)
         return cls(index, embedder, settings, multilingual)
+
+    def reopen(self) -> Retriever:
+        """A retriever over the index now at ``data/current``, sharing this one's models.
+
+        What a server's reload calls: the new snapshot is verified and loaded
+        (seconds), the models are not loaded again. Refuses an index whose
+        dimension or query encoder does not fit the models in memory.
+        """
+        from index.store import load_index
+
+        index = load_index(self.settings.index_dir)
+        if index.manifest.get("dimension") not in (None, self.embedder.dim):
+            raise IndexStoreError(
+                f"index {index.build_id} has {index.manifest.get('dimension')}-d vectors, the loaded model "
+                f"{self.embedder.dim}-d; restart the server to load the new model"
+            )
+        embedder = self.embedder
+        if getattr(embedder, "onnx_path", None) is not None:
+            # The ONNX encoder ships with each snapshot: load the new build's own export.
+            embedder = query_embedder(self.settings, index)
+        return Retriever(index, embedder, self.settings, self.multilingual)
 
     # -- filters -------------------------------------------------------------
 
@@ -412,6 +439,29 @@ class Retriever:
         if not a or not b:
             return False
         return len(a & b) / len(a | b) >= DUPLICATE_JACCARD
+
+
+def query_embedder(settings: Settings, index: StoredIndex) -> Embedder:
+    """The configured MiniLM query encoder (``settings.query_encoder``) for ``index``.
+
+    ``onnx-int8`` reads the export the build wrote into the snapshot (checksummed with it).
+    """
+    if settings.query_encoder == "onnx-int8":
+        from index.embed import ONNX_QUERY_ENCODER, OnnxQueryEmbedder
+
+        path = index.root / ONNX_QUERY_ENCODER
+        if not path.is_file():
+            raise IndexStoreError(
+                f"index {index.build_id} has no ONNX query encoder ({ONNX_QUERY_ENCODER}); "
+                "run `policyqa build --force` "
+                "with the real model, or set POLICYQA_QUERY_ENCODER=torch"
+            )
+        return OnnxQueryEmbedder(
+            path, settings.model_path, settings.model_name, settings.model_max_wordpieces, settings.query_threads
+        )
+    from index.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
 
 
 def _spanish_convex(legs: list[np.ndarray]) -> np.ndarray:
