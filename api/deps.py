@@ -3,7 +3,9 @@
 One loaded index per process, held on ``app.state.loaded`` and shared by
 every router (REST, chat, and later the web page and MCP); operations that
 search are plain ``def`` functions, run in FastAPI's thread pool, so a search
-never blocks the event loop.
+never blocks the event loop. A reload (``api.reload``) replaces
+``app.state.loaded`` with one assignment: a request holds the ``Loaded`` it
+started with, so it finishes on that snapshot.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -19,6 +21,9 @@ from api.schemas import ErrorResponse
 from qa.errors import IndexMissingError
 from qa.retrieve import Retriever
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from index.embed import Embedder
 
 __all__ = [
     "ERRORS",
@@ -45,17 +50,26 @@ class Loaded:
     # Section id -> (previous, next) section id in reading order within its report, for the reading view.
     neighbours: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
+    @property
+    def build_id(self) -> str:
+        """The build this state serves (its directory under ``data/builds``)."""
+        return self.retriever.index.build_id
 
-def load_state(settings: Settings) -> Loaded:
-    """Build the index if needed, then load it with the model (blocking: run in a thread).
 
-    The HTTP app and the stdio MCP server load through this one function.
+def load_state(settings: Settings, embedder: Embedder | None = None) -> Loaded:
+    """Build the index if missing or stale, then verify and load it with the model (blocking: run in a thread).
+
+    The HTTP app and the stdio MCP server load through this one function. The
+    build step does not check the files (``check_files=False``): a damaged
+    index is reported by the load (``CorruptIndexError``, naming the file and
+    saying to run ``policyqa build``), not silently rebuilt for minutes.
+    ``embedder`` (tests) stands in for both models, as in ``build_index``.
     """
     from index.build import build_index
 
-    report = build_index(settings)
+    report = build_index(settings, embedder, check_files=False)
     _log.info("index %s (%s)", "built" if report.built else "up to date", report.reason)
-    return ready_state(Retriever.open(settings), settings)
+    return ready_state(Retriever.open(settings, embedder), settings)
 
 
 def ready_state(retriever: Retriever, settings: Settings) -> Loaded:
