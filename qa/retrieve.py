@@ -47,6 +47,11 @@ noise to the dense leg's scale; so the Spanish ranking is the cross-lingual leg 
 routing (section numbers, report and area names) on top."""
 
 
+_Vectors = dict[tuple[str, str], np.ndarray]
+"""One request's query vectors by (language, text): each text is encoded once per request,
+and handed to the dense leg, the topic leg and the answer, even with the cache off."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Legs:
     bm25: np.ndarray
@@ -95,10 +100,6 @@ def get_config(name: str) -> Config:
         raise UnknownVariantError("retrieval configuration", name, list(CONFIGS)) from None
 
 
-QUERY_CACHE_SIZE = 256
-"""Query vectors kept (about 1.5 KB each): chat frontends repeat questions, and a
-routed question's topic is often the question itself."""
-
 _WORD = re.compile(r"[a-z0-9]{3,}")
 DUPLICATE_JACCARD = 0.85
 """Word-set overlap above which two passages count as the same text."""
@@ -127,6 +128,7 @@ class Retriever:
         self.multilingual_sentence_vectors = index.sentence_vectors_by_passage(multilingual=True)
         self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._query_lock = threading.Lock()
+        self.encodings = 0  # queries encoded by a model since start (cache misses), for the benchmark
         self._areas = sorted({el.title for s in index.sections.values() for el in s.path if el.kind == "thematic_area"})
         # The areas' names in other languages ("Fortalecimiento Institucional"), from the catalog.
         self._area_aliases = {name: title for d in index.documents.values() for title, name in d.area_names}
@@ -246,7 +248,7 @@ class Retriever:
         """The query's embedding, computed once and shared by every consumer of one request.
 
         The dense leg, the topic leg and answer extraction all read this
-        vector; a small LRU cache (``QUERY_CACHE_SIZE``) also serves repeated
+        vector; a small LRU cache (``settings.query_cache_size``) also serves repeated
         questions without encoding. The returned array is read-only. A
         non-English question is encoded by the multilingual model only: its
         dense leg and its answer read e5 vectors.
@@ -261,8 +263,9 @@ class Retriever:
         vector = model.encode([query])[0]
         vector.setflags(write=False)
         with self._query_lock:
+            self.encodings += 1
             self._query_vectors[key] = vector
-            if len(self._query_vectors) > QUERY_CACHE_SIZE:
+            if len(self._query_vectors) > self.settings.query_cache_size:
                 self._query_vectors.popitem(last=False)
         return vector
 
@@ -286,12 +289,13 @@ class Retriever:
 
         q = self.check_query(query)
         lang = self.language_of(q, language)
-        hits = self.search(q, k=k, filters=filters, config=config, fusion=fusion, language=lang)
+        vectors: _Vectors = {}
+        hits = self.search(q, k=k, filters=filters, config=config, fusion=fusion, language=lang, _vectors=vectors)
         english = lang == "en"
         answer = extract_answer(
             q,
             hits,
-            self.encode_query(q, lang),
+            self._vector(q, lang, vectors),
             self.embedder if english else self.multilingual,
             self.settings.answer_min_score if english else self.settings.answer_min_score_multilingual,
             cache=self.sentence_vectors if english else self.multilingual_sentence_vectors,
@@ -319,13 +323,16 @@ class Retriever:
         config: str = DEFAULT_CONFIG,
         fusion: str = DEFAULT_FUSION,
         language: str | None = None,
+        _vectors: _Vectors | None = None,
     ) -> list[Hit]:
         """The ``k`` best passages for ``query``, best first, near-duplicates collapsed.
 
         An English question (detected, or ``language="en"``) runs the English
         pipeline; any other uses the multilingual-e5 leg as its dense leg,
-        weighted against BM25 as measured on Spanish questions.
+        weighted against BM25 as measured on Spanish questions. ``_vectors``
+        (from ``ask``) collects the query vectors this search encoded, for the answer.
         """
+        vectors: _Vectors = {} if _vectors is None else _vectors
         q = self.check_query(query)
         if not 1 <= k <= self.settings.max_top_k:
             raise InvalidQueryError(f"k must be between 1 and {self.settings.max_top_k}, got {k}")
@@ -335,7 +342,7 @@ class Retriever:
         if lang != "en" and fuse is convex:
             fuse = _spanish_convex
         mask = self.filter_mask(filters)
-        legs = self._legs(q, mask, cfg, lang)
+        legs = self._legs(q, mask, cfg, lang, vectors)
         scores = cfg.score(legs, fuse)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
         # Tiers: passages of sections the question names by number (2), then
@@ -349,7 +356,7 @@ class Retriever:
                 # Inside the named sections, weigh what is asked about them
                 # ("... say about gender?") as much as the whole question, whose
                 # reference words match every passage of the section alike.
-                topic = cfg.score(self._legs(named.topic, mask, cfg, lang), fuse)
+                topic = cfg.score(self._legs(named.topic, mask, cfg, lang, vectors), fuse)
                 within = np.where(np.isfinite(topic), scores + topic, scores)
             routed = self._routed(named, within, mask)
             reading_order = bool(routed) and not named.topical
@@ -391,7 +398,15 @@ class Retriever:
                 break
         return hits
 
-    def _legs(self, query: str, mask: np.ndarray | None, cfg: Config, language: str = "en") -> _Legs:
+    def _vector(self, text: str, language: str, vectors: _Vectors) -> np.ndarray:
+        """``text``'s vector, encoded at most once per request whatever the cache holds (``vectors``)."""
+        key = (language, text)
+        vector = vectors.get(key)
+        if vector is None:
+            vector = vectors[key] = self.encode_query(text, language)
+        return vector
+
+    def _legs(self, query: str, mask: np.ndarray | None, cfg: Config, language: str, vectors: _Vectors) -> _Legs:
         n = len(self.index.passages)
         bm25 = np.full(n, -np.inf, dtype=np.float32)
         dense = np.full(n, -np.inf, dtype=np.float32)
@@ -401,9 +416,9 @@ class Retriever:
             if mask is not None:
                 bm25[~mask] = -np.inf
         if cfg.name != "bm25" and language != "en":
-            dense = self.index.multilingual_scores(self.encode_query(query, language), mask)
+            dense = self.index.multilingual_scores(self._vector(query, language, vectors), mask)
         elif cfg.name != "bm25":
-            vector = self.encode_query(query)
+            vector = self._vector(query, "en", vectors)
             # The passage vector alone: mixing in the closest sentence's cosine was
             # measured worse on dev (hybrid hit@1 0.64 -> 0.60 at weight 0.3), since
             # a sentence out of context ("Mexico has ...") matches too many questions.

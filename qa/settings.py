@@ -54,6 +54,14 @@ class Settings(BaseSettings):
         description="MiniLM for queries: sentence-transformers on torch, or the build's int8 ONNX export "
         "(onnxruntime, no torch in the server); passages are always embedded with torch fp32",
     )
+    # About 1.5 KB a vector: chat frontends repeat questions, and a routed question's topic is often
+    # the question itself.
+    query_cache_size: int = Field(
+        default=256,
+        ge=0,
+        le=100_000,
+        description="query vectors kept per process (LRU; 0: none, as the benchmark measures)",
+    )
     reload_interval: float = Field(
         default=5.0,
         ge=0.0,
