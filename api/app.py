@@ -4,18 +4,22 @@
 At startup it builds the index if it is missing or stale and loads it once,
 in a worker thread, so ``/healthz`` answers at once and ``/readyz`` turns
 200 when the index is ready. Tests inject a retriever and skip both steps.
-Workers scale by process: each process holds its own model and index.
+Workers scale by process: each process holds its own model, and the index's
+vectors are memory-mapped, so workers share them. A server that loaded its
+own index watches ``data/current`` and reloads a new build without a
+restart (``api.reload``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
@@ -29,13 +33,23 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import web
-from api.deps import Loaded, load_state, loaded_from, ready_state
+from api.deps import Loaded, load_failure, load_state, loaded_from, ready_state
 from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
 from api.middleware import HeadAndOptions, LoadShedder
+from api.reload import watch
 from api.routes import docs, router
-from qa.errors import IndexMissingError, InvalidQueryError, NotFoundError, PolicyQAError, public_reason
+from qa.errors import (
+    CorruptIndexError,
+    IndexMissingError,
+    InvalidQueryError,
+    NotFoundError,
+    PolicyQAError,
+)
 from qa.retrieve import Retriever
 from qa.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from index.embed import Embedder
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -51,6 +65,7 @@ _STATUSES: tuple[tuple[type[PolicyQAError], int, str], ...] = (
     (InvalidQueryError, 422, "invalid_request"),
     (NotFoundError, 404, "not_found"),
     (IndexMissingError, 503, "index_unavailable"),
+    (CorruptIndexError, 503, "index_unavailable"),
     (PolicyQAError, 500, "internal_error"),
 )
 
@@ -123,14 +138,14 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings | None = None,
-    retriever: Retriever | None = None,
-    loader: Callable[[Settings], Loaded] = load_state,
+    settings: Settings | None = None, retriever: Retriever | None = None, *, embedder: Embedder | None = None
 ) -> FastAPI:
     """The API over ``settings`` (default: the process settings).
 
     With ``retriever`` the app is ready at once and never builds or loads;
-    without, ``loader`` builds (if needed) and loads the index at startup.
+    without, it builds (if needed) and loads the index at startup, then
+    reloads each new build every ``settings.reload_interval`` seconds.
+    ``embedder`` (tests: the fake) stands in for both models in that build and load.
     """
     settings = settings or (retriever.settings if retriever is not None else get_settings())
 
@@ -138,7 +153,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with mcp_endpoint.running(), anyio.create_task_group() as tg:
             if app.state.loaded is None:
-                tg.start_soon(_load_in_background, app, settings, loader)
+                tg.start_soon(_load_in_background, app, settings, embedder)
+                if settings.reload_interval > 0:
+                    tg.start_soon(watch, app, settings, embedder)
             yield
             tg.cancel_scope.cancel()
 
@@ -159,6 +176,7 @@ def create_app(
     )
     app.state.loaded = ready_state(retriever, settings) if retriever is not None else None
     app.state.load_error = None
+    app.state.reload_skipped = None  # a build that failed to load: not retried until data/current changes
     # The limit is set on the routes, inside the exception handlers, so a 413 is JSON like every error.
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
     app.include_router(web.router)  # the staff page at / and /read/...
@@ -188,16 +206,14 @@ def create_app(
     return app
 
 
-async def _load_in_background(app: FastAPI, settings: Settings, loader: Callable[[Settings], Loaded]) -> None:
+async def _load_in_background(app: FastAPI, settings: Settings, embedder: Embedder | None = None) -> None:
     try:
-        app.state.loaded = await _in_daemon_thread(loader, settings)
+        app.state.loaded = await _in_daemon_thread(functools.partial(load_state, embedder=embedder), settings)
         _log.info("index loaded; ready")
     except PolicyQAError as exc:
         # Keep serving: /readyz and every operation answer 503 with a short reason; the
         # detail (absolute paths, library internals) is for the operator's log, not clients.
-        app.state.load_error = (
-            f"the index could not be loaded ({public_reason(exc)}); run `policyqa build`; the server log has the detail"
-        )
+        app.state.load_error = load_failure(exc)
         _log.error("the index could not be loaded: %s", exc)
 
 

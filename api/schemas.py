@@ -268,6 +268,16 @@ class Status(BaseModel):
     """Liveness or readiness."""
 
     status: Literal["ok", "ready"] = Field(examples=["ok"])
+    build_id: str | None = Field(
+        default=None,
+        description="Readiness only: the build being served (its folder under data/builds).",
+        examples=["20261202T031500-4242-1a2b3c4d"],
+    )
+    loaded_at: str | None = Field(
+        default=None,
+        description="Readiness only: when that build was loaded (UTC, ISO 8601); it changes on a reload.",
+        examples=["2026-12-02T03:15:07Z"],
+    )
 
 
 class ErrorBody(BaseModel):

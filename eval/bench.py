@@ -7,11 +7,19 @@ It measures, it never judges: nothing here fails on a slow figure.
   user sees them: a cold build (no index yet) and a rebuild with nothing
   changed. Each child's peak resident memory comes from ``wait4``.
 - In-process latency is measured after one untimed warm-up pass over the
-  questions, per configuration.
-- HTTP: ``policyqa serve`` is started on a free loopback port and awaited
-  until ``/readyz`` answers 200 (that wait is the reported startup); each
-  concurrency level sends a fixed number of requests from that many
-  threads, each with its own keep-alive connection.
+  questions, per configuration (``search``), and for a whole request
+  (``ask``: search and the extractive answer), with the query-vector cache
+  off (``query_cache_size=0``): every timed call encodes its question, as a
+  new question would. The encodings per request are counted on that path
+  (the model's calls over the requests: 1.0 when nothing encodes twice).
+- HTTP: ``policyqa serve`` (``--workers N``, cache off) is started on a free
+  loopback port and awaited until ``/readyz`` answers 200 (that wait is the
+  reported startup); each concurrency level sends a fixed number of
+  ``POST /search`` requests from that many threads, each with its own
+  keep-alive connection; then chat completions from one client. Each
+  worker's resident memory is read from ``/proc``: RSS, and PSS, which
+  splits pages shared between workers (the memory-mapped index, the
+  interpreter) among them, so the PSS figures add up to what the server costs.
 """
 
 from __future__ import annotations
@@ -35,9 +43,10 @@ from typing import Any
 
 from qa.errors import EvaluationError
 
-__all__ = ["CONCURRENCY", "http_load", "latency_summary", "run_bench", "serve_available"]
+__all__ = ["CONCURRENCY", "http_load", "latency_summary", "process_memory", "run_bench", "serve_available"]
 
 CONCURRENCY: tuple[int, ...] = (1, 4, 8)
+CHAT_CONCURRENCY = 1
 
 _CLI = ("-c", "from qa.cli import app; app()")  # the same entry point as the `policyqa` script
 _SERVER_START_TIMEOUT = 180.0
@@ -144,11 +153,28 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
     raise EvaluationError(f"policyqa serve was not ready on port {port} within {_SERVER_START_TIMEOUT:.0f}s")
 
 
-def http_load(port: int, questions: Sequence[str], requests: int, concurrency: int, top_k: int = 10) -> dict[str, Any]:
-    """Send ``requests`` POST /search calls from ``concurrency`` threads; latencies and throughput.
+def _search_body(question: str, top_k: int) -> dict[str, Any]:
+    return {"query": question, "top_k": top_k}
 
-    Questions are taken in turn from ``questions``; a non-200 answer is
-    counted as an error (and its latency still recorded).
+
+def _chat_body(question: str, top_k: int) -> dict[str, Any]:
+    return {"model": "policyqa", "messages": [{"role": "user", "content": question}]}
+
+
+def http_load(
+    port: int,
+    questions: Sequence[str],
+    requests: int,
+    concurrency: int,
+    top_k: int = 10,
+    *,
+    path: str = "/search",
+    body: Callable[[str, int], dict[str, Any]] = _search_body,
+) -> dict[str, Any]:
+    """Send ``requests`` POST ``path`` calls from ``concurrency`` threads; latencies and throughput.
+
+    Questions are taken in turn from ``questions``, each sent as ``body(question, top_k)``;
+    a non-200 answer is counted as an error (and its latency still recorded).
     """
     latencies: list[float] = []
     failed: dict[int, int] = {}  # status -> count, for a hint at what went wrong
@@ -163,9 +189,12 @@ def http_load(port: int, questions: Sequence[str], requests: int, concurrency: i
                     i = next(counter, None)
                 if i is None:
                     return
-                body = json.dumps({"query": questions[i % len(questions)], "top_k": top_k})
+                # Bytes, not str: http.client then sends headers and body in one write. A str body goes
+                # in a second write, which Nagle's algorithm holds until the server's delayed ACK:
+                # +40 ms on every request over loopback (measured: p50 52 ms against 8 ms).
+                payload = json.dumps(body(questions[i % len(questions)], top_k)).encode()
                 t0 = time.perf_counter()
-                conn.request("POST", "/search", body, {"Content-Type": "application/json"})
+                conn.request("POST", path, payload, {"Content-Type": "application/json"})
                 response = conn.getresponse()
                 response.read()
                 elapsed = time.perf_counter() - t0
@@ -184,6 +213,7 @@ def http_load(port: int, questions: Sequence[str], requests: int, concurrency: i
         t.join()
     wall = time.perf_counter() - t0
     return {
+        "path": path,
         "concurrency": concurrency,
         **latency_summary(latencies),
         "errors": sum(failed.values()),
@@ -193,23 +223,55 @@ def http_load(port: int, questions: Sequence[str], requests: int, concurrency: i
 
 
 def _server_peak_rss_mb(pid: int) -> float | None:
-    # VmHWM is the process's peak resident set; Linux only, so absent elsewhere.
+    return process_memory(pid).get("peak_rss_mb")
+
+
+def process_memory(pid: int) -> dict[str, float]:
+    """Resident memory of process ``pid`` in MB from ``/proc`` (Linux; empty elsewhere).
+
+    ``rss_mb`` now, ``peak_rss_mb`` (VmHWM) and ``pss_mb``: the proportional
+    set size, in which a page shared by n processes counts 1/n in each.
+    """
+    out: dict[str, float] = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
+            if line.startswith("VmRSS:"):
+                out["rss_mb"] = round(int(line.split()[1]) / 1024, 1)
+            elif line.startswith("VmHWM:"):
+                out["peak_rss_mb"] = round(int(line.split()[1]) / 1024, 1)
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                out["pss_mb"] = round(int(line.split()[1]) / 1024, 1)
     except OSError:
         pass
-    return None
+    return out
+
+
+def _workers(pid: int) -> list[int]:
+    """The processes serving requests: uvicorn's worker children, or the server itself with one worker."""
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return [pid]
+
+    # With --workers N uvicorn's parent only supervises; its spawned children serve (and
+    # multiprocessing's resource tracker, also a child, does not).
+    def spawned(child: int) -> bool:
+        try:
+            return b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            return False
+
+    return [c for c in children if spawned(c)] or [pid]
 
 
 def _bench_http(
-    env: dict[str, str], questions: Sequence[str], requests: int, log: Callable[[str], None]
+    env: dict[str, str], questions: Sequence[str], requests: int, log: Callable[[str], None], workers: int = 1
 ) -> dict[str, Any]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, *_CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
+        [sys.executable, *_CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        env={**env, "POLICYQA_QUERY_CACHE_SIZE": "0", "POLICYQA_RELOAD_INTERVAL": "0"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -219,11 +281,25 @@ def _bench_http(
         startup = time.perf_counter() - t0
         log(f"server ready on 127.0.0.1:{port} in {startup:.1f}s")
         http_load(port, questions, min(len(questions), 20), 1)  # warm-up, not reported
+        if workers > 1:
+            # /readyz answered from one worker; give the others the same warm-up before timing.
+            _wait_all_ready(port, workers)
+            http_load(port, questions, min(len(questions), 20 * workers), workers)
         levels = []
         for c in CONCURRENCY:
             levels.append(http_load(port, questions, requests, c))
             log(f"HTTP concurrency {c}: done")
-        return {"startup_s": round(startup, 3), "levels": levels, "server_peak_rss_mb": _server_peak_rss_mb(proc.pid)}
+        chat = http_load(port, questions, requests, CHAT_CONCURRENCY, path="/v1/chat/completions", body=_chat_body)
+        log("HTTP chat completions: done")
+        memory = [{"pid": pid, **process_memory(pid)} for pid in _workers(proc.pid)]
+        return {
+            "startup_s": round(startup, 3),
+            "workers": workers,
+            "levels": levels,
+            "chat": chat,
+            "worker_memory": memory,
+            "server_peak_rss_mb": max((m.get("peak_rss_mb", 0.0) for m in memory), default=None),
+        }
     finally:
         proc.terminate()
         try:
@@ -231,6 +307,30 @@ def _bench_http(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _wait_all_ready(port: int, workers: int, timeout: float = _SERVER_START_TIMEOUT) -> None:
+    """Until ``workers`` successive fresh connections all get 200 from /readyz (each may reach any worker)."""
+    deadline = time.monotonic() + timeout
+    ok = 0
+    while ok < 4 * workers and time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/readyz")
+            ok = ok + 1 if conn.getresponse().status == 200 else 0
+            conn.close()
+        except OSError:
+            ok = 0
+        time.sleep(0.1)
+
+
+def _timed_asks(retriever: Any, questions: Sequence[str], rounds: int) -> tuple[list[float], float]:
+    """Latencies of whole requests (search + answer) and the model encodings per request."""
+    latencies = _timed_searches(lambda q: retriever.ask(q, k=10), questions, rounds)
+    before = retriever.encodings
+    for q in questions:
+        retriever.ask(q, k=10)
+    return latencies, (retriever.encodings - before) / len(questions)
 
 
 def run_bench(
@@ -241,6 +341,7 @@ def run_bench(
     requests: int = 200,
     build: bool = True,
     http: bool = True,
+    workers: int = 2,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Run the benchmark and return its figures (see the module docstring for what is measured).
@@ -265,6 +366,7 @@ def run_bench(
             "questions": len(questions),
             "rounds": rounds,
             "http_requests_per_level": requests,
+            "query_encoder": settings.query_encoder,
         }
     }
     try:
@@ -279,8 +381,11 @@ def run_bench(
         else:
             env["POLICYQA_DATA_DIR"] = str(settings.data_dir)
             figures["build"] = None
+        # No query-vector cache: every timed call encodes its question, as a new one would.
+        settings = settings.model_copy(update={"query_cache_size": 0})
         t0 = time.perf_counter()
         retriever = Retriever.open(settings)
+        figures["verify_ms"] = round(retriever.index.verify_seconds * 1000, 1)
         retriever.search("warm up the model", k=10)
         figures["open_s"] = round(time.perf_counter() - t0, 3)
         figures["passages"] = len(retriever.index.passages)
@@ -289,13 +394,17 @@ def run_bench(
             latencies = _timed_searches(lambda q, name=name: retriever.search(q, k=10, config=name), questions, rounds)
             figures["in_process"][name] = latency_summary(latencies)
             log(f"in-process {name}: done")
+        latencies, per_request = _timed_asks(retriever, questions, rounds)
+        figures["in_process"]["ask (routed + answer)"] = latency_summary(latencies)
+        figures["encodings_per_request"] = round(per_request, 3)
+        log(f"in-process ask: done ({per_request:.2f} encodings per request)")
         figures["peak_rss_mb"] = _peak_rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         if not http:
             figures["http"] = {"skipped": "--no-http"}
         elif not serve_available():
             figures["http"] = {"skipped": "the `policyqa serve` command is not available (api.cli.serve_command)"}
         else:
-            figures["http"] = _bench_http(env, questions, requests, log)
+            figures["http"] = _bench_http(env, questions, requests, log, workers)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -263,6 +263,7 @@ def bench_command(
         bool, typer.Option(help="Time a cold and a no-op build into a temporary data dir (else use the live index).")
     ] = True,
     http: Annotated[bool, typer.Option(help="Time `policyqa serve` over loopback HTTP.")] = True,
+    workers: Annotated[int, typer.Option(help="Server worker processes for the HTTP figures.", min=1)] = 2,
     gold: Annotated[Path | None, typer.Option(help="Questions to send (gold set JSONL).")] = None,
     out: Annotated[Path, typer.Option(help="Where to write bench.json.")] = _OUT_DIR,
 ) -> None:
@@ -282,6 +283,7 @@ def bench_command(
             requests=requests,
             build=build,
             http=http,
+            workers=workers,
             log=lambda m: _err.print(f"[dim]{escape(m)}[/dim]"),
         )
     except PolicyQAError as exc:
@@ -301,7 +303,17 @@ def _print_bench(f: dict[str, Any]) -> None:
         for name in ("cold", "noop"):
             b = f["build"][name]
             table.add_row(f"build ({name})", "", "", "", "", f"{b['seconds']:.2f} s, peak RSS {b['peak_rss_mb']} MB")
-    table.add_row("open index + model", "", "", "", "", f"{f['open_s']:.2f} s")
+    table.add_row(
+        "open index + model", "", "", "", "", f"{f['open_s']:.2f} s (checksums verified in {f['verify_ms']} ms)"
+    )
+    table.add_row(
+        "query encodings per request",
+        "",
+        "",
+        "",
+        "",
+        f"{f['encodings_per_request']} ({escape(f['meta']['query_encoder'])})",
+    )
     for name, s in f["in_process"].items():
         qps = 1000 / s["mean_ms"] if s["mean_ms"] else 0.0
         table.add_row(
@@ -313,15 +325,23 @@ def _print_bench(f: dict[str, Any]) -> None:
         table.add_row("HTTP", "", "", "", "", f"skipped: {escape(h['skipped'])}")
     else:
         table.add_row("server start to ready", "", "", "", "", f"{h['startup_s']:.2f} s")
-        for lvl in h["levels"]:
+        for lvl in [*h["levels"], h["chat"]]:
+            what = "POST /search" if lvl["path"] == "/search" else "chat completion"
             table.add_row(
-                f"HTTP concurrency {lvl['concurrency']}",
+                f"HTTP {what}, {lvl['concurrency']} client{'s' if lvl['concurrency'] > 1 else ''}",
                 f"{lvl['p50_ms']:.1f}",
                 f"{lvl['p95_ms']:.1f}",
                 f"{lvl['p99_ms']:.1f}",
                 f"{lvl['requests_per_s']:.1f}",
                 f"{lvl['errors']} errors",
             )
-        if h.get("server_peak_rss_mb") is not None:
-            table.add_row("peak RSS (server)", "", "", "", "", f"{h['server_peak_rss_mb']} MB")
+        for m in h["worker_memory"]:
+            table.add_row(
+                f"server worker {m['pid']} of {h['workers']}",
+                "",
+                "",
+                "",
+                "",
+                f"RSS {m.get('rss_mb')} MB (peak {m.get('peak_rss_mb')}), PSS {m.get('pss_mb')} MB",
+            )
     _out.print(table)

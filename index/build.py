@@ -1,8 +1,10 @@
 """Build the index: parse, chunk, embed, write a snapshot, switch atomically.
 
 A build is skipped when the fingerprint (corpus hash, pipeline code hash,
-model identity, chunking limits, format version) equals the live index's,
-and that check imports neither torch nor FAISS, so a no-op build is quick.
+model identity, chunking limits, format version) equals the live index's
+and the live index's files still match their checksums; that check imports
+neither torch nor FAISS, so a no-op build is quick. A damaged live index is
+rebuilt, not reported "up to date".
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import logging
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,14 +26,14 @@ from corpus import corpus_hash, load_corpus
 from index.chunk import CHUNKER_VERSION, chunk_document
 from index.embed import CachedEmbedder, Embedder, e5_fingerprint
 from index.sentences import split_sentences
-from index.store import FORMAT_VERSION, read_manifest, switch_current, write_snapshot
-from qa.errors import IndexStoreError
+from index.store import FORMAT_VERSION, read_manifest, rollback, switch_current, verify_snapshot, write_snapshot
+from qa.errors import CorruptIndexError, IndexStoreError
 from qa.settings import Settings
 from qa.types import BuildReport, Passage
 
 _log = logging.getLogger("policyqa.index")
 
-__all__ = ["build_index", "collect_passages", "fingerprint"]
+__all__ = ["build_index", "collect_passages", "fingerprint", "rollback_index"]
 
 # The code whose output lands in the index: change it and the index is stale.
 _PIPELINE_CODE = ("corpus", "index")
@@ -129,6 +132,18 @@ def _wait_for_lock(lock: Any) -> None:
                 _log.info("still waiting for the other build (%.0f s)", waited)
 
 
+def _export_query_encoder(embedder: Embedder, scratch: Path) -> tuple[Path, ...]:
+    """The int8 ONNX query encoder of the real MiniLM, exported into ``scratch`` (none for a fake)."""
+    from index.embed import SentenceTransformerEmbedder
+
+    if not isinstance(embedder, SentenceTransformerEmbedder):
+        return ()
+    t0 = time.monotonic()
+    path = embedder.export_onnx(scratch)
+    _log.info("exported the int8 ONNX query encoder (%.0f s)", time.monotonic() - t0)
+    return (path,)
+
+
 def build_index(
     settings: Settings,
     embedder: Embedder | None = None,
@@ -136,8 +151,15 @@ def build_index(
     multilingual: Embedder | None = None,
     force: bool = False,
     progress: bool = False,
+    check_files: bool = True,
 ) -> BuildReport:
     """Build the index unless the live one is up to date (or ``force``).
+
+    Up to date means the same fingerprint and, with ``check_files``, every
+    file matching the manifest's checksums: a damaged index is rebuilt.
+    ``policyqa serve`` passes ``check_files=False``: its load verifies the
+    files and reports damage (503 with what to run) instead of rebuilding
+    for minutes behind the operator's back.
 
     By default the real models (MiniLM, and multilingual-e5 for the
     cross-lingual leg) are loaded, and only when a build is needed; tests
@@ -151,8 +173,19 @@ def build_index(
     wanted = fingerprint(settings, embedder, multilingual)
     with (data_dir / ".build.lock").open("w") as lock:
         _wait_for_lock(lock)  # one build at a time; readers never wait
-        current = read_manifest(settings.index_dir)
-        if not force and current is not None and current.get("fingerprint") == wanted:
+        damage: str | None = None
+        try:
+            current = read_manifest(settings.index_dir)
+        except CorruptIndexError as exc:
+            current, damage = None, str(exc)
+        up_to_date = not force and current is not None and current.get("fingerprint") == wanted
+        if up_to_date and check_files:
+            try:
+                verify_snapshot(settings.index_dir.resolve(), current)
+            except CorruptIndexError as exc:
+                up_to_date, damage = False, str(exc)
+        if up_to_date:
+            assert current is not None
             return BuildReport(
                 False,
                 str(settings.index_dir),
@@ -162,7 +195,13 @@ def build_index(
                 time.perf_counter() - t0,
                 "up to date",
             )
-        reason = "forced" if force else ("no index yet" if current is None else "corpus, code or model changed")
+        if force:
+            reason = "forced"
+        elif damage is not None:
+            reason = f"the live index is damaged: {damage.split('; run')[0]}"
+            _log.warning("%s; rebuilding it", reason)
+        else:
+            reason = "no index yet" if current is None else "corpus, code or model changed"
         if embedder is None:
             # Loaded only now: a no-op build never pays for importing torch.
             from index.embed import SentenceTransformerEmbedder
@@ -175,6 +214,7 @@ def build_index(
         _log.info("building the index (%s) into %s", reason, data_dir)
         # Texts embedded by an earlier build (same model, same text) are not embedded again.
         same = multilingual is embedder  # a fake standing in for both legs: one cache, not two writers
+        model = embedder  # the model itself, for the ONNX export
         embedder = CachedEmbedder(embedder, settings.embedding_cache)
         multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
         parsed, passages = collect_passages(settings)
@@ -210,7 +250,9 @@ def build_index(
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         target = data_dir / "builds" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=data_dir))
         try:
+            extra = _export_query_encoder(model, scratch)
             write_snapshot(
                 target,
                 manifest,
@@ -221,12 +263,15 @@ def build_index(
                 sentences,
                 sentence_vectors,
                 multilingual_vectors,
+                extra,
             )
             switch_current(data_dir, target)
         except BaseException:
             # Interrupted or failed: drop the partial snapshot, keep the live index.
             shutil.rmtree(target, ignore_errors=True)
             raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         return BuildReport(
             True,
             str(settings.index_dir),
@@ -236,3 +281,16 @@ def build_index(
             time.perf_counter() - t0,
             reason,
         )
+
+
+def rollback_index(settings: Settings) -> str:
+    """Switch ``data/current`` back to the previous build, after verifying it; the build id now live.
+
+    Takes the build lock, so it never races a build's own switch. A running
+    server picks the change up like any new build (``api.reload``).
+    """
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / ".build.lock").open("w") as lock:
+        _wait_for_lock(lock)
+        return rollback(data_dir)

@@ -4,28 +4,64 @@ A build writes a complete snapshot into its own directory under
 ``data/builds/`` and then switches the ``data/current`` symlink to it with
 one atomic rename, so readers see either the old index or the new one,
 never half of each. Loading reads files only: it never embeds or parses.
+
+The manifest lists every other file of the snapshot with its size and
+sha256, and loading checks them first (``verify_snapshot``): a truncated
+FAISS file, a flipped byte or a garbled passage line is a
+``CorruptIndexError`` naming the file, never a library error or a search
+that silently ranks with damaged vectors. Vectors are stored as ``.npy``
+files and the FAISS index is read with ``IO_FLAG_MMAP_IFC``, so they are
+memory-mapped: several server workers share one copy in the page cache.
+
+The previous build stays on disk beside the current one (``data/previous``),
+so ``rollback`` can switch back and a running server's snapshot is never
+deleted under it by the next build.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import os
 import shutil
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa.errors import IndexMissingError, IndexStoreError
+from qa.errors import CorruptIndexError, IndexMissingError, IndexStoreError
 from qa.types import Document, Passage, PathElement, Section
 
-__all__ = ["FORMAT_VERSION", "StoredIndex", "load_index", "read_manifest", "switch_current", "write_snapshot"]
+__all__ = [
+    "FORMAT_VERSION",
+    "StoredIndex",
+    "build_id",
+    "load_index",
+    "read_manifest",
+    "rollback",
+    "switch_current",
+    "verify_snapshot",
+    "write_snapshot",
+]
 
-FORMAT_VERSION = 3  # 2: sentence vectors; 3: multilingual-e5 vectors
+FORMAT_VERSION = 4  # 2: sentence vectors; 3: multilingual-e5 vectors; 4: checksums, .npy arrays (mmap)
+
+_log = logging.getLogger("policyqa.index")
 
 _BM25_DIR = "bm25"
-_MULTILINGUAL = "multilingual.npz"  # e5 vectors of every passage and sentence (the cross-lingual leg)
+_MANIFEST = "manifest.json"
+# One .npy file per array (an .npz archive cannot be memory-mapped).
+_ARRAYS = {
+    "sentence_rows": "sentence_rows.npy",  # (passage index, start, end) of every sentence
+    "sentence_vectors": "sentence_vectors.npy",  # MiniLM vector of every sentence
+    "multilingual_passages": "multilingual_passages.npy",  # e5 vector of every passage (the cross-lingual leg)
+    "multilingual_sentences": "multilingual_sentences.npy",  # e5 vector of every sentence
+}
 _STOPWORDS = "en"
+_PREVIOUS = "previous"  # data/previous: the build before the current one, kept for rollback
 
 
 def _tokenize(texts: list[str]):  # type: ignore[no-untyped-def]
@@ -90,7 +126,7 @@ def _sections_from_json(rows: list[dict[str, Any]]) -> list[Section]:
 
 
 class StoredIndex:
-    """A loaded snapshot: everything the retriever needs, in memory."""
+    """A loaded snapshot: everything the retriever needs, in memory or memory-mapped."""
 
     def __init__(
         self,
@@ -107,6 +143,8 @@ class StoredIndex:
     ) -> None:
         self.root = root
         self.manifest = manifest
+        self.build_id: str = manifest.get("build_id") or root.name
+        self.verify_seconds = 0.0  # how long checking the files' checksums took (set by load_index)
         self.documents = {d.id: d for d in documents}
         self.roots = roots
         self.sections: dict[str, Section] = {}
@@ -202,8 +240,14 @@ def write_snapshot(
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
     multilingual: tuple[np.ndarray, np.ndarray],
+    extra_files: tuple[Path, ...] = (),
 ) -> None:
-    """Write a complete index into the new directory ``target``."""
+    """Write a complete index into the new directory ``target``.
+
+    ``extra_files`` (the query encoder exported for this build) are copied in
+    and checksummed like the rest. The manifest gets the build id (the
+    directory's name) and every file's size and sha256.
+    """
     import bm25s
     import faiss
 
@@ -212,8 +256,14 @@ def write_snapshot(
         dense = faiss.IndexFlatIP(vectors.shape[1])  # exact cosine on unit vectors: the corpus is small
         dense.add(vectors)
         faiss.write_index(dense, str(target / "dense.faiss"))
-        np.savez(target / "sentences.npz", rows=sentences, vectors=sentence_vectors)
-        np.savez(target / _MULTILINGUAL, passages=multilingual[0], sentences=multilingual[1])
+        arrays = {
+            "sentence_rows": sentences,
+            "sentence_vectors": sentence_vectors,
+            "multilingual_passages": multilingual[0],
+            "multilingual_sentences": multilingual[1],
+        }
+        for name, array in arrays.items():
+            np.save(target / _ARRAYS[name], np.ascontiguousarray(array))
         bm25 = bm25s.BM25()
         bm25.index(_tokenize([p.embed_text for p in passages]), show_progress=False)
         bm25.save(str(target / _BM25_DIR), show_progress=False)
@@ -233,38 +283,158 @@ def write_snapshot(
         (target / "documents.json").write_text(
             json.dumps([asdict(d) for d in documents], ensure_ascii=False, indent=1), encoding="utf-8"
         )
+        for extra in extra_files:
+            shutil.copyfile(extra, target / extra.name)
         # The manifest is written last: a directory without one is an unfinished build.
-        (target / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        manifest = {**manifest, "build_id": target.name, "files": _checksums(target)}
+        (target / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     except (OSError, RuntimeError, ValueError) as exc:
         raise IndexStoreError(f"cannot write index to {target}: {exc}") from exc
 
 
-def switch_current(data_dir: Path, target: Path) -> None:
-    """Point ``data_dir/current`` at ``target`` atomically and prune older builds."""
-    link = data_dir / "current"
-    tmp = data_dir / f".current-{target.name}"
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _checksums(root: Path) -> dict[str, dict[str, Any]]:
+    """Size and sha256 of every file under ``root`` but the manifest, by relative path."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if rel != _MANIFEST:
+            out[rel] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+    return out
+
+
+def _corrupt(root: Path, name: str, problem: str) -> CorruptIndexError:
+    return CorruptIndexError(f"index file {root / name} {problem}; run `policyqa build` to rebuild the index")
+
+
+def verify_snapshot(root: Path, manifest: dict[str, Any] | None = None) -> float:
+    """Check every file of the snapshot at ``root`` against its manifest; the seconds it took.
+
+    Sizes first (a truncated file is found without reading it), then the
+    sha256 of each file. Raises ``CorruptIndexError`` naming the first file
+    that is missing or differs, with what to do about it.
+    """
+    t0 = time.perf_counter()
+    if manifest is None:
+        manifest = read_manifest(root)
+        if manifest is None:
+            raise IndexMissingError(f"no index at {root}; run `policyqa build` first")
+    files: dict[str, dict[str, Any]] = manifest.get("files") or {}
+    if not files:
+        raise _corrupt(root, _MANIFEST, "lists no files to check")
+    for name, expected in files.items():
+        try:
+            size = (root / name).stat().st_size
+        except FileNotFoundError:
+            raise _corrupt(root, name, "is missing") from None
+        except OSError as exc:
+            raise _corrupt(root, name, f"cannot be read ({exc.strerror})") from exc
+        if size != expected["size"]:
+            raise _corrupt(root, name, f"is {size} bytes, the build wrote {expected['size']}")
+    for name, expected in files.items():
+        try:
+            digest = _sha256(root / name)
+        except OSError as exc:
+            raise _corrupt(root, name, f"cannot be read ({exc.strerror})") from exc
+        if digest != expected["sha256"]:
+            raise _corrupt(root, name, "does not match its checksum (changed or damaged since the build)")
+    return time.perf_counter() - t0
+
+
+def build_id(data_dir: Path, which: str = "current") -> str | None:
+    """The build ``data_dir/current`` (or ``previous``) points at, from the link alone; None if none.
+
+    Cheap enough to poll every few seconds: one ``readlink``.
+    """
+    try:
+        return Path(os.readlink(data_dir / which)).name
+    except OSError:
+        return None
+
+
+def _point(data_dir: Path, name: str, target: Path) -> None:
+    link = data_dir / name
+    tmp = data_dir / f".{name}-{target.name}"
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
     tmp.symlink_to(target.relative_to(data_dir))
     tmp.replace(link)  # rename(2) over the old link is atomic
+
+
+def switch_current(data_dir: Path, target: Path) -> None:
+    """Point ``data_dir/current`` at ``target`` atomically; the old current becomes ``previous``.
+
+    Only those two builds are kept: older ones are removed. A server still
+    on the old current keeps its files until it has reloaded (its next poll,
+    seconds later; builds take far longer).
+    """
+    old = build_id(data_dir)
+    builds = data_dir / "builds"
+    if old is not None and old != target.name and (builds / old / _MANIFEST).is_file():
+        _point(data_dir, _PREVIOUS, builds / old)
+    _point(data_dir, "current", target)
+    _prune(data_dir)
+
+
+def _prune(data_dir: Path) -> None:
+    keep = {build_id(data_dir), build_id(data_dir, _PREVIOUS)}
     for old in (data_dir / "builds").iterdir():
-        if old != target:
+        if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def rollback(data_dir: Path) -> str:
+    """Switch ``current`` back to the previous build (verified first); the build id now live.
+
+    The two swap places, so a second rollback returns to where the first began.
+    """
+    previous = build_id(data_dir, _PREVIOUS)
+    current = build_id(data_dir)
+    if previous is None or not (data_dir / "builds" / previous).is_dir():
+        raise IndexMissingError(f"no previous build in {data_dir} to roll back to")
+    target = data_dir / "builds" / previous
+    verify_snapshot(target)
+    if current is not None and (data_dir / "builds" / current / _MANIFEST).is_file():
+        _point(data_dir, _PREVIOUS, data_dir / "builds" / current)
+    _point(data_dir, "current", target)
+    return previous
+
+
 def read_manifest(root: Path) -> dict[str, Any] | None:
-    """The manifest of the index at ``root``, or None if there is no finished index."""
+    """The manifest of the index at ``root``, or None if there is no finished index.
+
+    A manifest that exists but cannot be parsed is damage, not absence: ``CorruptIndexError``.
+    """
+    path = root / _MANIFEST
     try:
-        return json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise _corrupt(root, _MANIFEST, f"cannot be read ({exc.strerror})") from exc
+    try:
+        manifest = json.loads(text)
+    except ValueError:
+        raise _corrupt(root, _MANIFEST, "is not valid JSON") from None
+    if not isinstance(manifest, dict):
+        raise _corrupt(root, _MANIFEST, "is not a JSON object")
+    return manifest
 
 
 def load_index(root: Path) -> StoredIndex:
-    """Load the index at ``root`` (normally ``data/current``) into memory."""
+    """Verify the index at ``root`` (normally ``data/current``), then load it.
+
+    Vectors and the FAISS index are memory-mapped, read-only; the rest
+    (passages, sections, BM25's small arrays) is read into memory.
+    """
     import bm25s
     import faiss
 
+    root = root.resolve()  # one snapshot, even if the link is switched meanwhile
     manifest = read_manifest(root)
     if manifest is None:
         raise IndexMissingError(f"no index at {root}; run `policyqa build` first")
@@ -273,6 +443,7 @@ def load_index(root: Path) -> StoredIndex:
             f"index at {root} has format {manifest.get('format')}, this version reads {FORMAT_VERSION}; "
             "run `policyqa build`"
         )
+    verify_seconds = verify_snapshot(root, manifest)
     try:
         passages = [
             _passage_from_json(json.loads(line))
@@ -285,16 +456,28 @@ def load_index(root: Path) -> StoredIndex:
             )
             for d in json.loads((root / "documents.json").read_text(encoding="utf-8"))
         ]
-        dense = faiss.read_index(str(root / "dense.faiss"))
-        bm25 = bm25s.BM25.load(str(root / _BM25_DIR), show_progress=False)
-        with np.load(root / "sentences.npz") as arrays:
-            sentences, sentence_vectors = arrays["rows"], arrays["vectors"]
-        with np.load(root / _MULTILINGUAL) as arrays:
-            multilingual = (arrays["passages"], arrays["sentences"])
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        # IO_FLAG_MMAP_IFC maps a flat index's vectors (plain IO_FLAG_MMAP reads them into memory).
+        dense = faiss.read_index(str(root / "dense.faiss"), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+        bm25 = bm25s.BM25.load(str(root / _BM25_DIR), mmap=True, show_progress=False)
+        arrays = {name: np.load(root / file, mmap_mode="r") for name, file in _ARRAYS.items()}
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        # The checksums matched, so this is a bug or a foreign file, not damage: still ours to report.
         raise IndexStoreError(f"index at {root} is unreadable: {exc}") from exc
+    multilingual = (arrays["multilingual_passages"], arrays["multilingual_sentences"])
     if dense.ntotal != len(passages) or len(multilingual[0]) != len(passages):
         raise IndexStoreError(f"index at {root} is inconsistent: {dense.ntotal} vectors, {len(passages)} passages")
-    return StoredIndex(
-        root.resolve(), manifest, documents, roots, passages, dense, bm25, sentences, sentence_vectors, multilingual
+    index = StoredIndex(
+        root,
+        manifest,
+        documents,
+        roots,
+        passages,
+        dense,
+        bm25,
+        arrays["sentence_rows"],
+        arrays["sentence_vectors"],
+        multilingual,
     )
+    index.verify_seconds = verify_seconds
+    _log.info("verified %d index files in %.1f ms", len(manifest["files"]), verify_seconds * 1000)
+    return index

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from qa.errors import PolicyQAError
+from qa.errors import PolicyQAError, check_text
 from qa.types import Filters, Hit, Section
 
 __all__ = ["app", "log_to_stderr", "quiet_libraries"]
@@ -27,7 +27,8 @@ _err = Console(stderr=True)
 
 
 def _fail(exc: PolicyQAError) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {escape(str(exc))}")
+    # soft_wrap: one line however long (a damaged file's path), never cut at 80 columns.
+    _err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -57,13 +58,24 @@ def log_to_stderr() -> None:
 @app.command()
 def build(
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if nothing changed.")] = False,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="Switch back to the previous build (kept on disk); builds nothing.")
+    ] = False,
 ) -> None:
-    """Parse, chunk and embed the corpus into the index (does nothing if it is up to date)."""
-    from index.build import build_index
+    """Parse, chunk and embed the corpus into the index (does nothing if it is up to date and undamaged)."""
+    from index.build import build_index, rollback_index
     from qa.settings import get_settings
 
     quiet_libraries()
     log_to_stderr()
+    if rollback:
+        try:
+            settings = get_settings()
+            live = rollback_index(settings)
+        except PolicyQAError as exc:
+            raise _fail(exc) from exc
+        _out.print(f"rolled back: {settings.index_dir} -> builds/{live}")
+        return
     try:
         report = build_index(get_settings(), force=force, progress=sys.stderr.isatty())
     except PolicyQAError as exc:
@@ -112,6 +124,7 @@ def ask(
 
     quiet_libraries()
     try:
+        check_text(question)  # before loading anything: a question that is not text never waits for the models
         retriever = Retriever.open()
         answered = retriever.ask(
             question,

@@ -11,6 +11,7 @@ import re
 
 __all__ = [
     "CorpusError",
+    "CorruptIndexError",
     "EvaluationError",
     "IndexMissingError",
     "IndexStoreError",
@@ -86,6 +87,10 @@ class IndexStoreError(PolicyQAError):
 
 class IndexMissingError(IndexStoreError):
     """No index has been built yet; run ``policyqa build``."""
+
+
+class CorruptIndexError(IndexStoreError):
+    """An index file is missing, truncated or changed since its build; ``policyqa build`` repairs it."""
 
 
 class InvalidQueryError(PolicyQAError):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.errors import InvalidQueryError, UnknownVariantError, check_text, shown
+from qa.errors import IndexStoreError, InvalidQueryError, UnknownVariantError, check_text, shown
 from qa.fusion import DEFAULT_FUSION, Fusion, convex, get_fusion
 from qa.lang import check_language, detect_language
 from qa.route import Route, named_documents, route
@@ -36,6 +36,7 @@ __all__ = [
     "Config",
     "Retriever",
     "get_config",
+    "query_embedder",
 ]
 
 SPANISH_LEXICAL_WEIGHT = 0.0
@@ -56,6 +57,11 @@ sentence) / (1 + w) measured, routed, on the Spanish dev split (54): w 0
 hit@5 0.815 / cit@1 0.667 / MRR@10 0.748; w 0.5 0.870 / 0.722 / 0.805;
 w 1.0 0.833 / 0.741 / 0.806; sentence alone 0.796 / 0.593 / 0.721. English
 keeps the passage vector alone (see ``Retriever._legs``)."""
+
+
+_Vectors = dict[tuple[str, str], np.ndarray]
+"""One request's query vectors by (language, text): each text is encoded once per request,
+and handed to the dense leg, the topic leg and the answer, even with the cache off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +112,6 @@ def get_config(name: str) -> Config:
         raise UnknownVariantError("retrieval configuration", name, list(CONFIGS)) from None
 
 
-QUERY_CACHE_SIZE = 256
-"""Query vectors kept (about 1.5 KB each): chat frontends repeat questions, and a
-routed question's topic is often the question itself."""
-
 _WORD = re.compile(r"[a-z0-9]{3,}")
 DUPLICATE_JACCARD = 0.85
 """Word-set overlap above which two passages count as the same text."""
@@ -139,6 +141,7 @@ class Retriever:
         self._sentence_passage = np.asarray(index.sentences[:, 0], dtype=np.int64)  # passage of each sentence row
         self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._query_lock = threading.Lock()
+        self.encodings = 0  # queries encoded by a model since start (cache misses), for the benchmark
         self._areas = sorted({el.title for s in index.sections.values() for el in s.path if el.kind == "thematic_area"})
         # The areas' names in other languages ("Fortalecimiento Institucional"), from the catalog.
         self._area_aliases = {name: title for d in index.documents.values() for title, name in d.area_names}
@@ -167,14 +170,33 @@ class Retriever:
         settings = settings or get_settings()
         index = load_index(settings.index_dir)
         if embedder is None:
-            from index.embed import SentenceTransformerEmbedder
-
-            embedder = SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
+            embedder = query_embedder(settings, index)
             if multilingual is None:
                 from index.embed import E5Embedder
 
                 multilingual = E5Embedder(for_queries=True)
         return cls(index, embedder, settings, multilingual)
+
+    def reopen(self) -> Retriever:
+        """A retriever over the index now at ``data/current``, sharing this one's models.
+
+        What a server's reload calls: the new snapshot is verified and loaded
+        (seconds), the models are not loaded again. Refuses an index whose
+        dimension or query encoder does not fit the models in memory.
+        """
+        from index.store import load_index
+
+        index = load_index(self.settings.index_dir)
+        if index.manifest.get("dimension") not in (None, self.embedder.dim):
+            raise IndexStoreError(
+                f"index {index.build_id} has {index.manifest.get('dimension')}-d vectors, the loaded model "
+                f"{self.embedder.dim}-d; restart the server to load the new model"
+            )
+        embedder = self.embedder
+        if getattr(embedder, "onnx_path", None) is not None:
+            # The ONNX encoder ships with each snapshot: load the new build's own export.
+            embedder = query_embedder(self.settings, index)
+        return Retriever(index, embedder, self.settings, self.multilingual)
 
     # -- filters -------------------------------------------------------------
 
@@ -239,7 +261,7 @@ class Retriever:
         """The query's embedding, computed once and shared by every consumer of one request.
 
         The dense leg, the topic leg and answer extraction all read this
-        vector; a small LRU cache (``QUERY_CACHE_SIZE``) also serves repeated
+        vector; a small LRU cache (``settings.query_cache_size``) also serves repeated
         questions without encoding. The returned array is read-only. A
         non-English question is encoded by the multilingual model only: its
         dense leg and its answer read e5 vectors.
@@ -254,8 +276,9 @@ class Retriever:
         vector = model.encode([query])[0]
         vector.setflags(write=False)
         with self._query_lock:
+            self.encodings += 1
             self._query_vectors[key] = vector
-            if len(self._query_vectors) > QUERY_CACHE_SIZE:
+            if len(self._query_vectors) > self.settings.query_cache_size:
                 self._query_vectors.popitem(last=False)
         return vector
 
@@ -279,12 +302,13 @@ class Retriever:
 
         q = self.check_query(query)
         lang = self.language_of(q, language)
-        hits = self.search(q, k=k, filters=filters, config=config, fusion=fusion, language=lang)
+        vectors: _Vectors = {}
+        hits = self.search(q, k=k, filters=filters, config=config, fusion=fusion, language=lang, _vectors=vectors)
         english = lang == "en"
         answer = extract_answer(
             q,
             hits,
-            self.encode_query(q, lang),
+            self._vector(q, lang, vectors),
             self.embedder if english else self.multilingual,
             self.settings.answer_min_score if english else self.settings.answer_min_score_multilingual,
             cache=self.sentence_vectors if english else self.multilingual_sentence_vectors,
@@ -312,13 +336,16 @@ class Retriever:
         config: str = DEFAULT_CONFIG,
         fusion: str = DEFAULT_FUSION,
         language: str | None = None,
+        _vectors: _Vectors | None = None,
     ) -> list[Hit]:
         """The ``k`` best passages for ``query``, best first, near-duplicates collapsed.
 
         An English question (detected, or ``language="en"``) runs the English
         pipeline; any other uses the multilingual-e5 leg as its dense leg,
-        weighted against BM25 as measured on Spanish questions.
+        weighted against BM25 as measured on Spanish questions. ``_vectors``
+        (from ``ask``) collects the query vectors this search encoded, for the answer.
         """
+        vectors: _Vectors = {} if _vectors is None else _vectors
         q = self.check_query(query)
         if not 1 <= k <= self.settings.max_top_k:
             raise InvalidQueryError(f"k must be between 1 and {self.settings.max_top_k}, got {k}")
@@ -328,9 +355,10 @@ class Retriever:
         if lang != "en" and fuse is convex:
             fuse = _spanish_convex
         mask = self.filter_mask(filters)
-        legs = self._legs(q, mask, cfg, lang)
+        legs = self._legs(q, mask, cfg, lang, vectors)
         scores = cfg.score(legs, fuse)
-        order = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
+        ranked_all = np.argsort(-scores, kind="stable")
+        order: list[int] = ranked_all[np.isfinite(scores[ranked_all])].tolist()  # vectorised: ~1 ms less a query
         # Tiers: passages of sections the question names by number (2), then
         # passages of a report it names ("according to the MEM") (1), then the rest.
         tier = np.zeros(len(scores), dtype=np.int64)
@@ -342,7 +370,7 @@ class Retriever:
                 # Inside the named sections, weigh what is asked about them
                 # ("... say about gender?") as much as the whole question, whose
                 # reference words match every passage of the section alike.
-                topic = cfg.score(self._legs(named.topic, mask, cfg, lang), fuse)
+                topic = cfg.score(self._legs(named.topic, mask, cfg, lang, vectors), fuse)
                 within = np.where(np.isfinite(topic), scores + topic, scores)
             routed = self._routed(named, within, mask)
             reading_order = bool(routed) and not named.topical
@@ -384,7 +412,15 @@ class Retriever:
                 break
         return hits
 
-    def _legs(self, query: str, mask: np.ndarray | None, cfg: Config, language: str = "en") -> _Legs:
+    def _vector(self, text: str, language: str, vectors: _Vectors) -> np.ndarray:
+        """``text``'s vector, encoded at most once per request whatever the cache holds (``vectors``)."""
+        key = (language, text)
+        vector = vectors.get(key)
+        if vector is None:
+            vector = vectors[key] = self.encode_query(text, language)
+        return vector
+
+    def _legs(self, query: str, mask: np.ndarray | None, cfg: Config, language: str, vectors: _Vectors) -> _Legs:
         n = len(self.index.passages)
         bm25 = np.full(n, -np.inf, dtype=np.float32)
         dense = np.full(n, -np.inf, dtype=np.float32)
@@ -394,13 +430,13 @@ class Retriever:
             if mask is not None:
                 bm25[~mask] = -np.inf
         if cfg.name != "bm25" and language != "en":
-            vector = self.encode_query(query, language)
+            vector = self._vector(query, language, vectors)
             dense = self.index.multilingual_scores(vector, mask)
             if SPANISH_SENTENCE_WEIGHT:
                 best = self._best_sentence(self.index.multilingual_sentences @ vector.astype(np.float32), dense)
                 dense = ((dense + SPANISH_SENTENCE_WEIGHT * best) / (1 + SPANISH_SENTENCE_WEIGHT)).astype(np.float32)
         elif cfg.name != "bm25":
-            vector = self.encode_query(query)
+            vector = self._vector(query, "en", vectors)
             # The passage vector alone: mixing in the closest sentence's cosine was
             # measured worse on dev (hybrid hit@1 0.64 -> 0.60 at weight 0.3), since
             # a sentence out of context ("Mexico has ...") matches too many questions.
@@ -442,6 +478,29 @@ class Retriever:
         if not a or not b:
             return False
         return len(a & b) / len(a | b) >= DUPLICATE_JACCARD
+
+
+def query_embedder(settings: Settings, index: StoredIndex) -> Embedder:
+    """The configured MiniLM query encoder (``settings.query_encoder``) for ``index``.
+
+    ``onnx-int8`` reads the export the build wrote into the snapshot (checksummed with it).
+    """
+    if settings.query_encoder == "onnx-int8":
+        from index.embed import ONNX_QUERY_ENCODER, OnnxQueryEmbedder
+
+        path = index.root / ONNX_QUERY_ENCODER
+        if not path.is_file():
+            raise IndexStoreError(
+                f"index {index.build_id} has no ONNX query encoder ({ONNX_QUERY_ENCODER}); "
+                "run `policyqa build --force` "
+                "with the real model, or set POLICYQA_QUERY_ENCODER=torch"
+            )
+        return OnnxQueryEmbedder(
+            path, settings.model_path, settings.model_name, settings.model_max_wordpieces, settings.query_threads
+        )
+    from index.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
 
 
 def _spanish_convex(legs: list[np.ndarray]) -> np.ndarray:

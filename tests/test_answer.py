@@ -184,3 +184,15 @@ def test_a_repeated_question_is_not_encoded_again(fake_retriever) -> None:
     again = fake_retriever.ask(query, k=3)
     assert again == first
     assert fake_retriever.embedder.calls == calls  # served from the query-vector cache
+
+
+def test_without_a_cache_every_request_encodes_once_and_is_counted(fake_retriever) -> None:
+    # What the benchmark measures: cache off, so a repeated question is encoded again,
+    # once per request (a routed question whose topic is the question included).
+    from qa.retrieve import Retriever
+    from tests.fakes import HashingEmbedder
+
+    retriever = Retriever.open(fake_retriever.settings.model_copy(update={"query_cache_size": 0}), HashingEmbedder())
+    for query in ("What does priority action 2.6 say?", "What does priority action 2.6 say?", "extradition"):
+        retriever.ask(query, k=3)
+    assert retriever.encodings == retriever.embedder.calls == 3

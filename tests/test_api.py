@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -243,8 +244,11 @@ def test_unknown_id_answers_404(client: TestClient, path: str) -> None:
 # -- health, CORS, OpenAPI ---------------------------------------------------------
 
 
-def test_ready_when_a_retriever_is_given(client: TestClient) -> None:
-    assert client.get("/readyz").json() == {"status": "ready"}
+def test_ready_when_a_retriever_is_given(client: TestClient, fake_retriever: Retriever) -> None:
+    body = client.get("/readyz").json()
+    # The build served is the fake index's folder under data/builds; loaded_at is when the app got it.
+    assert (body["status"], body["build_id"]) == ("ready", fake_retriever.index.root.name)
+    assert time.strptime(body["loaded_at"], "%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_not_ready_before_the_index_is_loaded(fake_settings: Settings) -> None:

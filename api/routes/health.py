@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter
 
 from api.deps import ERRORS, Ready
@@ -18,6 +20,7 @@ router = APIRouter()
     summary="Liveness",
     description="Answers 200 as soon as the process serves HTTP, loaded or not.",
     response_model=Status,
+    response_model_exclude_none=True,
     tags=["health"],
 )
 async def healthz() -> Status:
@@ -28,10 +31,15 @@ async def healthz() -> Status:
     "/readyz",
     operation_id="readyz",
     summary="Readiness",
-    description="Answers 200 once the index and model are loaded, 503 before (or if loading failed).",
+    description=(
+        "Answers 200 once the index and model are loaded, with the build served and when it was loaded "
+        "(both change when the server reloads a new build); 503 before, or if the index failed to load "
+        "or verify (the message says why and what to run)."
+    ),
     response_model=Status,
     responses=ERRORS,
     tags=["health"],
 )
 async def readyz(loaded: Ready) -> Status:
-    return Status(status="ready")
+    loaded_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.created))
+    return Status(status="ready", build_id=loaded.build_id, loaded_at=loaded_at)
