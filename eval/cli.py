@@ -300,8 +300,10 @@ def _print_bench(f: dict[str, Any]) -> None:
     for col in ("measure", "p50 ms", "p95 ms", "p99 ms", "req/s", "other"):
         table.add_column(col, justify="left" if col in ("measure", "other") else "right")
     if f.get("build"):
-        for name in ("cold", "noop"):
-            b = f["build"][name]
+        for name in ("cold", "cached", "noop"):
+            b = f["build"].get(name)
+            if b is None:
+                continue
             table.add_row(f"build ({name})", "", "", "", "", f"{b['seconds']:.2f} s, peak RSS {b['peak_rss_mb']} MB")
     table.add_row(
         "open index + model", "", "", "", "", f"{f['open_s']:.2f} s (checksums verified in {f['verify_ms']} ms)"
