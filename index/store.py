@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from index.sentences import UNIT_KINDS, Unit
 from qa.errors import IndexMissingError, IndexStoreError
 from qa.types import Document, Passage, PathElement, Section
 
 __all__ = ["FORMAT_VERSION", "StoredIndex", "load_index", "read_manifest", "switch_current", "write_snapshot"]
 
-FORMAT_VERSION = 3  # 2: sentence vectors; 3: multilingual-e5 vectors
+FORMAT_VERSION = 4  # 2: sentence vectors; 3: multilingual-e5 vectors; 4: answer units (kind, row header)
 
 _BM25_DIR = "bm25"
 _MULTILINGUAL = "multilingual.npz"  # e5 vectors of every passage and sentence (the cross-lingual leg)
@@ -104,6 +105,7 @@ class StoredIndex:
         sentences: np.ndarray,
         sentence_vectors: np.ndarray,
         multilingual: tuple[np.ndarray, np.ndarray],
+        headers: list[str] | None = None,
     ) -> None:
         self.root = root
         self.manifest = manifest
@@ -117,10 +119,12 @@ class StoredIndex:
         self.passage_index = {p.id: i for i, p in enumerate(passages)}
         self.dense = dense
         self.bm25 = bm25
-        # One row per sentence of every passage: (passage index, start, end),
-        # passages in order; and each sentence's unit vector.
+        # One row per answer unit (sentence, list item, table row) of every passage:
+        # (passage index, start, end, kind as an index of UNIT_KINDS), passages in order;
+        # each unit's vector; and a table row's header rows ("" for the others).
         self.sentences = sentences
         self.sentence_vectors = sentence_vectors
+        self.headers = headers if headers is not None else [""] * len(sentences)
         # multilingual-e5 vectors: one row per passage, and one per sentence (rows as ``sentences``).
         self.multilingual_passages, self.multilingual_sentences = multilingual
         # Which passages each section owns directly, in document order.
@@ -149,6 +153,13 @@ class StoredIndex:
             np.split(np.arange(len(self.sentences)), bounds), np.split(vectors, bounds), strict=True
         ):
             out[self.passages[int(self.sentences[rows[0], 0])].id] = block
+        return out
+
+    def units_by_passage(self) -> dict[str, list[Unit]]:
+        """Each passage's answer units (rows as ``sentence_vectors_by_passage``), keyed by passage id."""
+        out: dict[str, list[Unit]] = {}
+        for (i, start, end, kind), header in zip(self.sentences.tolist(), self.headers, strict=True):
+            out.setdefault(self.passages[i].id, []).append(Unit(start, end, UNIT_KINDS[kind], header))
         return out
 
     def bm25_scores(self, query: str) -> np.ndarray:
@@ -201,6 +212,7 @@ def write_snapshot(
     vectors: np.ndarray,
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
+    headers: list[str],
     multilingual: tuple[np.ndarray, np.ndarray],
 ) -> None:
     """Write a complete index into the new directory ``target``."""
@@ -212,7 +224,9 @@ def write_snapshot(
         dense = faiss.IndexFlatIP(vectors.shape[1])  # exact cosine on unit vectors: the corpus is small
         dense.add(vectors)
         faiss.write_index(dense, str(target / "dense.faiss"))
-        np.savez(target / "sentences.npz", rows=sentences, vectors=sentence_vectors)
+        np.savez(
+            target / "sentences.npz", rows=sentences, vectors=sentence_vectors, headers=np.array(headers, dtype=str)
+        )
         np.savez(target / _MULTILINGUAL, passages=multilingual[0], sentences=multilingual[1])
         bm25 = bm25s.BM25()
         bm25.index(_tokenize([p.embed_text for p in passages]), show_progress=False)
@@ -289,6 +303,7 @@ def load_index(root: Path) -> StoredIndex:
         bm25 = bm25s.BM25.load(str(root / _BM25_DIR), show_progress=False)
         with np.load(root / "sentences.npz") as arrays:
             sentences, sentence_vectors = arrays["rows"], arrays["vectors"]
+            headers = [str(h) for h in arrays["headers"]]
         with np.load(root / _MULTILINGUAL) as arrays:
             multilingual = (arrays["passages"], arrays["sentences"])
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
@@ -296,5 +311,15 @@ def load_index(root: Path) -> StoredIndex:
     if dense.ntotal != len(passages) or len(multilingual[0]) != len(passages):
         raise IndexStoreError(f"index at {root} is inconsistent: {dense.ntotal} vectors, {len(passages)} passages")
     return StoredIndex(
-        root.resolve(), manifest, documents, roots, passages, dense, bm25, sentences, sentence_vectors, multilingual
+        root.resolve(),
+        manifest,
+        documents,
+        roots,
+        passages,
+        dense,
+        bm25,
+        sentences,
+        sentence_vectors,
+        multilingual,
+        headers,
     )

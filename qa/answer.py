@@ -1,35 +1,48 @@
-"""Extractive answers: the sentence (or two) of the top passages that best answers a query.
+"""Extractive answers: the sentence, list item or table row of the top passages that answers a query.
 
-The retriever ranks passages; a reader wants the one sentence that answers.
-The top passages are split into sentences with their character offsets in
-the corpus file (a passage's text is exactly ``file[start:end]``, so a
-sentence's offsets are the passage start plus its offset in the passage),
-each sentence is embedded with the same model as the index and scored by
-cosine similarity to the query, and the best one is returned, with the next
-sentence when it plainly continues it.
+The retriever ranks passages; a reader wants the one unit that answers. Each
+passage is cut into answer units at build time (``index.sentences``):
+sentences, list items (the MEM's bullets, the Binational Strategy's
+actions) and table rows (read with their header rows). Every unit's span is
+in corpus-file offsets, so ``corpus_file[start:end]`` is the answer, and
+every unit was embedded at build time with both models.
 
-Whether anything is relevant enough is decided by ``min_score``, which the
-settings carry as ``answer_min_score``. Its default, 0.48, was measured, not
-guessed: ``scripts/calibrate_answer.py`` runs the 32 answerable and 30
-unanswerable questions of ``eval/answerability.jsonl`` through the real
-model. Leaving out the two that name a section (always answered), the
-best-sentence cosine of the 30 answerable ones ranged 0.517-0.937 (median
-0.716), of the 30 unanswerable ones 0.096-0.445 (median 0.179); 0.48 is the
-midpoint of the gap and classifies all 60 right.
+Choosing. The units of the top ``ANSWER_PASSAGES`` passages compete on one
+score, each part measured on the gold set's dev split (``eval/README.md``):
+
+- the unit's cosine to the query (MiniLM, or multilingual-e5 for a Spanish
+  question);
+- ``LEXICAL_WEIGHT`` x the share of the query's word stems the unit holds,
+  weighted by their rarity among the candidates (a table row is read with
+  its header, so "2023" and "budget" count for every row of that table);
+- ``RANK_WEIGHT`` x the rank of its passage (0 for the first): the retriever
+  weighed the whole passage, its heading context and both legs;
+- ``NUMBER_WEIGHT`` when the question asks for a figure ("how many", "how
+  much", "what share", "which year", "budget", "rate") and the unit holds
+  one, more again for a table row (``TABLE_WEIGHT``).
+
+A table row's answer names its header and, when the question names one of
+its columns (a year, "coverage rate"), that cell.
+
+Whether anything answers is decided on cosine alone, by ``min_score``
+(``answer_min_score`` in the settings), calibrated with
+``scripts/calibrate_answer.py`` on ``eval/answerability.jsonl``; a question
+that names a section by number is always answered from that section. The
+figures behind the defaults are in ``qa/settings.py`` and the README.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.sentences import split_sentences
-from qa.types import Answer, Hit, Passage, Span
+from index.sentences import Unit, answer_units, split_sentences, table_columns, unit_embed_text
+from qa.types import Answer, Hit, Passage
 
 if TYPE_CHECKING:
     from index.embed import Embedder
@@ -37,20 +50,36 @@ if TYPE_CHECKING:
 __all__ = ["ANSWER_PASSAGES", "Answer", "extract_answer", "split_sentences"]
 
 ANSWER_PASSAGES = 3
-"""How many top passages the answer may come from: past the third, passages
-are rarely the answer and each one costs embedding time on every query."""
+"""How many top passages the answer may come from (measured on dev: see the module docstring)."""
 
-# A sentence that opens with one of these leans on the one before it: it
+LEXICAL_WEIGHT = 0.5
+"""Weight of the rarity-weighted share of query stems a unit holds, beside its cosine."""
+
+RANK_WEIGHT = 0.0
+"""Score taken off per rank of the unit's passage (0 for the top passage)."""
+
+NUMBER_WEIGHT = 0.0
+"""Added to a unit holding a figure when the question asks for one."""
+
+TABLE_WEIGHT = 0.0
+"""Added again when that unit is a table row."""
+
+# A unit that opens with one of these leans on the one before it: it
 # refers back ("This", "Such") or qualifies it ("However"). Additive openers
 # ("In addition", "Also") do not: their sentence stands alone.
 _CONTINUES = re.compile(
     r"^(?:This|These|That|Those|It|They|Such|Thus|However|Likewise|Therefore|In this regard|"
     r"For example|For instance)\b"
 )
-
-
-LEXICAL_WEIGHT = 0.5
-"""Weight of the share of query word stems a sentence contains, beside its cosine."""
+# Questions that ask for a figure: a count, an amount, a share, a rate, a year.
+_ASKS_NUMBER = re.compile(
+    r"\b(?:how (?:many|much|often)|what (?:share|percentage|proportion|fraction|amount|number|year)|"
+    r"which year|in what year|percent\w*|budget\w*|rate|figures?|amount|numbers?|coverage|"
+    r"cu[aá]nt[oa]s?|porcentaje|presupuesto|tasa|cobertura|qu[eé] a[nñ]o)\b",
+    re.IGNORECASE,
+)
+_DIGIT = re.compile(r"\d")
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
@@ -71,29 +100,34 @@ def _stems(text: str) -> set[str]:
     return set(_stemmer().stemWords(words)) if words else set()
 
 
-def _overlap(terms: set[str], sentences: list[str]) -> np.ndarray:
-    """Share of the query's stems in each sentence, weighted by rarity among these sentences.
+def _overlap(terms: set[str], texts: list[str]) -> np.ndarray:
+    """Share of the query's stems in each text, weighted by rarity among these texts.
 
     "Mexico" is in most sentences of these reports and tells them apart
     least; "certify" is in few and tells them apart most.
     """
-    stems = [_stems(s) for s in sentences]
+    stems = [_stems(s) for s in texts]
     if not terms or not stems:
-        return np.zeros(len(sentences))
+        return np.zeros(len(texts))
     idf = {t: np.log((len(stems) + 1) / (sum(t in s for s in stems) + 0.5)) for t in terms}
     total = sum(idf.values())
     return np.array([sum(idf[t] for t in terms & s) / total for s in stems])
 
 
-def _texts(per_passage: list[tuple[Passage, list[str]]]) -> list[str]:
-    return [t for _, texts in per_passage for t in texts]
-
-
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     passage: Passage
-    spans: list[Span]  # the passage's sentences, corpus offsets
+    rank: int  # of its passage among the hits considered, 0 first
+    units: list[Unit]  # the passage's units
     index: int  # which of them
+
+    @property
+    def unit(self) -> Unit:
+        return self.units[self.index]
+
+    def text(self) -> str:
+        u, p = self.unit, self.passage
+        return p.text[u.start - p.start : u.end - p.start]
 
 
 def extract_answer(
@@ -104,8 +138,9 @@ def extract_answer(
     min_score: float,
     passages: int = ANSWER_PASSAGES,
     cache: MutableMapping[str, np.ndarray] | None = None,
+    units: Mapping[str, list[Unit]] | None = None,
 ) -> Answer | None:
-    """The best-matching sentence of the top ``passages`` hits, or None if none reaches ``min_score``.
+    """The best answer unit of the top ``passages`` hits, or None if none reaches ``min_score``.
 
     A query that names a section by number ("priority action 2.6") is
     answered from that section whatever the score: the section exists and
@@ -114,64 +149,106 @@ def extract_answer(
 
     ``query_vector`` is the query's embedding, computed once per request by
     the retriever (``Retriever.encode_query``) and shared with the dense leg.
-    ``cache`` (passage id -> its sentence vectors, filled at build time) saves
-    embedding sentences per request; ``embedder`` embeds only what it lacks.
+    ``units`` (passage id -> its answer units) and ``cache`` (passage id ->
+    their vectors) come from the index, filled at build time; a passage
+    missing from them is cut and embedded here (``embedder``).
     """
-    candidates: list[_Candidate] = []
-    per_passage: list[tuple[Passage, list[str]]] = []
     if hits and "route" in hits[0].scores:
         # The question named a section: answer from the passage the retriever
         # put first for it (its most relevant one, or its opening for a bare
         # "recommendation 12"), not from text that merely ranks next.
         hits = hits[:1]
-    for hit in hits[:passages]:
+    candidates: list[_Candidate] = []
+    per_passage: list[tuple[Passage, list[Unit]]] = []
+    for rank, hit in enumerate(hits[:passages]):
         p = hit.passage
-        spans = split_sentences(p.text, p.start)
-        candidates.extend(_Candidate(p, spans, i) for i in range(len(spans)))
-        per_passage.append((p, [p.text[s - p.start : e - p.start] for s, e in spans]))
+        own = list(units[p.id]) if units is not None and p.id in units else answer_units(p.text, p.start)
+        candidates.extend(_Candidate(p, rank, own, i) for i in range(len(own)))
+        per_passage.append((p, own))
     if not candidates:
         return None
     store = cache if cache is not None else {}
-    todo = [(p, texts) for p, texts in per_passage if texts and p.id not in store]
-    fresh = [t for _, texts in todo for t in texts]
+    todo = [(p, own) for p, own in per_passage if own and p.id not in store]
+    fresh = [unit_embed_text(p.text[u.start - p.start : u.end - p.start], u) for p, own in todo for u in own]
     if fresh:
         vectors = embedder.encode(fresh)
         pos = 0
-        for p, texts in todo:
-            store[p.id] = vectors[pos : pos + len(texts)]
-            pos += len(texts)
-    sentence_vectors = np.vstack([store[p.id] for p, texts in per_passage if texts])
-    scores = sentence_vectors @ query_vector
+        for p, own in todo:
+            store[p.id] = vectors[pos : pos + len(own)]
+            pos += len(own)
+    unit_vectors = np.vstack([store[p.id] for p, own in per_passage if own])
+    cosines = unit_vectors @ query_vector
     routed = "route" in hits[0].scores
     # Whether anything answers is decided on cosine alone (what the threshold
-    # was calibrated on); which sentence answers also weighs the query's own
-    # words, which MiniLM blurs: "certify ... rehabilitation" must prefer
+    # was calibrated on); which unit answers also weighs the query's own
+    # words, which the models blur: "certify ... rehabilitation" must prefer
     # "does not certify personnel who work in rehabilitation" over a sentence
     # merely about training in rehabilitation.
-    if float(scores.max()) < min_score and not routed:
+    if float(cosines.max()) < min_score and not routed:
         return None
-    if hits[0].scores.get("reading_order"):
-        best = 0  # a bare "recommendation 12": the answer is how the section opens
-    else:
-        best = int(np.argmax(scores + LEXICAL_WEIGHT * _overlap(_stems(query), _texts(per_passage))))
+    best = 0  # a bare "recommendation 12": the answer is how the section opens
+    if not hits[0].scores.get("reading_order"):
+        best = int(np.argmax(_choice_scores(query, candidates, cosines)))
     c = candidates[best]
-    start, end = _widen(c.passage.text, [(s - c.passage.start, e - c.passage.start) for s, e in c.spans], c.index)
-    text = c.passage.text[start:end]
-    return Answer(text, float(scores[best]), c.passage, c.passage.start + start, c.passage.start + end)
+    p, unit = c.passage, c.unit
+    if unit.kind != "sentence":
+        header = unit.header or None
+        cell = _cell(query, c.text(), unit.header) if unit.kind == "table_row" else None
+        return Answer(c.text(), float(cosines[best]), p, unit.start, unit.end, unit.kind, header, cell)
+    start, end = _widen(p.text, c.units, c.index, p.start)
+    return Answer(p.text[start - p.start : end - p.start], float(cosines[best]), p, start, end)
 
 
-def _widen(text: str, spans: list[Span], i: int) -> Span:
-    """Sentence ``i`` of ``text``, joined to the one before or after it when it leans on it.
+def _choice_scores(query: str, candidates: list[_Candidate], cosines: np.ndarray) -> np.ndarray:
+    """Cosine plus the weighted lexical, passage-rank and answer-kind signals of every candidate."""
+    texts = [unit_embed_text(c.text(), c.unit) for c in candidates]
+    scores = cosines + LEXICAL_WEIGHT * _overlap(_stems(query), texts)
+    scores = scores - RANK_WEIGHT * np.array([c.rank for c in candidates], dtype=float)
+    if _ASKS_NUMBER.search(query):
+        figure = np.array([bool(_DIGIT.search(c.text())) for c in candidates], dtype=float)
+        row = np.array([c.unit.kind == "table_row" for c in candidates], dtype=float)
+        scores = scores + NUMBER_WEIGHT * figure + TABLE_WEIGHT * row
+    return scores
+
+
+def _cell(query: str, row: str, header: str) -> tuple[str, str] | None:
+    """The cell of ``row`` in the column the query names (a year, "coverage rate"), if exactly one fits best."""
+    columns = table_columns(header)
+    cells = [c.strip() for c in row.split("\t")]
+    years = set(_YEAR.findall(query))
+    terms = _stems(query)
+    best: list[int] = []
+    top = 0.0
+    for j in range(1, min(len(columns), len(cells))):  # the first column names the row
+        name = columns[j]
+        score = 2.0 * len(years & set(_YEAR.findall(name))) + len(terms & _stems(_YEAR.sub(" ", name)))
+        if score > top:
+            best, top = [j], score
+        elif score == top and score > 0:
+            best.append(j)
+    if len(best) != 1 or not cells[best[0]]:
+        return None
+    return columns[best[0]], cells[best[0]]
+
+
+def _widen(text: str, units: list[Unit], i: int, offset: int) -> tuple[int, int]:
+    """Sentence ``i``'s corpus span, joined to the sentence before or after it when it leans on it.
 
     "Likewise, this perspective is embraced..." needs the sentence before;
     "The programs are:" and a sentence followed by "However, ..." need the
-    one after. One sentence is added at most: the answer is a sentence or two.
+    one after. One sentence is added at most, and only a sentence: the answer
+    is a sentence or two.
     """
-    start, end = spans[i]
-    if i > 0 and _CONTINUES.match(text[start:end]):
-        return spans[i - 1][0], end
-    if i + 1 < len(spans):
-        n_start, n_end = spans[i + 1]
-        if text[start:end].endswith(":") or _CONTINUES.match(text[n_start:n_end]):
-            return start, n_end
+
+    def body(u: Unit) -> str:
+        return text[u.start - offset : u.end - offset]
+
+    unit = units[i]
+    start, end = unit.start, unit.end
+    if i > 0 and units[i - 1].kind == "sentence" and _CONTINUES.match(body(unit)):
+        return units[i - 1].start, end
+    if i + 1 < len(units) and units[i + 1].kind == "sentence":
+        following = units[i + 1]
+        if body(unit).endswith(":") or _CONTINUES.match(body(following)):
+            return start, following.end
     return start, end

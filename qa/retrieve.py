@@ -117,6 +117,8 @@ class Retriever:
         # (qa.answer) read them instead of embedding sentences per request.
         self.sentence_vectors: dict[str, np.ndarray] = index.sentence_vectors_by_passage()
         self.multilingual_sentence_vectors = index.sentence_vectors_by_passage(multilingual=True)
+        # ... and the answer units those vectors are of (sentences, list items, table rows).
+        self.answer_units = index.units_by_passage()
         self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._query_lock = threading.Lock()
         self._areas = sorted({el.title for s in index.sections.values() for el in s.path if el.kind == "thematic_area"})
@@ -268,6 +270,7 @@ class Retriever:
             self.embedder if english else self.multilingual,
             self.settings.answer_min_score if english else self.settings.answer_min_score_multilingual,
             cache=self.sentence_vectors if english else self.multilingual_sentence_vectors,
+            units=self.answer_units,
         )
         return Answered(hits, answer, lang)
 

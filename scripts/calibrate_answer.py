@@ -44,6 +44,7 @@ def main() -> None:
             retriever.embedder if english else retriever.multilingual,
             min_score=-1.0,
             cache=retriever.sentence_vectors if english else retriever.multilingual_sentence_vectors,
+            units=retriever.answer_units,
         )
         scored.append((answer.score if answer else -1.0, row["answerable"], row["query"]))
     for label, flag in (("answerable", True), ("unanswerable", False)):

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from corpus import read_text
+from index.sentences import answer_units
 from qa.answer import extract_answer, split_sentences
 from qa.retrieve import Retriever
 from qa.settings import PROJECT_ROOT
@@ -163,8 +164,8 @@ def test_an_additive_opener_does_not_pull_in_the_sentence_before() -> None:
     from qa.answer import _widen
 
     text = "Programs consider gender. In addition, staff are certified. Other text."
-    spans = split_sentences(text)
-    assert _widen(text, spans, 1) == spans[1]
+    units = answer_units(text)
+    assert _widen(text, units, 1, 0) == (units[1].start, units[1].end)
 
 
 def test_a_question_is_encoded_once_per_request(fake_retriever) -> None:
