@@ -47,7 +47,7 @@ from qa.types import Answer, Hit, Passage
 if TYPE_CHECKING:
     from index.embed import Embedder
 
-__all__ = ["ANSWER_PASSAGES", "Answer", "extract_answer", "split_sentences"]
+__all__ = ["ANSWER_PASSAGES", "Answer", "display_text", "extract_answer", "split_sentences"]
 
 ANSWER_PASSAGES = 3
 """How many top passages the answer may come from (measured on dev: see the module docstring)."""
@@ -229,6 +229,31 @@ def _cell(query: str, row: str, header: str) -> tuple[str, str] | None:
     if len(best) != 1 or not cells[best[0]]:
         return None
     return columns[best[0]], cells[best[0]]
+
+
+_MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]*>|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)")
+
+
+def display_text(answer: Answer) -> str:
+    """The answer as a person reads it: no markdown or HTML markers, one line.
+
+    A table row reads as its first cell, then the cell the question named
+    ("Security and Citizen Protection — Annual budget amount (U.S. Dollars) 2023:
+    5,864,298,531"), or every "column: value" pair. ``answer.text`` stays the
+    verbatim span; this is for chat replies and the page.
+    """
+
+    def clean(text: str) -> str:
+        return " ".join(_MARKUP.sub("", text).split())
+
+    if answer.kind != "table_row" or not answer.header:
+        return clean(answer.text)
+    cells = [clean(c) for c in answer.text.split("\t")]
+    if answer.cell is not None:
+        return f"{cells[0]} — {clean(answer.cell[0])}: {clean(answer.cell[1])}"
+    columns = table_columns(answer.header)
+    pairs = [f"{columns[j] or '?'}: {cells[j]}" for j in range(1, min(len(columns), len(cells))) if cells[j]]
+    return f"{cells[0]} — " + "; ".join(pairs) if pairs else clean(answer.text)
 
 
 def _widen(text: str, units: list[Unit], i: int, offset: int) -> tuple[int, int]:
