@@ -271,6 +271,7 @@ class Retriever:
             self.settings.answer_min_score if english else self.settings.answer_min_score_multilingual,
             cache=self.sentence_vectors if english else self.multilingual_sentence_vectors,
             units=self.answer_units,
+            lexical=english,
         )
         return Answered(hits, answer, lang)
 

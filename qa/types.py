@@ -193,6 +193,7 @@ class Answer:
     item, or a table row. A row comes with its table's ``header`` rows
     (verbatim, tab-separated) and, when the question names one of its columns
     (a year, "coverage rate"), that ``cell`` as ``(column name, value)``.
+    ``score`` is the answer's own cosine to the question.
     """
 
     text: str
@@ -203,6 +204,8 @@ class Answer:
     kind: str = "sentence"
     header: str | None = None
     cell: tuple[str, str] | None = None
+    relevance: float = 0.0
+    """The best cosine among all candidate units: what ``answer_min_score`` is compared with."""
 
 
 @dataclass(frozen=True, slots=True)

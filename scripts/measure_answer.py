@@ -26,19 +26,22 @@ from eval.run import documents_of
 from qa.answer import extract_answer
 from qa.retrieve import Retriever
 
-# (label, {constant: value}); each setting starts from the module's defaults.
+_WEIGHTS = ("LEXICAL_WEIGHT", "RANK_WEIGHT", "GAP_WEIGHT", "LEAD_IN_WEIGHT", "NUMBER_WEIGHT", "TABLE_WEIGHT")
+# (label, {constant: value}); each setting starts from the module's defaults and changes one thing.
 SETTINGS: list[tuple[str, dict[str, float]]] = [
-    ("cosine only, 3 passages", {"LEXICAL_WEIGHT": 0.0, "RANK_WEIGHT": 0.0, "NUMBER_WEIGHT": 0.0, "TABLE_WEIGHT": 0.0}),
     ("defaults", {}),
-    *[(f"passages {n}", {"ANSWER_PASSAGES": n}) for n in (1, 2, 3, 4, 5)],
-    *[(f"lexical {w}", {"LEXICAL_WEIGHT": w}) for w in (0.0, 0.25, 0.5, 0.75, 1.0)],
-    *[(f"rank {w}", {"RANK_WEIGHT": w}) for w in (0.0, 0.02, 0.05, 0.1, 0.2)],
-    *[(f"number {w}", {"NUMBER_WEIGHT": w}) for w in (0.0, 0.05, 0.1, 0.2)],
-    *[(f"table {w}", {"TABLE_WEIGHT": w}) for w in (0.0, 0.05, 0.1, 0.2)],
+    ("cosine only, 3 passages", {"ANSWER_PASSAGES": 3, **dict.fromkeys(_WEIGHTS, 0.0)}),
+    *[(f"passages {n}", {"ANSWER_PASSAGES": n}) for n in (1, 2, 3, 4, 5, 7)],
+    *[(f"lexical (BM25) {w}", {"LEXICAL_WEIGHT": w}) for w in (0.0, 0.25, 0.5, 0.75, 1.0)],
+    *[(f"passage rank {w}", {"RANK_WEIGHT": w}) for w in (0.0, 0.1, 0.2, 0.3)],
+    *[(f"passage score gap {w}", {"GAP_WEIGHT": w}) for w in (0.0, 1.0, 2.0, 3.0)],
+    *[(f"lead-in {w}", {"LEAD_IN_WEIGHT": w}) for w in (0.0, 0.1, 0.2, 0.3)],
+    *[(f"asks a number {w}", {"NUMBER_WEIGHT": w}) for w in (0.0, 0.2, 0.4)],
+    *[(f"table row {w}", {"TABLE_WEIGHT": w}) for w in (0.0, 0.2, 0.4)],
 ]
 
 
-def main() -> None:
+def main(settings: list[tuple[str, dict[str, float]]] = SETTINGS) -> None:
     split = sys.argv[sys.argv.index("--split") + 1] if "--split" in sys.argv else "dev"
     retriever = Retriever.open()
     questions = load_gold_sets(GOLD_PATHS, [split])
@@ -51,11 +54,19 @@ def main() -> None:
         runs.append((q, lang, hits, top3))
     defaults = {
         name: getattr(answer_module, name)
-        for name in ("ANSWER_PASSAGES", "LEXICAL_WEIGHT", "RANK_WEIGHT", "NUMBER_WEIGHT", "TABLE_WEIGHT")
+        for name in (
+            "ANSWER_PASSAGES",
+            "LEXICAL_WEIGHT",
+            "RANK_WEIGHT",
+            "GAP_WEIGHT",
+            "LEAD_IN_WEIGHT",
+            "NUMBER_WEIGHT",
+            "TABLE_WEIGHT",
+        )
     }
     print(f"split {split}: " + ", ".join(f"{k}={v}" for k, v in defaults.items()))
     print(f"{'setting':28} {'lang':4} {'n':>4} {'evidence':>8} {'top3':>6} {'n3':>4}")
-    for label, changes in SETTINGS:
+    for label, changes in settings:
         values = {**defaults, **changes}
         for name, value in values.items():
             setattr(answer_module, name, value)
@@ -71,6 +82,7 @@ def main() -> None:
                 passages=int(values["ANSWER_PASSAGES"]),
                 cache=retriever.sentence_vectors if english else retriever.multilingual_sentence_vectors,
                 units=retriever.answer_units,
+                lexical=english,
             )
             ok = a is not None and any(
                 covers(Retrieved("", a.passage.document_id, a.passage.section_ids, "", a.start, a.end), s)
