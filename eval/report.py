@@ -29,7 +29,9 @@ from eval.run import EvalResult
 __all__ = ["MISS_METRICS", "compare", "to_json", "to_markdown", "write_outputs"]
 
 ANSWER_GROUPS = (("by_kind", "kind"), ("by_unit", "unit"), ("by_language", "language"))
-"""How answer figures are broken down: kind of question, kind of unit holding the evidence, language."""
+"""How answer figures are broken down: language, and within each language ("en: fact") the kind of
+question and the kind of unit holding the evidence (an answer to a Spanish question is chosen
+otherwise, so the two are never pooled)."""
 
 MISS_METRICS = ("hit@5", "cit@1")
 """A question is listed as a miss for a configuration when either is 0: the evidence is not in the
@@ -81,6 +83,8 @@ def to_json(result: EvalResult) -> dict[str, Any]:
                     groups: dict[str, list[str]] = {}
                     for q in qs:
                         value = units.get(q.id, "sentence") if attr == "unit" else getattr(q, attr)
+                        if attr != "language":
+                            value = f"{q.language}: {value}"
                         groups.setdefault(value, []).append(q.id)
                     answers[name][key] = {g: _answer_group(ids) for g, ids in sorted(groups.items())}
         configs[run.name] = {

@@ -327,7 +327,7 @@ def test_eval_reports_the_answers_of_a_configuration_run_with_an_answerer(
     data = json.loads(write_outputs(result, tmp_path, ["dev"])[0].read_text())
     routed = data["configs"]["routed"]
     assert routed["answers"]["dev"]["n"] == 2
-    assert set(routed["answers"]["dev"]["by_unit"]) == {"sentence", "table_row"}  # q005, q002
+    assert set(routed["answers"]["dev"]["by_unit"]) == {"en: sentence", "en: table_row"}  # q005, q002
     # "What does priority action 2.6 say?" names its section: answered from it whatever the model.
     q005 = next(q for q in routed["questions"] if q["id"] == "q005")
     assert q005["answer"]["section"] == 1.0
