@@ -273,3 +273,19 @@ def test_the_certification_question_is_answered_by_the_sentence_that_says_no(rea
     assert answer is not None
     assert answer.kind == "sentence"
     assert "does not certify personnel who work in rehabilitation or social integration services" in answer.text
+
+
+def test_a_bare_sub_heading_line_is_never_the_answer(fake_retriever: Retriever) -> None:
+    # Elementa's layout labels ("Current status", "Indicator") stand alone on their lines.
+    query = "Goal 2 preventing cross-border crimes - what is the current status?"
+    hits = fake_retriever.search(query, k=5)
+    answer = extract_answer(
+        query,
+        hits,
+        fake_retriever.encode_query(query),
+        fake_retriever.embedder,
+        -1.0,
+        units=fake_retriever.answer_units,
+    )
+    assert answer is not None
+    assert answer.text.strip() not in {"Current status", "Indicator", "Measure / Responsible entity"}
