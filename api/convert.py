@@ -10,6 +10,7 @@ import time
 
 from api.deps import Loaded
 from api.schemas import (
+    AnswerCell,
     AnswerOut,
     Citation,
     DocumentGroup,
@@ -27,6 +28,7 @@ from api.schemas import (
     TextPiece,
 )
 from index.chunk import make_label
+from qa.answer import display_text
 from qa.errors import InvalidQueryError, NotFoundError, shown
 from qa.types import Answer, Filters, Hit, Passage, PathElement, Section
 
@@ -189,6 +191,10 @@ def answer_out(loaded: Loaded, answer: Answer | None) -> AnswerOut | None:
         return None
     return AnswerOut(
         text=answer.text,
+        display=display_text(answer),
+        kind=answer.kind,  # type: ignore[arg-type]
+        header=answer.header,
+        cell=AnswerCell(column=answer.cell[0], value=answer.cell[1]) if answer.cell else None,
         score=answer.score,
         passage_id=answer.passage.id,
         citation=citation(loaded, answer.passage, answer.start, answer.end),

@@ -100,7 +100,9 @@ class SearchOutput(BaseModel):
     """The ranked passages for a question, and the extractive answer if one is close enough."""
 
     query: str
-    answer: AnswerOut | None = Field(description="The best sentence of the top passages, or null.")
+    answer: AnswerOut | None = Field(
+        description="The best sentence, list item or table row of the top passages (a row with its header), or null."
+    )
     results: list[SearchHit]
 
 
@@ -162,7 +164,7 @@ def _sources_text(out: SearchOutput) -> str:
     """Numbered sources with their labels, so a model that reads only text can still cite."""
     lines: list[str] = []
     if out.answer is not None:
-        lines += [f"Answer: {' '.join(out.answer.text.split())}", f"(from {out.answer.citation.label})", ""]
+        lines += [f"Answer: {out.answer.display}", f"(from {out.answer.citation.label})", ""]
     if not out.results:
         lines.append("No passage found.")
     for hit in out.results:
@@ -192,7 +194,7 @@ def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
             "Find the passages of the drug-policy reports that answer a question, best first. Each result "
             "has the verbatim text, its citation label (report > thematic area > objective > priority "
             "action, or the report's own numbering), the section id, and the exact character span. "
-            "`answer` is the single best sentence when one is close enough, else null. Name a section "
+            "`answer` is the best sentence, list item or table row when one is close enough, else null. Name a section "
             "to get it first ('priority action 2.6', 'recommendation 11', 'alliance point 5'). Filters "
             "narrow the search: document (an id from list_documents), thematic_area (a MEM area name or "
             "an unambiguous part, e.g. 'prevention'), objective ('2'), priority_action ('2.6'); an "

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 __all__ = [
     "MAX_QUERY_CHARS",
     "MAX_TOP_K",
+    "AnswerCell",
     "AnswerOut",
     "ChatChoice",
     "ChatCitation",
@@ -144,13 +145,40 @@ class DocumentGroup(BaseModel):
     results: list[SearchResult] = Field(description="This report's best passages, ranked within the report.")
 
 
-class AnswerOut(BaseModel):
-    """The sentence or two of the top passages that best answer the query."""
+class AnswerCell(BaseModel):
+    """The cell of a table row in the column the question names."""
 
-    text: str = Field(description="Verbatim answering text.", examples=["The country's national drug ..."])
-    score: float = Field(description="Cosine similarity of the answering sentence to the query.", examples=[0.71])
+    column: str = Field(description="The column's name, from the header rows.", examples=["Annual budget amount 2023"])
+    value: str = Field(description="The cell, verbatim.", examples=["5,864,298,531"])
+
+
+class AnswerOut(BaseModel):
+    """The sentence (or two), list item or table row of the top passages that best answers the query."""
+
+    text: str = Field(
+        description="Verbatim answering text: exactly the corpus file's characters char_start to char_end "
+        "(a table row keeps its tab-separated cells).",
+        examples=["The country's national drug ..."],
+    )
+    display: str = Field(
+        description="The answer as a person reads it: without markdown markers; a table row as its first cell "
+        "and the named cell (or every column: value pair).",
+        examples=["Security and Citizen Protection — Annual budget amount (U.S. Dollars) 2023: 5,864,298,531"],
+    )
+    kind: Literal["sentence", "list_item", "table_row"] = Field(
+        description="What the answer is: a sentence (or two), a list item, or a table row.", examples=["sentence"]
+    )
+    header: str | None = Field(
+        None,
+        description="For a table row: its table's header rows, verbatim (tab-separated cells, one line per row).",
+        examples=[None],
+    )
+    cell: AnswerCell | None = Field(
+        None, description="For a table row whose column the question names (a year, 'coverage rate'): that cell."
+    )
+    score: float = Field(description="Cosine similarity of the answering text to the query.", examples=[0.71])
     passage_id: str = Field(description="The passage the answer comes from.", examples=["738fe2a169900f33"])
-    citation: Citation = Field(description="Its section; char_start/char_end span the answering sentence(s).")
+    citation: Citation = Field(description="Its section; char_start/char_end span the answering text.")
 
 
 class SearchResponse(BaseModel):
@@ -158,7 +186,7 @@ class SearchResponse(BaseModel):
 
     query: str = Field(examples=["Does Mexico's drug policy include a gender perspective?"])
     results: list[SearchResult]
-    answer: AnswerOut | None = Field(description="null when no sentence is relevant enough.")
+    answer: AnswerOut | None = Field(description="null when nothing is relevant enough.")
     groups: list[DocumentGroup] | None = Field(
         None, description="With group_by=document: each report's best passages, the report with the best first."
     )

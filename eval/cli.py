@@ -176,7 +176,17 @@ def eval_command(
     from eval.metrics import METRICS
     from eval.report import compare as compare_results
     from eval.report import write_outputs
-    from eval.run import DEFAULT_SPECS, documents_of, http_searcher, in_process_searchers, parse_spec, pool_of, run_eval
+    from eval.run import (
+        DEFAULT_SPECS,
+        documents_of,
+        http_answerer,
+        http_searcher,
+        in_process_answerers,
+        in_process_searchers,
+        parse_spec,
+        pool_of,
+        run_eval,
+    )
     from qa.settings import get_settings
 
     _quiet()
@@ -207,6 +217,7 @@ def eval_command(
         }
         if url:
             searchers = {"api": http_searcher(url)}
+            answerers = {"api": http_answerer(url)}
             pool: list[Any] = []
             meta.update(mode="http", url=url)
         else:
@@ -220,11 +231,17 @@ def eval_command(
                 _err.print(f"[dim]built the index first ({report.reason}, {report.seconds:.1f}s)[/dim]")
             retriever = Retriever.open(settings)
             searchers = in_process_searchers(retriever, specs, fusion)
+            answerers = in_process_answerers(retriever, specs, fusion)
             pool = pool_of(retriever)
             manifest = retriever.index.manifest
             meta.update(mode="in-process", index_built_at=manifest.get("built_at"), passages=manifest.get("passages"))
         result = run_eval(
-            searchers, questions, documents_of(settings.corpus_dir), pool, lambda m: _err.print(f"[dim]{m}[/dim]")
+            searchers,
+            questions,
+            documents_of(settings.corpus_dir),
+            pool,
+            lambda m: _err.print(f"[dim]{m}[/dim]"),
+            answerers,
         )
         result = replace(result, meta=meta)
         out = run_dir(out)
@@ -247,9 +264,45 @@ def eval_command(
                     if s in c["splits"]
                 }
                 _out.print(_metrics_table(f"split {s}, questions in {lang} ({group['n']})", per_lang, METRICS))
+    for s in shown:
+        _print_answers(data, s)
     if old is not None:
         _print_compare(compare_results(old, data), METRICS)
     _out.print(f"wrote {len(written)} files to {escape(str(out))}: results.json, report.md, qrels*.trec, run.*.trec")
+
+
+_ANSWER_COLUMNS = ("evidence", "evidence_top3", "n_top3", "section", "abstain")
+
+
+def _answer_table(title: str, first: str, rows: dict[str, dict[str, float]]) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+    table.add_column(first, no_wrap=True)
+    for m in ("n", *_ANSWER_COLUMNS):
+        table.add_column(m, justify="right")
+    for name, m in rows.items():
+        table.add_row(
+            escape(name),
+            str(int(m["n"])),
+            *(str(int(m[c])) if c == "n_top3" else f"{m[c]:.3f}" for c in _ANSWER_COLUMNS),
+        )
+    return table
+
+
+def _print_answers(data: dict[str, Any], split: str) -> None:
+    """Answer accuracy beside retrieval: per configuration and language, then per kind for the first."""
+    answered = {name: c["answers"][split] for name, c in data["configs"].items() if split in c.get("answers", {})}
+    if not answered:
+        return
+    rows = {
+        f"{name} / {lang}": {"n": g["n"], **g["metrics"]}
+        for name, a in answered.items()
+        for lang, g in a["by_language"].items()
+    }
+    _out.print(_answer_table(f"answers, split {split}: holds the gold evidence (all; top 3)", "config", rows))
+    name = "routed" if "routed" in answered else next(iter(answered))
+    for key, label in (("by_kind", "kind of question"), ("by_unit", "evidence unit")):
+        groups = {g: {"n": v["n"], **v["metrics"]} for g, v in answered[name][key].items()}
+        _out.print(_answer_table(f"answers of {name}, split {split}, by {label}", label, groups))
 
 
 def bench_command(

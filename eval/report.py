@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.answers import ANSWER_METRICS, aggregate_answers
 from eval.metrics import (
     METRICS,
     Retrieved,
@@ -26,6 +27,11 @@ from eval.metrics import (
 from eval.run import EvalResult
 
 __all__ = ["MISS_METRICS", "compare", "to_json", "to_markdown", "write_outputs"]
+
+ANSWER_GROUPS = (("by_kind", "kind"), ("by_unit", "unit"), ("by_language", "language"))
+"""How answer figures are broken down: language, and within each language ("en: fact") the kind of
+question and the kind of unit holding the evidence (an answer to a Spanish question is chosen
+otherwise, so the two are never pooled)."""
 
 MISS_METRICS = ("hit@5", "cit@1")
 """A question is listed as a miss for a configuration when either is 0: the evidence is not in the
@@ -61,7 +67,26 @@ def to_json(result: EvalResult) -> dict[str, Any]:
     labels = _section_labels(result)
     expected = {q.id: [labels.get(sid, sid) for sid in q.gold_sections] for q in result.questions}
     configs: dict[str, Any] = {}
+    units = result.units
     for run in result.configs:
+        answers = None
+        if run.answer_scores is not None:
+            scores = run.answer_scores
+
+            def _answer_group(qids: list[str], scores: Any = scores) -> dict[str, Any]:
+                return {"n": len(qids), "metrics": {m: round(v, 4) for m, v in aggregate_answers(scores, qids).items()}}
+
+            answers = {}
+            for name, qs in splits.items():
+                answers[name] = {**_answer_group([q.id for q in qs])}
+                for key, attr in ANSWER_GROUPS:
+                    groups: dict[str, list[str]] = {}
+                    for q in qs:
+                        value = units.get(q.id, "sentence") if attr == "unit" else getattr(q, attr)
+                        if attr != "language":
+                            value = f"{q.language}: {value}"
+                        groups.setdefault(value, []).append(q.id)
+                    answers[name][key] = {g: _answer_group(ids) for g, ids in sorted(groups.items())}
         configs[run.name] = {
             "seconds": round(run.seconds, 3),
             "splits": {
@@ -83,6 +108,8 @@ def to_json(result: EvalResult) -> dict[str, Any]:
                     "question": q.question,
                     "expected": expected[q.id],
                     "metrics": run.per_query[q.id],
+                    "evidence_unit": units.get(q.id, "sentence"),
+                    **({} if run.answers is None else {"answer": _answer_json(run, q.id)}),
                     "top": [
                         {"rank": i, "passage_id": r.passage_id, "section_ids": list(r.section_ids), "label": r.label}
                         for i, r in enumerate(run.ranked[q.id][:_TOP_SHOWN], 1)
@@ -91,7 +118,25 @@ def to_json(result: EvalResult) -> dict[str, Any]:
                 for q in result.questions
             ],
         }
-    return {"meta": result.meta, "metrics": list(METRICS), "configs": configs}
+        if answers is not None:
+            configs[run.name]["answers"] = answers
+    return {"meta": result.meta, "metrics": list(METRICS), "answer_metrics": list(ANSWER_METRICS), "configs": configs}
+
+
+def _answer_json(run: Any, qid: str) -> dict[str, Any] | None:
+    a = run.answers[qid]
+    figures = run.answer_scores[qid]
+    if a is None:
+        return {"abstained": True, **figures}
+    return {
+        "text": a.text,
+        "kind": a.kind,
+        "passage_id": a.passage_id,
+        "section_ids": list(a.section_ids),
+        "char_start": a.start,
+        "char_end": a.end,
+        **figures,
+    }
 
 
 def _fmt(v: float) -> str:
@@ -149,6 +194,7 @@ def to_markdown(data: Mapping[str, Any], splits: Sequence[str]) -> str:
                     for g in groups
                 ),
             )
+    out += _answers_markdown(configs, splits)
     out += ["", "## Misses", "", "Questions with hit@5 = 0 or cit@1 = 0, per configuration."]
     for name, c in configs.items():
         misses = [q for q in c["questions"] if any(q["metrics"][m] == 0 for m in MISS_METRICS)]
@@ -171,6 +217,57 @@ def to_markdown(data: Mapping[str, Any], splits: Sequence[str]) -> str:
                 ),
             )
     return "\n".join(out) + "\n"
+
+
+def _answer_cells(m: Mapping[str, float]) -> list[str]:
+    return [
+        _fmt(m["evidence"]),
+        f"{_fmt(m['evidence_top3'])} ({int(m['n_top3'])})",
+        _fmt(m["section"]),
+        _fmt(m["abstain"]),
+    ]
+
+
+def _answers_markdown(configs: Mapping[str, Any], splits: Sequence[str]) -> list[str]:
+    """Answer accuracy per configuration and split, broken down; then the answers that missed."""
+    answered = {name: c["answers"] for name, c in configs.items() if "answers" in c}
+    if not answered:
+        return []
+    header = ["evidence", "evidence, top 3 (n)", "gold section", "abstain"]
+    out = [
+        "",
+        "## Answers",
+        "",
+        "evidence: the answer holds a gold evidence quote; top 3: the same among questions whose evidence is in "
+        "the top 3 passages; gold section: the answer comes from a gold section; abstain: no answer given.",
+    ]
+    for split in splits:
+        rows = {name: a[split] for name, a in answered.items() if split in a}
+        if not rows:
+            continue
+        out += ["", f"### Answers, split `{split}`", ""]
+        out += _md_table(
+            ["config", "n", *header], ([name, str(r["n"]), *_answer_cells(r["metrics"])] for name, r in rows.items())
+        )
+        for key, title in (("by_language", "language"), ("by_kind", "kind of question"), ("by_unit", "evidence unit")):
+            for name, r in rows.items():
+                out += ["", f"#### `{name}` by {title} (`{split}`)", ""]
+                out += _md_table(
+                    [key.removeprefix("by_"), "n", *header],
+                    ([g, str(v["n"]), *_answer_cells(v["metrics"])] for g, v in r[key].items()),
+                )
+    for name in answered:
+        missed = [q for q in configs[name]["questions"] if q["answer"]["top3"] and not q["answer"]["evidence"]]
+        out += ["", f"### `{name}`: {len(missed)} answers that miss the evidence though it is in the top 3", ""]
+        if missed:
+            out += _md_table(
+                ["id", "split", "kind", "question", "answer"],
+                (
+                    [q["id"], q["split"], q["kind"], q["question"], q["answer"].get("text", "(abstained)")[:200]]
+                    for q in missed
+                ),
+            )
+    return out
 
 
 def _file_label(name: str) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eval.answers import GivenAnswer, evidence_units, score_answers
 from eval.gold import EvidenceSpan, Question, locate_evidence
 from eval.metrics import DEPTH, Retrieved, aggregate, score
 from qa.errors import EvaluationError
@@ -30,12 +31,15 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_FUSION",
     "DEFAULT_SPECS",
+    "Answerer",
     "ConfigResult",
     "EvalResult",
     "Searcher",
     "documents_of",
     "evaluate",
+    "http_answerer",
     "http_searcher",
+    "in_process_answerers",
     "in_process_searchers",
     "parse_spec",
     "pool_of",
@@ -50,6 +54,9 @@ other fusion beside the default, so the fusion choice is checked on every run.""
 Searcher = Callable[[str, int], list[Retrieved]]
 """``(query, k) -> ranked passages``."""
 
+Answerer = Callable[[str], GivenAnswer | None]
+"""``query -> the extractive answer`` (None: abstained), as a user of that configuration gets it."""
+
 
 @dataclass(frozen=True, slots=True)
 class ConfigResult:
@@ -59,6 +66,10 @@ class ConfigResult:
     ranked: dict[str, list[Retrieved]]
     per_query: dict[str, dict[str, float]]
     seconds: float
+    answers: dict[str, GivenAnswer | None] | None = None
+    """Each question's answer, for a configuration run with an answerer."""
+    answer_scores: dict[str, dict[str, float]] | None = None
+    """Each question's answer figures (``eval.answers.score_answers``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +82,8 @@ class EvalResult:
     configs: list[ConfigResult]
     pool: list[Retrieved] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    """The answer-unit kind of each question's gold evidence (``eval.answers.evidence_units``)."""
 
 
 def parse_spec(spec: str, default_fusion: str = DEFAULT_FUSION) -> tuple[str, str, str]:
@@ -103,6 +116,57 @@ def in_process_searchers(
 
         out[label] = search
     return out
+
+
+def in_process_answerers(
+    retriever: Retriever, specs: Iterable[str], default_fusion: str = DEFAULT_FUSION
+) -> dict[str, Answerer]:
+    """One answerer per configuration spec: ``Retriever.ask`` as every surface calls it.
+
+    Answers are chosen after ranking from the same hits, so they never change a retrieval figure.
+    """
+    out: dict[str, Answerer] = {}
+    for spec in specs:
+        label, config, fusion = parse_spec(spec, default_fusion)
+
+        def answer(query: str, config: str = config, fusion: str = fusion) -> GivenAnswer | None:
+            a = retriever.ask(query, k=DEPTH, config=config, fusion=fusion).answer
+            if a is None:
+                return None
+            p = a.passage
+            return GivenAnswer(p.id, p.document_id, p.section_ids, a.start, a.end, a.kind, a.text)
+
+        out[label] = answer
+    return out
+
+
+def http_answerer(url: str, timeout: float = 30.0) -> Answerer:
+    """The answer of a live API's ``POST /search`` (``answer.citation`` spans the answering text)."""
+    base = url.rstrip("/")
+
+    def answer(query: str) -> GivenAnswer | None:
+        body = json.dumps({"query": query, "top_k": DEPTH}).encode()
+        request = urllib.request.Request(base + "/search", body, {"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                payload = json.load(response)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise EvaluationError(f"POST {base}/search failed: {exc}") from exc
+        a = payload.get("answer")
+        if not a:
+            return None
+        c = a["citation"]
+        return GivenAnswer(
+            str(a["passage_id"]),
+            str(c["document_id"]),
+            tuple(str(s) for s in c.get("section_ids") or (c["section_id"],)),
+            int(c["char_start"]),
+            int(c["char_end"]),
+            str(a.get("kind", "sentence")),
+            str(a["text"]),
+        )
+
+    return answer
 
 
 def http_searcher(url: str, timeout: float = 30.0) -> Searcher:
@@ -149,12 +213,14 @@ def run_eval(
     documents: Mapping[str, ParsedDocument],
     pool: Iterable[Retrieved] = (),
     progress: Callable[[str], None] | None = None,
+    answerers: Mapping[str, Answerer] | None = None,
 ) -> EvalResult:
     """Ask every question of every searcher and score the rankings.
 
     ``pool`` is the set of passages judged for the passage-level metrics
     besides the retrieved ones (the whole index, when it is at hand), so the
-    exported passage qrels are complete.
+    exported passage qrels are complete. ``answerers`` (by searcher name)
+    also score each configuration's extractive answers.
     """
     if not questions:
         raise EvaluationError("no questions to evaluate (check the gold set and --split)")
@@ -165,10 +231,16 @@ def run_eval(
         t0 = time.perf_counter()
         ranked = {q.id: search(q.question, DEPTH) for q in questions}
         seconds = time.perf_counter() - t0
-        results.append(ConfigResult(name, ranked, score(questions, ranked, spans, pool), seconds))
+        per_query = score(questions, ranked, spans, pool)
+        answers = answer_scores = None
+        if answerers and name in answerers:
+            answers = {q.id: answerers[name](q.question) for q in questions}
+            answer_scores = score_answers(questions, answers, spans, per_query)
+        results.append(ConfigResult(name, ranked, per_query, seconds, answers, answer_scores))
         if progress is not None:
             progress(f"{name}: {len(questions)} questions in {seconds:.1f}s")
-    return EvalResult(list(questions), spans, dict(documents), results, pool)
+    units = evidence_units(questions, spans, documents)
+    return EvalResult(list(questions), spans, dict(documents), results, pool, units=units)
 
 
 def documents_of(corpus_dir: Path) -> dict[str, ParsedDocument]:

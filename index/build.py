@@ -25,7 +25,7 @@ import numpy as np
 from corpus import corpus_hash, load_corpus
 from index.chunk import CHUNKER_VERSION, chunk_document
 from index.embed import CachedEmbedder, Embedder, e5_fingerprint
-from index.sentences import split_sentences
+from index.sentences import UNIT_KINDS, answer_units, unit_embed_text
 from index.store import FORMAT_VERSION, read_manifest, rollback, switch_current, verify_snapshot, write_snapshot
 from qa.errors import CorruptIndexError, IndexStoreError
 from qa.settings import Settings
@@ -222,12 +222,17 @@ def build_index(
             raise IndexStoreError("the corpus produced no passages")
         _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
         vectors = _encode_logged(embedder, [p.embed_text for p in passages], "passages", progress)
-        # Sentence vectors serve answers (qa.answer): no sentence is embedded at query time.
-        sentences = np.array(
-            [(i, s, e) for i, p in enumerate(passages) for s, e in split_sentences(p.text, p.start)], dtype=np.int64
-        ).reshape(-1, 3)
+        # Answer units (sentences, list items, table rows) serve answers (qa.answer): each is embedded
+        # here, so no answer text is embedded at query time.
+        texts = {d.document.id: d.text for d in parsed}
+        units = [(i, u) for i, p in enumerate(passages) for u in answer_units(p.text, p.start, texts[p.document_id])]
+        sentences = np.array([(i, u.start, u.end, UNIT_KINDS.index(u.kind)) for i, u in units], dtype=np.int64).reshape(
+            -1, 4
+        )
+        headers = [u.header for _, u in units]
         sentence_texts = [
-            passages[i].text[s - passages[i].start : e - passages[i].start] for i, s, e in sentences.tolist()
+            unit_embed_text(passages[i].text[u.start - passages[i].start : u.end - passages[i].start], u)
+            for i, u in units
         ]
         sentence_vectors = _encode_logged(embedder, sentence_texts, "sentences", progress)
         # The cross-lingual leg: the same passages and answer units, in multilingual-e5's space.
@@ -262,6 +267,7 @@ def build_index(
                 vectors,
                 sentences,
                 sentence_vectors,
+                headers,
                 multilingual_vectors,
                 extra,
             )

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from index.sentences import UNIT_KINDS, Unit
 from qa.errors import CorruptIndexError, IndexMissingError, IndexStoreError
 from qa.types import Document, Passage, PathElement, Section
 
@@ -47,7 +48,7 @@ __all__ = [
     "write_snapshot",
 ]
 
-FORMAT_VERSION = 4  # 2: sentence vectors; 3: multilingual-e5 vectors; 4: checksums, .npy arrays (mmap)
+FORMAT_VERSION = 5  # 2: sentence vectors; 3: multilingual-e5; 4: checksums, .npy arrays (mmap); 5: answer units
 
 _log = logging.getLogger("policyqa.index")
 
@@ -55,10 +56,11 @@ _BM25_DIR = "bm25"
 _MANIFEST = "manifest.json"
 # One .npy file per array (an .npz archive cannot be memory-mapped).
 _ARRAYS = {
-    "sentence_rows": "sentence_rows.npy",  # (passage index, start, end) of every sentence
+    "sentence_rows": "sentence_rows.npy",  # (passage index, start, end, kind) of every answer unit
     "sentence_vectors": "sentence_vectors.npy",  # MiniLM vector of every sentence
     "multilingual_passages": "multilingual_passages.npy",  # e5 vector of every passage (the cross-lingual leg)
     "multilingual_sentences": "multilingual_sentences.npy",  # e5 vector of every sentence
+    "unit_headers": "unit_headers.npy",  # a table row's header rows ("" for other units)
 }
 _STOPWORDS = "en"
 _PREVIOUS = "previous"  # data/previous: the build before the current one, kept for rollback
@@ -140,6 +142,7 @@ class StoredIndex:
         sentences: np.ndarray,
         sentence_vectors: np.ndarray,
         multilingual: tuple[np.ndarray, np.ndarray],
+        headers: list[str] | None = None,
     ) -> None:
         self.root = root
         self.manifest = manifest
@@ -155,10 +158,12 @@ class StoredIndex:
         self.passage_index = {p.id: i for i, p in enumerate(passages)}
         self.dense = dense
         self.bm25 = bm25
-        # One row per sentence of every passage: (passage index, start, end),
-        # passages in order; and each sentence's unit vector.
+        # One row per answer unit (sentence, list item, table row) of every passage:
+        # (passage index, start, end, kind as an index of UNIT_KINDS), passages in order;
+        # each unit's vector; and a table row's header rows ("" for the others).
         self.sentences = sentences
         self.sentence_vectors = sentence_vectors
+        self.headers = headers if headers is not None else [""] * len(sentences)
         # multilingual-e5 vectors: one row per passage, and one per sentence (rows as ``sentences``).
         self.multilingual_passages, self.multilingual_sentences = multilingual
         # Which passages each section owns directly, in document order.
@@ -187,6 +192,13 @@ class StoredIndex:
             np.split(np.arange(len(self.sentences)), bounds), np.split(vectors, bounds), strict=True
         ):
             out[self.passages[int(self.sentences[rows[0], 0])].id] = block
+        return out
+
+    def units_by_passage(self) -> dict[str, list[Unit]]:
+        """Each passage's answer units (rows as ``sentence_vectors_by_passage``), keyed by passage id."""
+        out: dict[str, list[Unit]] = {}
+        for (i, start, end, kind), header in zip(self.sentences.tolist(), self.headers, strict=True):
+            out.setdefault(self.passages[i].id, []).append(Unit(start, end, UNIT_KINDS[kind], header))
         return out
 
     def bm25_scores(self, query: str) -> np.ndarray:
@@ -239,6 +251,7 @@ def write_snapshot(
     vectors: np.ndarray,
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
+    headers: list[str],
     multilingual: tuple[np.ndarray, np.ndarray],
     extra_files: tuple[Path, ...] = (),
 ) -> None:
@@ -261,6 +274,7 @@ def write_snapshot(
             "sentence_vectors": sentence_vectors,
             "multilingual_passages": multilingual[0],
             "multilingual_sentences": multilingual[1],
+            "unit_headers": np.array(headers, dtype=str),
         }
         for name, array in arrays.items():
             np.save(target / _ARRAYS[name], np.ascontiguousarray(array))
@@ -477,6 +491,7 @@ def load_index(root: Path) -> StoredIndex:
         arrays["sentence_rows"],
         arrays["sentence_vectors"],
         multilingual,
+        [str(h) for h in arrays["unit_headers"]],
     )
     index.verify_seconds = verify_seconds
     _log.info("verified %d index files in %.1f ms", len(manifest["files"]), verify_seconds * 1000)

@@ -1,56 +1,119 @@
-"""Extractive answers: the sentence (or two) of the top passages that best answers a query.
+"""Extractive answers: the sentence, list item or table row of the top passages that answers a query.
 
-The retriever ranks passages; a reader wants the one sentence that answers.
-The top passages are split into sentences with their character offsets in
-the corpus file (a passage's text is exactly ``file[start:end]``, so a
-sentence's offsets are the passage start plus its offset in the passage),
-each sentence is embedded with the same model as the index and scored by
-cosine similarity to the query, and the best one is returned, with the next
-sentence when it plainly continues it.
+The retriever ranks passages; a reader wants the one unit that answers. Each
+passage is cut into answer units at build time (``index.sentences``):
+sentences, list items (the MEM's bullets, the Binational Strategy's
+actions) and table rows (read with their header rows). Every unit's span is
+in corpus-file offsets, so ``corpus_file[start:end]`` is the answer, and
+every unit was embedded at build time with both models.
 
-Whether anything is relevant enough is decided by ``min_score``, which the
-settings carry as ``answer_min_score``. Its default, 0.48, was measured, not
-guessed: ``scripts/calibrate_answer.py`` runs the 32 answerable and 30
-unanswerable questions of ``eval/answerability.jsonl`` through the real
-model. Leaving out the two that name a section (always answered), the
-best-sentence cosine of the 30 answerable ones ranged 0.517-0.937 (median
-0.716), of the 30 unanswerable ones 0.096-0.445 (median 0.179); 0.48 is the
-midpoint of the gap and classifies all 60 right.
+Choosing. The units of the top ``ANSWER_PASSAGES`` passages compete on one
+score:
+
+- the unit's cosine to the query (MiniLM, or multilingual-e5 for a Spanish
+  question);
+- ``LEXICAL_WEIGHT`` x BM25 of the query's word stems over the candidate
+  units, scaled to [0, 1] (English questions only; a table row is read with
+  its header, so "2023" and "budget" count for every row of that table);
+- ``GAP_WEIGHT`` x how far its passage's fused relevance trails the top
+  passage's (``RANK_WEIGHT`` x its rank was measured too, and loses to it:
+  the pieces of one long table rank apart yet score alike);
+- ``LEAD_IN_WEIGHT`` off a unit ending with a colon ("Following is the amount
+  of the annual budget ...:"), which announces the rows or items that answer;
+- ``NUMBER_WEIGHT`` when the question asks for a figure ("how many", "how
+  much", "what share", "which year", "budget", "rate") and the unit holds
+  one, and ``TABLE_WEIGHT`` more for a table row;
+- never a bare layout label alone on its line ("Current status", at most
+  ``LABEL_WORDS`` words, no closing punctuation).
+
+Measured with ``scripts/measure_answer.py`` on the gold set's dev split (136
+English questions, 115 of them with the evidence in the top 3; the share of
+answers holding a gold quote, overall / among those 115): all signals
+0.699 / 0.826 (0.691 / 0.817 before the label rule); cosine alone over 3 passages 0.500 / 0.591; without BM25
+0.618 / 0.730; without the score gap 0.618 / 0.704; 3 passages instead of 5
+0.662 / 0.783 (1: 0.684 / 0.809, 7: no change); without the number or the
+table-row bonus 0.684 / 0.809 each; the lead-in penalty changes no English
+answer and one Spanish one (right). A rank penalty on top of the gap (0.1-0.3): 0.676-0.684 /
+0.800-0.809.
+
+A table row's answer names its header and, when the question names one of
+its columns (a year, "coverage rate"), that cell.
+
+Whether anything answers is decided by ``min_score`` (``answer_min_score``
+in the settings) against the answer's ``relevance``: the best cosine of the
+top ``DECISION_PASSAGES`` passages and of their units, calibrated with
+``scripts/calibrate_answer.py`` on ``eval/answerability.jsonl`` (0.503: all
+60 questions right, precision and recall 1.000; Spanish 0.819 on
+``eval/answerability_es.jsonl``: 49 of 52, precision 0.897, recall 1.000). A
+question that names a section by number is always answered from that
+section's passages.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.sentences import split_sentences
-from qa.types import Answer, Hit, Passage, Span
+from index.sentences import Unit, answer_units, split_sentences, table_columns, unit_embed_text
+from qa.types import Answer, Hit, Passage
 
 if TYPE_CHECKING:
     from index.embed import Embedder
 
-__all__ = ["ANSWER_PASSAGES", "Answer", "extract_answer", "split_sentences"]
+__all__ = ["ANSWER_PASSAGES", "Answer", "display_text", "extract_answer", "split_sentences"]
 
-ANSWER_PASSAGES = 3
-"""How many top passages the answer may come from: past the third, passages
-are rarely the answer and each one costs embedding time on every query."""
+ANSWER_PASSAGES = 5
+"""How many top passages the answer may come from (measured on dev: see the module docstring)."""
 
-# A sentence that opens with one of these leans on the one before it: it
+DECISION_PASSAGES = 3
+"""Whether anything answers is judged on this many top passages (the answer's ``relevance``: the
+best cosine of their units and of the passages themselves). Over five, off-topic questions find a
+close-enough unit more often (on ``eval/answerability_es.jsonl``, units alone: 45 of 52 classified
+right at best, against 46 over three)."""
+
+LEXICAL_WEIGHT = 0.5
+"""Weight of the rarity-weighted share of query stems a unit holds, beside its cosine."""
+
+RANK_WEIGHT = 0.0
+"""Score taken off per rank of the unit's passage (0 for the top passage)."""
+
+GAP_WEIGHT = 2.0
+"""Score taken off per point of fused relevance the unit's passage trails the top passage by."""
+
+NUMBER_WEIGHT = 0.2
+"""Added to a unit holding a figure when the question asks for one."""
+
+TABLE_WEIGHT = 0.2
+"""Added again when that unit is a table row."""
+
+LEAD_IN_WEIGHT = 0.2
+"""Taken off a unit that ends with a colon: it announces a list or table ("Following is the amount
+of the annual budget ...:") whose items hold what it only introduces."""
+
+LABEL_WORDS = 6
+"""Longest bare line (no closing punctuation) taken for a sub-heading rather than an answer."""
+
+# A unit that opens with one of these leans on the one before it: it
 # refers back ("This", "Such") or qualifies it ("However"). Additive openers
 # ("In addition", "Also") do not: their sentence stands alone.
 _CONTINUES = re.compile(
     r"^(?:This|These|That|Those|It|They|Such|Thus|However|Likewise|Therefore|In this regard|"
     r"For example|For instance)\b"
 )
-
-
-LEXICAL_WEIGHT = 0.5
-"""Weight of the share of query word stems a sentence contains, beside its cosine."""
+# Questions that ask for a figure: a count, an amount, a share, a rate, a year.
+_ASKS_NUMBER = re.compile(
+    r"\b(?:how (?:many|much|often)|what (?:share|percentage|proportion|fraction|amount|number|year)|"
+    r"which year|in what year|percent\w*|budget\w*|rate|figures?|amount|numbers?|coverage|"
+    r"cu[aá]nt[oa]s?|porcentaje|presupuesto|tasa|cobertura|qu[eé] a[nñ]o)\b",
+    re.IGNORECASE,
+)
+_DIGIT = re.compile(r"\d")
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
@@ -71,29 +134,45 @@ def _stems(text: str) -> set[str]:
     return set(_stemmer().stemWords(words)) if words else set()
 
 
-def _overlap(terms: set[str], sentences: list[str]) -> np.ndarray:
-    """Share of the query's stems in each sentence, weighted by rarity among these sentences.
+BM25_K1 = 1.2
+BM25_B = 0.75  # the usual BM25 constants (bm25s' defaults)
 
-    "Mexico" is in most sentences of these reports and tells them apart
-    least; "certify" is in few and tells them apart most.
-    """
-    stems = [_stems(s) for s in sentences]
+
+def _bm25(terms: set[str], texts: list[str]) -> np.ndarray:
+    """BM25 of each text for the query stems, with document frequencies among these texts, scaled to [0, 1]."""
+    words = [[w for w in _WORD.findall(t.lower()) if w not in _STOPWORDS] for t in texts]
+    stems = [_stemmer().stemWords(ws) if ws else [] for ws in words]
     if not terms or not stems:
-        return np.zeros(len(sentences))
-    idf = {t: np.log((len(stems) + 1) / (sum(t in s for s in stems) + 0.5)) for t in terms}
-    total = sum(idf.values())
-    return np.array([sum(idf[t] for t in terms & s) / total for s in stems])
-
-
-def _texts(per_passage: list[tuple[Passage, list[str]]]) -> list[str]:
-    return [t for _, texts in per_passage for t in texts]
+        return np.zeros(len(texts))
+    n = len(stems)
+    avg = max(1.0, sum(len(s) for s in stems) / n)
+    df = {t: sum(t in set(s) for s in stems) for t in terms}
+    idf = {t: np.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
+    out = np.zeros(n)
+    for i, s in enumerate(stems):
+        for t in terms:
+            tf = s.count(t)
+            if tf:
+                out[i] += idf[t] * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * len(s) / avg))
+    top = out.max()
+    return out / top if top > 0 else out
 
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     passage: Passage
-    spans: list[Span]  # the passage's sentences, corpus offsets
+    rank: int  # of its passage among the hits considered, 0 first
+    gap: float  # how far its passage's fused relevance trails the first passage's
+    units: list[Unit]  # the passage's units
     index: int  # which of them
+
+    @property
+    def unit(self) -> Unit:
+        return self.units[self.index]
+
+    def text(self) -> str:
+        u, p = self.unit, self.passage
+        return p.text[u.start - p.start : u.end - p.start]
 
 
 def extract_answer(
@@ -104,8 +183,10 @@ def extract_answer(
     min_score: float,
     passages: int = ANSWER_PASSAGES,
     cache: MutableMapping[str, np.ndarray] | None = None,
+    units: Mapping[str, list[Unit]] | None = None,
+    lexical: bool = True,
 ) -> Answer | None:
-    """The best-matching sentence of the top ``passages`` hits, or None if none reaches ``min_score``.
+    """The best answer unit of the top ``passages`` hits, or None if none reaches ``min_score``.
 
     A query that names a section by number ("priority action 2.6") is
     answered from that section whatever the score: the section exists and
@@ -114,64 +195,162 @@ def extract_answer(
 
     ``query_vector`` is the query's embedding, computed once per request by
     the retriever (``Retriever.encode_query``) and shared with the dense leg.
-    ``cache`` (passage id -> its sentence vectors, filled at build time) saves
-    embedding sentences per request; ``embedder`` embeds only what it lacks.
+    ``units`` (passage id -> its answer units) and ``cache`` (passage id ->
+    their vectors) come from the index, filled at build time; a passage
+    missing from them is cut and embedded here (``embedder``). ``lexical``
+    is False for a question in another language than the reports': its words
+    would match English text only by accident.
     """
-    candidates: list[_Candidate] = []
-    per_passage: list[tuple[Passage, list[str]]] = []
     if hits and "route" in hits[0].scores:
-        # The question named a section: answer from the passage the retriever
-        # put first for it (its most relevant one, or its opening for a bare
+        # The question named a section: answer from that section's passages the
+        # retriever put first (its most relevant ones, or its opening for a bare
         # "recommendation 12"), not from text that merely ranks next.
-        hits = hits[:1]
-    for hit in hits[:passages]:
+        hits = [h for h in hits[:passages] if "route" in h.scores]
+    candidates: list[_Candidate] = []
+    per_passage: list[tuple[Passage, list[Unit]]] = []
+    top = hits[0].scores.get("fused", 0.0) if hits else 0.0
+    for rank, hit in enumerate(hits[:passages]):
         p = hit.passage
-        spans = split_sentences(p.text, p.start)
-        candidates.extend(_Candidate(p, spans, i) for i in range(len(spans)))
-        per_passage.append((p, [p.text[s - p.start : e - p.start] for s, e in spans]))
+        own = list(units[p.id]) if units is not None and p.id in units else answer_units(p.text, p.start)
+        gap = max(0.0, top - hit.scores.get("fused", 0.0))
+        candidates.extend(_Candidate(p, rank, gap, own, i) for i in range(len(own)))
+        per_passage.append((p, own))
     if not candidates:
         return None
     store = cache if cache is not None else {}
-    todo = [(p, texts) for p, texts in per_passage if texts and p.id not in store]
-    fresh = [t for _, texts in todo for t in texts]
+    todo = [(p, own) for p, own in per_passage if own and p.id not in store]
+    fresh = [unit_embed_text(p.text[u.start - p.start : u.end - p.start], u) for p, own in todo for u in own]
     if fresh:
         vectors = embedder.encode(fresh)
         pos = 0
-        for p, texts in todo:
-            store[p.id] = vectors[pos : pos + len(texts)]
-            pos += len(texts)
-    sentence_vectors = np.vstack([store[p.id] for p, texts in per_passage if texts])
-    scores = sentence_vectors @ query_vector
+        for p, own in todo:
+            store[p.id] = vectors[pos : pos + len(own)]
+            pos += len(own)
+    unit_vectors = np.vstack([store[p.id] for p, own in per_passage if own])
+    cosines = unit_vectors @ query_vector
     routed = "route" in hits[0].scores
     # Whether anything answers is decided on cosine alone (what the threshold
-    # was calibrated on); which sentence answers also weighs the query's own
-    # words, which MiniLM blurs: "certify ... rehabilitation" must prefer
+    # was calibrated on); which unit answers also weighs the query's own
+    # words, which the models blur: "certify ... rehabilitation" must prefer
     # "does not certify personnel who work in rehabilitation" over a sentence
     # merely about training in rehabilitation.
-    if float(scores.max()) < min_score and not routed:
+    # A table row, mostly figures, lies far from any question in embedding space while its passage
+    # (embedded with its heading context) lies close: the passages' own cosines count too.
+    passage_cosines = [h.scores["dense"] for h in hits[:DECISION_PASSAGES] if "dense" in h.scores]
+    relevance = float(
+        max([cos for c, cos in zip(candidates, cosines, strict=True) if c.rank < DECISION_PASSAGES] + passage_cosines)
+    )
+    if relevance < min_score and not routed:
         return None
-    if hits[0].scores.get("reading_order"):
-        best = 0  # a bare "recommendation 12": the answer is how the section opens
-    else:
-        best = int(np.argmax(scores + LEXICAL_WEIGHT * _overlap(_stems(query), _texts(per_passage))))
+    best = 0  # a bare "recommendation 12": the answer is how the section opens
+    if not hits[0].scores.get("reading_order"):
+        best = int(np.argmax(_choice_scores(query, candidates, cosines, lexical)))
     c = candidates[best]
-    start, end = _widen(c.passage.text, [(s - c.passage.start, e - c.passage.start) for s, e in c.spans], c.index)
-    text = c.passage.text[start:end]
-    return Answer(text, float(scores[best]), c.passage, c.passage.start + start, c.passage.start + end)
+    p, unit = c.passage, c.unit
+    if unit.kind != "sentence":
+        header = unit.header or None
+        cell = _cell(query, c.text(), unit.header) if unit.kind == "table_row" else None
+        return Answer(c.text(), float(cosines[best]), p, unit.start, unit.end, unit.kind, header, cell, relevance)
+    start, end = _widen(p.text, c.units, c.index, p.start)
+    text = p.text[start - p.start : end - p.start]
+    return Answer(text, float(cosines[best]), p, start, end, relevance=relevance)
 
 
-def _widen(text: str, spans: list[Span], i: int) -> Span:
-    """Sentence ``i`` of ``text``, joined to the one before or after it when it leans on it.
+def _choice_scores(query: str, candidates: list[_Candidate], cosines: np.ndarray, lexical: bool) -> np.ndarray:
+    """Cosine plus the weighted lexical, passage-rank and answer-kind signals of every candidate."""
+    texts = [unit_embed_text(c.text(), c.unit) for c in candidates]
+    scores = cosines + (LEXICAL_WEIGHT * _bm25(_stems(query), texts) if lexical else 0.0)
+    scores = scores - RANK_WEIGHT * np.array([c.rank for c in candidates], dtype=float)
+    scores = scores - GAP_WEIGHT * np.array([c.gap for c in candidates], dtype=float)
+    scores = scores - LEAD_IN_WEIGHT * np.array([c.text().endswith(":") for c in candidates], dtype=float)
+    if _ASKS_NUMBER.search(query):
+        figure = np.array([bool(_DIGIT.search(c.text())) for c in candidates], dtype=float)
+        row = np.array([c.unit.kind == "table_row" for c in candidates], dtype=float)
+        scores = scores + NUMBER_WEIGHT * figure + TABLE_WEIGHT * row
+    # A short line without punctuation standing alone ("Current status", "Indicator") is a
+    # sub-heading of the report's layout, never an answer.
+    labels = np.array([_is_label(c) for c in candidates])
+    return scores if labels.all() else np.where(labels, -np.inf, scores)
+
+
+def _is_label(c: _Candidate) -> bool:
+    """Whether the candidate is a bare sub-heading line: a sentence unit of at most
+    ``LABEL_WORDS`` words, without closing punctuation, alone on its line."""
+    if c.unit.kind != "sentence":
+        return False
+    text = c.text()
+    p = c.passage
+    before = p.text[: c.unit.start - p.start]
+    after = p.text[c.unit.end - p.start :]
+    alone = (not before.strip(" \t") or before.rstrip(" \t").endswith("\n")) and (
+        not after.strip(" \t") or after.lstrip(" \t").startswith("\n")
+    )
+    return alone and "\n" not in text and len(text.split()) <= LABEL_WORDS and text.rstrip()[-1:] not in '.!?:;)"”'
+
+
+def _cell(query: str, row: str, header: str) -> tuple[str, str] | None:
+    """The cell of ``row`` in the column the query names (a year, "coverage rate"), if exactly one fits best."""
+    columns = table_columns(header)
+    cells = [c.strip() for c in row.split("\t")]
+    years = set(_YEAR.findall(query))
+    terms = _stems(query)
+    best: list[int] = []
+    top = 0.0
+    for j in range(1, min(len(columns), len(cells))):  # the first column names the row
+        name = columns[j]
+        score = 2.0 * len(years & set(_YEAR.findall(name))) + len(terms & _stems(_YEAR.sub(" ", name)))
+        if score > top:
+            best, top = [j], score
+        elif score == top and score > 0:
+            best.append(j)
+    if len(best) != 1 or not cells[best[0]]:
+        return None
+    return columns[best[0]], cells[best[0]]
+
+
+_MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]*>|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)")
+
+
+def display_text(answer: Answer) -> str:
+    """The answer as a person reads it: no markdown or HTML markers, one line.
+
+    A table row reads as its first cell, then the cell the question named
+    ("Security and Citizen Protection — Annual budget amount (U.S. Dollars) 2023:
+    5,864,298,531"), or every "column: value" pair. ``answer.text`` stays the
+    verbatim span; this is for chat replies and the page.
+    """
+
+    def clean(text: str) -> str:
+        return " ".join(_MARKUP.sub("", text).split())
+
+    if answer.kind != "table_row" or not answer.header:
+        return clean(answer.text)
+    cells = [clean(c) for c in answer.text.split("\t")]
+    if answer.cell is not None:
+        return f"{cells[0]} — {clean(answer.cell[0])}: {clean(answer.cell[1])}"
+    columns = table_columns(answer.header)
+    pairs = [f"{columns[j] or '?'}: {cells[j]}" for j in range(1, min(len(columns), len(cells))) if cells[j]]
+    return f"{cells[0]} — " + "; ".join(pairs) if pairs else clean(answer.text)
+
+
+def _widen(text: str, units: list[Unit], i: int, offset: int) -> tuple[int, int]:
+    """Sentence ``i``'s corpus span, joined to the sentence before or after it when it leans on it.
 
     "Likewise, this perspective is embraced..." needs the sentence before;
     "The programs are:" and a sentence followed by "However, ..." need the
-    one after. One sentence is added at most: the answer is a sentence or two.
+    one after. One sentence is added at most, and only a sentence: the answer
+    is a sentence or two.
     """
-    start, end = spans[i]
-    if i > 0 and _CONTINUES.match(text[start:end]):
-        return spans[i - 1][0], end
-    if i + 1 < len(spans):
-        n_start, n_end = spans[i + 1]
-        if text[start:end].endswith(":") or _CONTINUES.match(text[n_start:n_end]):
-            return start, n_end
+
+    def body(u: Unit) -> str:
+        return text[u.start - offset : u.end - offset]
+
+    unit = units[i]
+    start, end = unit.start, unit.end
+    if i > 0 and units[i - 1].kind == "sentence" and _CONTINUES.match(body(unit)):
+        return units[i - 1].start, end
+    if i + 1 < len(units) and units[i + 1].kind == "sentence":
+        following = units[i + 1]
+        if body(unit).endswith(":") or _CONTINUES.match(body(following)):
+            return start, following.end
     return start, end

@@ -138,7 +138,9 @@ class Retriever:
         # (qa.answer) read them instead of embedding sentences per request.
         self.sentence_vectors: dict[str, np.ndarray] = index.sentence_vectors_by_passage()
         self.multilingual_sentence_vectors = index.sentence_vectors_by_passage(multilingual=True)
-        self._sentence_passage = np.asarray(index.sentences[:, 0], dtype=np.int64)  # passage of each sentence row
+        self._sentence_passage = np.asarray(index.sentences[:, 0], dtype=np.int64)  # passage of each answer unit's row
+        # ... and the answer units those vectors are of (sentences, list items, table rows).
+        self.answer_units = index.units_by_passage()
         self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._query_lock = threading.Lock()
         self.encodings = 0  # queries encoded by a model since start (cache misses), for the benchmark
@@ -312,6 +314,8 @@ class Retriever:
             self.embedder if english else self.multilingual,
             self.settings.answer_min_score if english else self.settings.answer_min_score_multilingual,
             cache=self.sentence_vectors if english else self.multilingual_sentence_vectors,
+            units=self.answer_units,
+            lexical=english,
         )
         return Answered(hits, answer, lang)
 

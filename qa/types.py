@@ -187,13 +187,25 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The answering text of a search, where it stands in the corpus file and the passage it came from."""
+    """The answering text of a search, where it stands in the corpus file and the passage it came from.
+
+    ``text`` is exactly ``corpus_file[start:end]``: a sentence (or two), a list
+    item, or a table row. A row comes with its table's ``header`` rows
+    (verbatim, tab-separated) and, when the question names one of its columns
+    (a year, "coverage rate"), that ``cell`` as ``(column name, value)``.
+    ``score`` is the answer's own cosine to the question.
+    """
 
     text: str
     score: float
     passage: Passage
     start: int
     end: int
+    kind: str = "sentence"
+    header: str | None = None
+    cell: tuple[str, str] | None = None
+    relevance: float = 0.0
+    """The best cosine among all candidate units: what ``answer_min_score`` is compared with."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,11 @@
 """Measure the answer score on answerable and unanswerable questions and pick ``answer_min_score``.
 
 Runs every question of ``eval/answerability.jsonl`` through the real
-retriever and answer extraction with no threshold, prints both score
-distributions and the threshold that classifies the most questions right
-(midpoint between neighbouring scores, so it does not sit on a data point).
+retriever and answer extraction with no threshold, prints both distributions
+of the answer's relevance (the best cosine among the candidate units, what
+the threshold is compared with), the threshold that classifies the most
+questions right (midpoint between neighbouring scores, so it does not sit on
+a data point), and its precision and recall for answerable questions.
 
     .venv/bin/python scripts/calibrate_answer.py               # English: answer_min_score
     .venv/bin/python scripts/calibrate_answer.py --language es # Spanish (eval/answerability_es.jsonl,
@@ -44,8 +46,10 @@ def main() -> None:
             retriever.embedder if english else retriever.multilingual,
             min_score=-1.0,
             cache=retriever.sentence_vectors if english else retriever.multilingual_sentence_vectors,
+            units=retriever.answer_units,
+            lexical=english,
         )
-        scored.append((answer.score if answer else -1.0, row["answerable"], row["query"]))
+        scored.append((answer.relevance if answer else -1.0, row["answerable"], row["query"]))
     for label, flag in (("answerable", True), ("unanswerable", False)):
         values = sorted(s for s, a, _ in scored if a is flag)
         quartiles = statistics.quantiles(values, n=4)
@@ -57,7 +61,16 @@ def main() -> None:
     cuts = [(a + b) / 2 for a, b in itertools.pairwise(points)]
     best = max(cuts, key=lambda t: (sum((s >= t) == a for s, a, _ in scored), -abs(t - 0.5)))
     right = sum((s >= best) == a for s, a, _ in scored)
+    answered = [a for s, a, _ in scored if s >= best]
+    answerable = sum(a for _, a, _ in scored)
+    precision = sum(answered) / len(answered) if answered else 0.0
+    recall = sum(answered) / answerable if answerable else 0.0
     print(f"best threshold {best:.3f}: {right}/{len(scored)} classified right")
+    print(
+        f"answering at {best:.3f}: precision {precision:.3f} ({sum(answered)}/{len(answered)} answered are "
+        "answerable), "
+        f"recall {recall:.3f} ({sum(answered)}/{answerable} answerable answered)"
+    )
     for s, a, q in sorted(scored):
         if (s >= best) != a:
             print(f"  wrong: {s:.3f} answerable={a} {q}")

@@ -87,13 +87,17 @@ def test_loading_without_a_build_says_to_build(settings: Settings) -> None:
         load_index(settings.index_dir)
 
 
-def test_snapshot_holds_a_vector_for_every_sentence_of_every_passage(settings: Settings) -> None:
-    from index.sentences import split_sentences
+def test_snapshot_holds_a_vector_for_every_answer_unit_of_every_passage(settings: Settings) -> None:
+    from corpus import load_corpus
+    from index.sentences import UNIT_KINDS, answer_units
 
     build_index(settings, HashingEmbedder())
     index = load_index(settings.index_dir)
-    expected = [(i, s, e) for i, p in enumerate(index.passages) for s, e in split_sentences(p.text, p.start)]
+    texts = {d.document.id: d.text for d in load_corpus(settings.corpus_dir)}
+    units = [(i, u) for i, p in enumerate(index.passages) for u in answer_units(p.text, p.start, texts[p.document_id])]
+    expected = [(i, u.start, u.end, UNIT_KINDS.index(u.kind)) for i, u in units]
     assert index.sentences.tolist() == [list(row) for row in expected]
+    assert index.headers == [u.header for _, u in units]
     assert index.sentence_vectors.shape == (len(expected), 64)
     by_passage = index.sentence_vectors_by_passage()
     assert sum(len(v) for v in by_passage.values()) == len(expected)

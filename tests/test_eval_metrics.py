@@ -10,10 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from corpus import load_corpus
+from eval.answers import GivenAnswer, aggregate_answers, score_answers
 from eval.gold import EvidenceSpan, Question, load_gold, locate_evidence
 from eval.metrics import Retrieved, aggregate, covers, passage_run, score, section_run
 from eval.report import compare, write_outputs
-from eval.run import documents_of, in_process_searchers, parse_spec, pool_of, run_eval
+from eval.run import documents_of, in_process_answerers, in_process_searchers, parse_spec, pool_of, run_eval
 from qa.cli import app
 from qa.errors import EvaluationError, UnknownVariantError
 from qa.retrieve import Retriever
@@ -283,3 +284,50 @@ def test_compare_gives_deltas_and_the_questions_that_flipped() -> None:
     assert row["delta"]["hit@5"] == pytest.approx(1 / 3, abs=1e-4)
     assert row["delta"]["cit@1"] == 0.0
     assert row["flips"]["hit@5"] == {"gained": ["q2", "q3"], "lost": ["q1"]}
+
+
+# -- answer accuracy -----------------------------------------------------------------
+
+
+def _given(start: int, end: int, section: str = "B") -> GivenAnswer:
+    return GivenAnswer("p", "d", (section,), start, end, "sentence", "text")
+
+
+def test_answer_figures_of_a_held_a_half_held_a_missed_and_an_abstained_question() -> None:
+    questions = [_question(q, ("B",)) for q in ("q1", "q2", "q3", "q4")]
+    spans = {q.id: (_span(120, 160, "B"),) for q in questions}
+    answers = {
+        "q1": _given(110, 170),  # holds the whole quote
+        "q2": _given(140, 200),  # holds half of it (140-160 of 120-160): covered, as for passages
+        "q3": _given(161, 200, "A"),  # after it, from another section
+        "q4": None,
+    }
+    top3 = {"q1": 1.0, "q2": 0.0, "q3": 1.0, "q4": 1.0}
+    per_query = {q: {"hit@3": v} for q, v in top3.items()}
+    scores = score_answers(questions, answers, spans, per_query)
+    assert [scores[q]["evidence"] for q in ("q1", "q2", "q3", "q4")] == [1.0, 1.0, 0.0, 0.0]
+    assert [scores[q]["section"] for q in ("q1", "q2", "q3", "q4")] == [1.0, 1.0, 0.0, 0.0]
+    # Over all four: 2 held, 2 from gold, 1 abstained; among q1, q3, q4 (evidence in the top 3): 1 of 3 held.
+    assert aggregate_answers(scores, list(scores)) == pytest.approx(
+        {"evidence": 0.5, "evidence_top3": 1 / 3, "section": 0.5, "abstain": 0.25, "n_top3": 3.0}
+    )
+
+
+def test_eval_reports_the_answers_of_a_configuration_run_with_an_answerer(
+    fake_retriever: Retriever, tmp_path: Path
+) -> None:
+    questions = [q for q in load_gold() if q.id in {"q002", "q005"}]
+    result = run_eval(
+        in_process_searchers(fake_retriever, ["routed"]),
+        questions,
+        documents_of(fake_retriever.settings.corpus_dir),
+        pool_of(fake_retriever),
+        answerers=in_process_answerers(fake_retriever, ["routed"]),
+    )
+    data = json.loads(write_outputs(result, tmp_path, ["dev"])[0].read_text())
+    routed = data["configs"]["routed"]
+    assert routed["answers"]["dev"]["n"] == 2
+    assert set(routed["answers"]["dev"]["by_unit"]) == {"en: sentence", "en: table_row"}  # q005, q002
+    # "What does priority action 2.6 say?" names its section: answered from it whatever the model.
+    q005 = next(q for q in routed["questions"] if q["id"] == "q005")
+    assert q005["answer"]["section"] == 1.0

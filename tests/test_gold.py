@@ -146,3 +146,21 @@ def test_split_is_the_seeded_fifth(rows: list[dict]) -> None:
     ids = sorted(r["id"] for r in rows)
     expected = set(random.Random(SPLIT_SEED).sample(ids, round(len(ids) * 0.2)))
     assert {r["id"] for r in rows if r["split"] == "test"} == expected
+
+
+def test_tables_and_lists_each_have_fifteen_questions_answered_by_one_unit(rows: list[dict], sections: dict) -> None:
+    # Answer accuracy is reported per kind of answer unit; below fifteen questions a figure for
+    # table rows or list items would move by seven points per question.
+    from index.sentences import answer_units
+
+    kinds: Counter[str] = Counter()
+    for r in rows:
+        ev = r["evidence"][0]
+        section, text = sections[ev["section_id"]]
+        for start, end in section.body:
+            at = text.find(ev["quote"], start, end)
+            if at >= 0:
+                units = answer_units(text[start:end], start, text)
+                kinds[next((u.kind for u in units if u.start <= at < u.end), "sentence")] += 1
+                break
+    assert kinds["table_row"] >= 15 and kinds["list_item"] >= 15

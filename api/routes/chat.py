@@ -22,6 +22,7 @@ from api.schemas import (
     ModelList,
     ModelOut,
 )
+from qa.answer import display_text
 from qa.errors import InvalidQueryError, NotFoundError, shown
 from qa.types import Passage
 
@@ -76,7 +77,7 @@ def _reply(loaded: Loaded, question: str) -> tuple[str, list[ChatCitation]]:
             seen.add(h.passage.section_id)
             citations.append(_chat_citation(len(citations) + 1, h.passage, h.passage.start, h.passage.end))
     sources = "\n".join(f"[{c.index}] {c.label} ({c.section_id})" for c in citations)
-    return f"{answer.text} [1]\n\n{_SOURCES[lang]}\n{sources}", citations
+    return f"{display_text(answer)} [1]\n\n{_SOURCES[lang]}\n{sources}", citations
 
 
 def _chat_citation(n: int, p: Passage, start: int, end: int) -> ChatCitation:

@@ -157,7 +157,7 @@ function answerBlock(answer) {
     "section",
     { class: "answer", "aria-labelledby": "answer-heading" },
     el("h2", { id: "answer-heading", text: "Answer" }),
-    el("blockquote", { text: readable(answer.text).replace(/\s+/g, " ").trim() }),
+    el("blockquote", { text: readable(answer.display || answer.text).replace(/\s+/g, " ").trim() }),
     el("p", { class: "source" }, "Source: ", readLink(c)),
     el("p", { class: "cite-row" }, copyButton(c.document_id, c.label, c.section_id)),
   );
