@@ -388,7 +388,7 @@ def _print_bench(f: dict[str, Any]) -> None:
                 f"{lvl['p95_ms']:.1f}",
                 f"{lvl['p99_ms']:.1f}",
                 f"{lvl['requests_per_s']:.1f}",
-                f"{lvl['errors']} errors",
+                f"{lvl['errors']} errors" + (f", {lvl['shed']} shed (503)" if lvl.get("shed") else ""),
             )
         for m in h["worker_memory"]:
             table.add_row(
