@@ -120,6 +120,7 @@ def ask(
     language: Annotated[str | None, typer.Option(help="The question's language: en or es. Default: detected.")] = None,
 ) -> None:
     """Print the passages that answer QUESTION, best first, each with its citation."""
+    from qa.answer import display_text
     from qa.retrieve import Retriever
 
     quiet_libraries()
@@ -142,6 +143,8 @@ def ask(
         if answer is not None:
             found = {
                 "text": answer.text,
+                "display": display_text(answer),
+                "kind": answer.kind,
                 "score": round(answer.score, 6),
                 "passage_id": answer.passage.id,
                 "section_id": answer.passage.section_id,
@@ -160,7 +163,8 @@ def ask(
     if not hits:
         _out.print("no passage found")
     if answer is not None:
-        _out.print(f"[bold green]Answer:[/bold green] {escape(' '.join(answer.text.split()))}")
+        # As a person reads it (no markdown markers; a table row with its named cell); the span is verbatim.
+        _out.print(f"[bold green]Answer:[/bold green] {escape(display_text(answer))}")
         _out.print(f"[dim]Source: {escape(answer.passage.label)} [{answer.start}:{answer.end})[/dim]")
         _out.print()
     for h in hits:

@@ -27,10 +27,12 @@ from typer.testing import CliRunner
 from api.app import create_app
 from eval.cli import run_dir
 from index.build import build_index
+from qa.answer import display_text
 from qa.cli import app as cli
 from qa.errors import SHOWN_CHARS
 from qa.retrieve import Retriever
 from qa.settings import Settings, get_settings
+from qa.types import Answer, Filters
 from tests.conftest import free_port, make_settings, policyqa_command
 from tests.fakes import HashingEmbedder
 
@@ -402,3 +404,26 @@ def test_no_readme_command_holds_usage_notation() -> None:
 
 def test_the_readme_documents_build_force() -> None:
     assert ".venv/bin/policyqa build --force" in _readme_commands()
+
+
+# -- 12. headings and markdown markers are never an answer's words ---------------------------
+
+
+@pytest.mark.e2e
+def test_a_filtered_question_is_not_answered_with_a_heading(real_retriever: Retriever) -> None:
+    # It was: "##### **Foster ongoing training…**", a priority action's heading.
+    answered = real_retriever.ask("certification of treatment staff", filters=Filters(thematic_area="prevention"))
+    answer = answered.answer
+    assert answer is not None
+    assert not answer.text.lstrip().startswith("#") and not answer.text.strip().startswith("**")
+    assert not re.search(r"#{2,}|\*\*|__", display_text(answer))
+
+
+def test_the_display_text_drops_markdown_markers_and_keeps_the_words(fake_retriever: Retriever) -> None:
+    # Elementa puts emphasis inside sentences; the answer's span stays verbatim, what is shown does not.
+    passage = next(p for p in fake_retriever.index.passages if "**war-oriented strategy**" in p.text)
+    start = passage.text.index("Throughout the administration")
+    end = passage.text.index(".", start) + 1
+    answer = Answer(passage.text[start:end], 0.9, passage, passage.start + start, passage.start + end)
+    shown_text = display_text(answer)
+    assert "**" not in shown_text and "the war-oriented strategy to combat" in shown_text
