@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -66,6 +66,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_ready(url: str, deadline: float, alive: Callable[[], bool] = lambda: True) -> None:
+    """Poll ``url``/readyz until it answers 200; fail if ``deadline`` (monotonic) passes or the server died."""
+    while True:
+        assert alive(), f"the server at {url} exited"
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"the server at {url} did not get ready"
+        time.sleep(0.05)
+
+
 def policyqa_command() -> str:
     """The installed ``policyqa`` console script of this interpreter's environment."""
     return str(Path(sys.executable).parent / "policyqa")
@@ -81,15 +94,7 @@ def live_server(real_settings: Settings) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120  # the index is built; loading the model takes seconds
-        while True:
-            assert process.poll() is None, "policyqa serve exited"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "policyqa serve did not get ready in 120 s"
-            time.sleep(0.25)
+        wait_ready(url, deadline, alive=lambda: process.poll() is None)
         yield url
     finally:
         process.terminate()

@@ -32,7 +32,7 @@ from index.build import build_index, rollback_index
 from index.store import build_id, load_index
 from qa.errors import IndexMissingError
 from qa.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_ready
 from tests.fakes import HashingEmbedder
 
 NEW_TEXT = "The zorblax quokka certification programme trains rehabilitation staff in every state."
@@ -68,15 +68,7 @@ def server(settings: Settings) -> Iterator[str]:
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the server did not get ready"
-        time.sleep(0.05)
+    wait_ready(url, time.monotonic() + 60, alive=thread.is_alive)
     yield url
     uv.should_exit = True
     thread.join(timeout=30)
