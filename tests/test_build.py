@@ -112,3 +112,12 @@ def test_the_fingerprint_names_both_models_without_importing_either() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["sentence-transformers/all-MiniLM-L6-v2", "intfloat/multilingual-e5-small", "[]"]
+
+
+def test_a_build_removes_what_a_killed_build_left_of_its_onnx_export(settings: Settings) -> None:
+    # kill -9 during the export leaves its scratch folder (and a 90 MB fp32 model) in the data dir.
+    stale = settings.data_dir / ".export-killed"
+    stale.mkdir(parents=True)
+    (stale / "query_encoder.fp32.onnx").write_bytes(b"partial")
+    build_index(settings, HashingEmbedder())
+    assert not stale.exists()
