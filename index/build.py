@@ -173,6 +173,8 @@ def build_index(
     wanted = fingerprint(settings, embedder, multilingual)
     with (data_dir / ".build.lock").open("w") as lock:
         _wait_for_lock(lock)  # one build at a time; readers never wait
+        for stale in data_dir.glob(".export-*"):  # left by a build killed during its ONNX export
+            shutil.rmtree(stale, ignore_errors=True)
         damage: str | None = None
         try:
             current = read_manifest(settings.index_dir)

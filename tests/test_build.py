@@ -146,3 +146,12 @@ def test_the_embedding_cache_is_per_model(tmp_path: Path) -> None:
     other = HashingEmbedder(dim=32)
     assert CachedEmbedder(other, tmp_path).encode(["drug budget"]).shape == (1, 32)
     assert other.texts == 1
+
+
+def test_a_build_removes_what_a_killed_build_left_of_its_onnx_export(settings: Settings) -> None:
+    # kill -9 during the export leaves its scratch folder (and a 90 MB fp32 model) in the data dir.
+    stale = settings.data_dir / ".export-killed"
+    stale.mkdir(parents=True)
+    (stale / "query_encoder.fp32.onnx").write_bytes(b"partial")
+    build_index(settings, HashingEmbedder())
+    assert not stale.exists()
