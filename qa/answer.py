@@ -23,6 +23,9 @@ score:
 - ``NUMBER_WEIGHT`` when the question asks for a figure ("how many", "how
   much", "what share", "which year", "budget", "rate") and the unit holds
   one, and ``TABLE_WEIGHT`` more for a table row;
+- ``FRAGMENT_WEIGHT`` off a sentence of fewer than ``FRAGMENT_WORDS`` words
+  ("Bicentennial Agreement."): a name or caption that matches the question's
+  words and states nothing;
 - never a bare layout label alone on its line ("Current status", at most
   ``LABEL_WORDS`` words, no closing punctuation).
 
@@ -35,6 +38,22 @@ answers holding a gold quote, overall / among those 115): all signals
 table-row bonus 0.684 / 0.809 each; the lead-in penalty changes no English
 answer and one Spanish one (right). A rank penalty on top of the gap (0.1-0.3): 0.676-0.684 /
 0.800-0.809.
+
+Measured again through ``policyqa eval --config routed`` (threshold on; 136
+questions, 116 with the evidence in the top 3): 0.676 / 0.793 before the
+fragment penalty, 0.684 / 0.802 with it (one answer changes, right; the same
+for 0.1-0.4 and 3-5 words; Spanish and test unchanged). Tried on top of it
+and not kept, none better than +1 question in either language: a score gap
+weight of 1.5-3.0 (2.5: English unchanged, Spanish +1; 1.5 and 3.0 lose);
+rank as log(1 + rank) (0.05: -2); a penalty per unit position inside the
+passage (0.005: Spanish +1, 0.01: -2); BM25 length normalisation ``b`` 0.3
+(-2) or 1.0 (0), ``k1`` 0.6 / 2.0 (0 / -1); a penalty on CICAD assessment
+sentences (-2) or a bonus for units of deeper sections (-1); neighbouring
+units' cosine (0 to -1); the passage's best-two unit cosines (-2 to -5);
+query-bigram overlap (0 to -3); a bare section-number question answered by
+its best unit rather than its opening (-3); MiniLM cosine mixed with the
+multilingual-e5 cosine of the same units (0.1-0.2: no change, 0.3-0.5: -1 to
+-3; it would cost one e5 encoding per English question, 30-50 ms here).
 
 A table row's answer names its header and, when the question names one of
 its columns (a year, "coverage rate"), that cell.
@@ -97,6 +116,13 @@ of the annual budget ...:") whose items hold what it only introduces."""
 
 LABEL_WORDS = 6
 """Longest bare line (no closing punctuation) taken for a sub-heading rather than an answer."""
+
+FRAGMENT_WORDS = 4
+"""A sentence unit of fewer words ("Bicentennial Agreement.") is a fragment: a name or a caption
+the splitter cut off, close to a question that names it yet stating nothing."""
+
+FRAGMENT_WEIGHT = 0.2
+"""Taken off such a fragment (measured on dev: the same answers for 0.1-0.4 and 3-5 words)."""
 
 # A unit that opens with one of these leans on the one before it: it
 # refers back ("This", "Such") or qualifies it ("However"). Additive openers
@@ -263,6 +289,8 @@ def _choice_scores(query: str, candidates: list[_Candidate], cosines: np.ndarray
     scores = scores - RANK_WEIGHT * np.array([c.rank for c in candidates], dtype=float)
     scores = scores - GAP_WEIGHT * np.array([c.gap for c in candidates], dtype=float)
     scores = scores - LEAD_IN_WEIGHT * np.array([c.text().endswith(":") for c in candidates], dtype=float)
+    fragments = [c.unit.kind == "sentence" and len(c.text().split()) < FRAGMENT_WORDS for c in candidates]
+    scores = scores - FRAGMENT_WEIGHT * np.array(fragments, dtype=float)
     if _ASKS_NUMBER.search(query):
         figure = np.array([bool(_DIGIT.search(c.text())) for c in candidates], dtype=float)
         row = np.array([c.unit.kind == "table_row" for c in candidates], dtype=float)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from corpus import read_text
@@ -11,6 +12,7 @@ from index.sentences import answer_units
 from qa.answer import extract_answer, split_sentences
 from qa.retrieve import Retriever
 from qa.settings import PROJECT_ROOT
+from qa.types import Hit, Passage
 
 
 def _sentences(text: str) -> list[str]:
@@ -301,3 +303,18 @@ def test_a_bare_sub_heading_line_is_never_the_answer(fake_retriever: Retriever) 
     )
     assert answer is not None
     assert answer.text.strip() not in {"Current status", "Indicator", "Measure / Responsible entity"}
+
+
+def test_a_sentence_fragment_loses_to_the_sentence_that_states_something() -> None:
+    # "Bicentennial Agreement." is a name the splitter cut off: it holds the query's one stem,
+    # "agreement", and is shorter, so it has the top BM25 (1) and the sentence 0.63 of it (length
+    # normalisation: 2 stems against 7). Cosines 0.90 and 0.95: without the fragment penalty the
+    # fragment wins, 1.40 against 1.27; with it (0.2 off) it loses, 1.20 against 1.27.
+    text = "Bicentennial Agreement. The agreement set out a new framework for security cooperation."
+    passage = Passage("p", "d", ("d/s",), ((),), "label", 0, len(text), text, text)
+    hits = [Hit(passage, 1.0, 1, {"fused": 1.0, "dense": 0.9})]
+    vectors = np.array([[0.9, (1 - 0.9**2) ** 0.5], [0.95, (1 - 0.95**2) ** 0.5]])
+    # Every unit vector is cached, so the embedder is never called.
+    answer = extract_answer("What is the agreement?", hits, np.array([1.0, 0.0]), None, -1.0, cache={"p": vectors})  # type: ignore[arg-type]
+    assert answer is not None
+    assert answer.text == "The agreement set out a new framework for security cooperation."
