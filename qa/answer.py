@@ -155,9 +155,14 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
-def _stems(text: str) -> set[str]:
+def _stem_list(text: str) -> list[str]:
+    """``text``'s word stems in order, stopwords dropped (repeats kept: BM25 counts them)."""
     words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
-    return set(_stemmer().stemWords(words)) if words else set()
+    return _stemmer().stemWords(words) if words else []
+
+
+def _stems(text: str) -> set[str]:
+    return set(_stem_list(text))
 
 
 BM25_K1 = 1.2
@@ -166,8 +171,7 @@ BM25_B = 0.75  # the usual BM25 constants (bm25s' defaults)
 
 def _bm25(terms: set[str], texts: list[str]) -> np.ndarray:
     """BM25 of each text for the query stems, with document frequencies among these texts, scaled to [0, 1]."""
-    words = [[w for w in _WORD.findall(t.lower()) if w not in _STOPWORDS] for t in texts]
-    stems = [_stemmer().stemWords(ws) if ws else [] for ws in words]
+    stems = [_stem_list(t) for t in texts]
     if not terms or not stems:
         return np.zeros(len(texts))
     n = len(stems)
