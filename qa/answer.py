@@ -61,9 +61,11 @@ its columns (a year, "coverage rate"), that cell.
 Whether anything answers is decided by ``min_score`` (``answer_min_score``
 in the settings) against the answer's ``relevance``: the best cosine of the
 top ``DECISION_PASSAGES`` passages and of their units, calibrated with
-``scripts/calibrate_answer.py`` on ``eval/answerability.jsonl`` (0.503: all
-60 questions right, precision and recall 1.000; Spanish 0.819 on
-``eval/answerability_es.jsonl``: 49 of 52, precision 0.897, recall 1.000). A
+``scripts/calibrate_answer.py`` on ``eval/answerability.jsonl`` with the
+served (int8 ONNX) query encoder (0.498: all 60 questions right, precision
+and recall 1.000; Spanish 0.825 on ``eval/answerability_es.jsonl``: 48 of 52,
+precision 0.867, recall 1.000; rerun 2026-12-02 after the encoder and the
+Spanish best-unit leg had moved both from 0.503 and 0.819). A
 question that names a section by number is always answered from that
 section's passages.
 """
@@ -170,20 +172,20 @@ BM25_B = 0.75  # the usual BM25 constants (bm25s' defaults)
 
 
 def _bm25(terms: set[str], texts: list[str]) -> np.ndarray:
-    """BM25 of each text for the query stems, with document frequencies among these texts, scaled to [0, 1]."""
+    """BM25 of each text for the query stems, with document frequencies among these texts, scaled to [0, 1].
+
+    bm25s (the library of the retriever's BM25 leg) scores a throw-away index of
+    the candidates: their document frequencies, not the corpus', are what tells
+    a candidate's distinctive words from the ones every candidate shares.
+    """
+    import bm25s
+
     stems = [_stem_list(t) for t in texts]
-    if not terms or not stems:
+    if not terms or not any(stems):
         return np.zeros(len(texts))
-    n = len(stems)
-    avg = max(1.0, sum(len(s) for s in stems) / n)
-    df = {t: sum(t in set(s) for s in stems) for t in terms}
-    idf = {t: np.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
-    out = np.zeros(n)
-    for i, s in enumerate(stems):
-        for t in terms:
-            tf = s.count(t)
-            if tf:
-                out[i] += idf[t] * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * len(s) / avg))
+    model = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
+    model.index(stems, show_progress=False)
+    out = np.asarray(model.get_scores(sorted(terms)), dtype=float)
     top = out.max()
     return out / top if top > 0 else out
 
