@@ -241,6 +241,20 @@ def test_unknown_id_answers_404(client: TestClient, path: str) -> None:
     assert response.json()["error"]["type"] == "not_found"
 
 
+def test_reading_view_of_a_known_section_is_the_page(client: TestClient) -> None:
+    response = client.get(f"/read/{PA_26}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_reading_view_of_an_unknown_section_is_a_404_page(client: TestClient) -> None:
+    # A dead link is dead to a link checker too; the page itself still tells the reader.
+    response = client.get(f"/read/{PA_26}9")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.text == client.get("/").text
+
+
 # -- health, CORS, OpenAPI ---------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -22,9 +22,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 router = APIRouter(include_in_schema=False)
 
 
-def _shell() -> HTMLResponse:
+def _shell(status_code: int = 200) -> HTMLResponse:
     # Read per request (a few KB): an edited page shows without a restart, and tests see the installed file.
-    return HTMLResponse((STATIC_DIR / "index.html").read_text(encoding="utf-8"))
+    return HTMLResponse((STATIC_DIR / "index.html").read_text(encoding="utf-8"), status_code=status_code)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -34,9 +34,17 @@ async def search_page() -> HTMLResponse:
 
 
 @router.get("/read/{section_id:path}", response_class=HTMLResponse)
-async def reading_page(section_id: str) -> HTMLResponse:
-    """The reading view of one section (a stable link staff can send); the script fetches the section."""
-    return _shell()
+async def reading_page(section_id: str, request: Request) -> HTMLResponse:
+    """The reading view of one section (a stable link staff can send); the script fetches the section.
+
+    A section the loaded index does not have answers 404 (the page still
+    says so to the reader), so a link checker or a crawler sees a dead
+    link as dead. While the index is loading, the page is served as is: its
+    script waits for the index like the search view does.
+    """
+    loaded = request.app.state.loaded
+    missing = loaded is not None and section_id not in loaded.retriever.index.sections
+    return _shell(404 if missing else 200)
 
 
 def static_files() -> StaticFiles:
