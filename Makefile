@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 CLI    := $(VENV)/bin/policyqa
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup tools browser build run ask test test-fast lint format eval bench clean
+.PHONY: setup tools browser translator build run ask test test-fast lint format eval bench clean
 
 setup: $(STAMP)
 
@@ -22,12 +22,18 @@ $(STAMP): pyproject.toml
 # Test tools from the npm registry, pinned: the MCP Inspector (the protocol's
 # reference client) drives `policyqa mcp` in tests/test_mcp.py.
 INSPECTOR := .tools/inspector/node_modules/.bin/mcp-inspector
-tools: $(INSPECTOR) browser
+tools: $(INSPECTOR) browser translator
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download
 # cannot work offline). Installed once, as root, as CI runs.
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# Apertium's Spanish -> English pair, from Debian: English words for a Spanish
+# question's answer (qa/translate.py). Installed once, as root, as CI runs;
+# without it the server still runs and Spanish answers use multilingual-e5 alone.
+translator:
+	@test -f /usr/share/apertium/modes/spa-eng.mode || (apt-get update -qq && apt-get install -y -qq apertium apertium-en-es)
 
 $(INSPECTOR):
 	npm install --silent --no-audit --no-fund --prefix .tools/inspector @modelcontextprotocol/inspector@2.12.0

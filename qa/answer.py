@@ -13,8 +13,9 @@ score:
 - the unit's cosine to the query (MiniLM, or multilingual-e5 for a Spanish
   question);
 - ``LEXICAL_WEIGHT`` x BM25 of the query's word stems over the candidate
-  units, scaled to [0, 1] (English questions only; a table row is read with
-  its header, so "2023" and "budget" count for every row of that table);
+  units, scaled to [0, 1] (an English question's own words, a Spanish
+  question's English from Apertium, ``qa.translate``; a table row is read
+  with its header, so "2023" and "budget" count for every row of that table);
 - ``GAP_WEIGHT`` x how far its passage's fused relevance trails the top
   passage's (``RANK_WEIGHT`` x its rank was measured too, and loses to it:
   the pieces of one long table rank apart yet score alike);
@@ -232,7 +233,7 @@ def extract_answer(
     passages: int = ANSWER_PASSAGES,
     cache: MutableMapping[str, np.ndarray] | None = None,
     units: Mapping[str, list[Unit]] | None = None,
-    lexical: bool = True,
+    lexical: bool | str = True,
 ) -> Answer | None:
     """The best answer unit of the top ``passages`` hits, or None if none reaches ``min_score``.
 
@@ -246,9 +247,13 @@ def extract_answer(
     ``units`` (passage id -> its answer units) and ``cache`` (passage id ->
     their vectors) come from the index, filled at build time; a passage
     missing from them is cut and embedded here (``embedder``). ``lexical``
-    is False for a question in another language than the reports': its words
-    would match English text only by accident.
+    says which words the candidates are matched with: True, the query's own;
+    a string, those words (a Spanish question's English translation,
+    ``qa.translate``); False, none (a question in another language than the
+    reports', untranslated: its words would match English text only by
+    accident).
     """
+    words = query if lexical is True else (lexical or None)
     if hits and "route" in hits[0].scores:
         # The question named a section: answer from that section's passages the
         # retriever put first (its most relevant ones, or its opening for a bare
@@ -292,22 +297,22 @@ def extract_answer(
         return None
     best = 0  # a bare "recommendation 12": the answer is how the section opens
     if not hits[0].scores.get("reading_order"):
-        best = int(np.argmax(_choice_scores(query, candidates, cosines, lexical)))
+        best = int(np.argmax(_choice_scores(query, candidates, cosines, words)))
     c = candidates[best]
     p, unit = c.passage, c.unit
     if unit.kind != "sentence":
         header = unit.header or None
-        cell = _cell(query, c.text(), unit.header) if unit.kind == "table_row" else None
+        cell = _cell(f"{query} {words or ''}", c.text(), unit.header) if unit.kind == "table_row" else None
         return Answer(c.text(), float(cosines[best]), p, unit.start, unit.end, unit.kind, header, cell, relevance)
     start, end = _widen(p.text, c.units, c.index, p.start)
     text = p.text[start - p.start : end - p.start]
     return Answer(text, float(cosines[best]), p, start, end, relevance=relevance)
 
 
-def _choice_scores(query: str, candidates: list[_Candidate], cosines: np.ndarray, lexical: bool) -> np.ndarray:
-    """Cosine plus the weighted lexical, passage-rank and answer-kind signals of every candidate."""
+def _choice_scores(query: str, candidates: list[_Candidate], cosines: np.ndarray, words: str | None) -> np.ndarray:
+    """Cosine plus the weighted lexical (over ``words``), passage-rank and answer-kind signals of every candidate."""
     texts = [unit_embed_text(c.text(), c.unit) for c in candidates]
-    scores = cosines + (LEXICAL_WEIGHT * _bm25(_stems(query), texts) if lexical else 0.0)
+    scores = cosines + (LEXICAL_WEIGHT * _bm25(_stems(words), texts) if words else 0.0)
     scores = scores - RANK_WEIGHT * np.array([c.rank for c in candidates], dtype=float)
     scores = scores - GAP_WEIGHT * np.array([c.gap for c in candidates], dtype=float)
     scores = scores - LEAD_IN_WEIGHT * np.array([c.text().endswith(":") for c in candidates], dtype=float)

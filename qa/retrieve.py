@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from index.embed import Embedder
     from index.store import StoredIndex
     from qa.settings import Settings
+    from qa.translate import Translator
 
 _log = logging.getLogger("policyqa.qa")
 
@@ -130,10 +131,17 @@ class Retriever:
     """Answers queries over one loaded index. Thread-safe for concurrent reads."""
 
     def __init__(
-        self, index: StoredIndex, embedder: Embedder, settings: Settings, multilingual: Embedder | None = None
+        self,
+        index: StoredIndex,
+        embedder: Embedder,
+        settings: Settings,
+        multilingual: Embedder | None = None,
+        translator: Translator | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
+        # English words of a non-English question, for its answer's lexical match only (qa.translate).
+        self.translator = translator
         # Encodes non-English questions for the cross-lingual leg (multilingual-e5 query side).
         # Unit tests index with one fake embedder for both legs and pass only that one.
         self.multilingual = multilingual if multilingual is not None else embedder
@@ -165,16 +173,25 @@ class Retriever:
 
     @classmethod
     def open(
-        cls, settings: Settings | None = None, embedder: Embedder | None = None, multilingual: Embedder | None = None
+        cls,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        multilingual: Embedder | None = None,
+        translator: Translator | None = None,
     ) -> Retriever:
         """Load the built index and the models; never builds or embeds the corpus.
 
-        A fake ``embedder`` given alone (unit tests) stands in for both legs.
+        A fake ``embedder`` given alone (unit tests) stands in for both legs,
+        with no translator unless one is given. With the real models, the
+        translator is the settings' (``qa.translate.translator_for``).
         """
         from index.store import load_index
         from qa.settings import get_settings
+        from qa.translate import translator_for
 
         settings = settings or get_settings()
+        if embedder is None and translator is None:
+            translator = translator_for(settings)  # before the index: a configuration error fails fast
         index = load_index(settings.index_dir)
         if embedder is None:
             _single_threaded_blas()
@@ -183,7 +200,7 @@ class Retriever:
                 from index.embed import E5Embedder
 
                 multilingual = E5Embedder(for_queries=True)
-        return cls(index, embedder, settings, multilingual)
+        return cls(index, embedder, settings, multilingual, translator)
 
     def reopen(self) -> Retriever:
         """A retriever over the index now at ``data/current``, sharing this one's models.
@@ -204,7 +221,7 @@ class Retriever:
         if getattr(embedder, "onnx_path", None) is not None:
             # The ONNX encoder ships with each snapshot: load the new build's own export.
             embedder = query_embedder(self.settings, index)
-        return Retriever(index, embedder, self.settings, self.multilingual)
+        return Retriever(index, embedder, self.settings, self.multilingual, self.translator)
 
     # -- filters -------------------------------------------------------------
 
@@ -321,9 +338,19 @@ class Retriever:
             self.settings.answer_min_score if english else self.settings.answer_min_score_multilingual,
             cache=self.sentence_vectors if english else self.multilingual_sentence_vectors,
             units=self.answer_units,
-            lexical=english,
+            lexical=True if english else self.english_words(q, lang),
         )
         return Answered(hits, answer, lang)
+
+    def english_words(self, query: str, language: str) -> str | bool:
+        """English for a non-English question's answer to match word by word, or False without a translator.
+
+        Only the answer reads it: Spanish words match the English reports only
+        by accident, Apertium's rough English matches their words.
+        """
+        if self.translator is None:
+            return False
+        return self.translator.translate(query, language) or False
 
     def language_of(self, query: str, language: str | None = None) -> str:
         """``language`` checked, or the question's detected language."""

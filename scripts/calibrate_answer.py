@@ -47,7 +47,7 @@ def main() -> None:
             min_score=-1.0,
             cache=retriever.sentence_vectors if english else retriever.multilingual_sentence_vectors,
             units=retriever.answer_units,
-            lexical=english,
+            lexical=True if english else retriever.english_words(row["query"], language),
         )
         scored.append((answer.relevance if answer else -1.0, row["answerable"], row["query"]))
     for label, flag in (("answerable", True), ("unanswerable", False)):

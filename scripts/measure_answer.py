@@ -82,7 +82,7 @@ def main(settings: list[tuple[str, dict[str, float]]] = SETTINGS) -> None:
                 passages=int(values["ANSWER_PASSAGES"]),
                 cache=retriever.sentence_vectors if english else retriever.multilingual_sentence_vectors,
                 units=retriever.answer_units,
-                lexical=english,
+                lexical=True if english else retriever.english_words(q.question, lang),
             )
             ok = a is not None and any(
                 covers(Retrieved("", a.passage.document_id, a.passage.section_ids, "", a.start, a.end), s)
