@@ -323,12 +323,16 @@ class Retriever:
         question's answer is still an English sentence, verbatim, chosen with
         the multilingual vectors against its own calibrated threshold.
         """
-        from qa.answer import extract_answer
+        from qa.answer import ANSWER_PASSAGES, extract_answer
 
         q = self.check_query(query)
         lang = self.language_of(q, language)
         vectors: _Vectors = {}
-        hits = self.search(q, k=k, filters=filters, config=config, fusion=fusion, language=lang, _vectors=vectors)
+        # The answer may come from any of the top ANSWER_PASSAGES passages, however few results were
+        # asked for: "top_k": 1 must not change the answer, only the list.
+        hits = self.search(
+            q, k=max(k, ANSWER_PASSAGES), filters=filters, config=config, fusion=fusion, language=lang, _vectors=vectors
+        )
         english = lang == "en"
         answer = extract_answer(
             q,
@@ -340,7 +344,7 @@ class Retriever:
             units=self.answer_units,
             lexical=True if english else self.english_words(q, lang),
         )
-        return Answered(hits, answer, lang)
+        return Answered(hits[:k], answer, lang)
 
     def english_words(self, query: str, language: str) -> str | bool:
         """English for a non-English question's answer to match word by word, or False without a translator.

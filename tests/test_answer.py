@@ -334,3 +334,13 @@ def test_a_sentence_fragment_loses_to_the_sentence_that_states_something() -> No
     answer = extract_answer("What is the agreement?", hits, np.array([1.0, 0.0]), None, -1.0, cache={"p": vectors})  # type: ignore[arg-type]
     assert answer is not None
     assert answer.text == "The agreement set out a new framework for security cooperation."
+
+
+def test_the_answer_does_not_depend_on_how_many_results_were_asked_for(fake_retriever: Retriever) -> None:
+    query = "drug use prevention programs in schools"
+    one, ten = fake_retriever.ask(query, k=1), fake_retriever.ask(query, k=10)
+    # Here the best unit is in the second passage: with the answer chosen among the top
+    # ANSWER_PASSAGES (5) passages whatever ``k`` is, asking for one result still gets it.
+    assert ten.answer is not None and ten.answer.passage == ten.hits[1].passage
+    assert [h.passage for h in one.hits] == [ten.hits[0].passage]
+    assert one.answer == ten.answer
