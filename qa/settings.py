@@ -119,7 +119,7 @@ class Settings(BaseSettings):
 
     # Measured with scripts/calibrate_answer.py --language es over eval/answerability_es.jsonl
     # (multilingual-e5 query vs the English passages' and answer units' e5 vectors; e5 cosines
-    # crowd high): answerable min 0.830 / median 0.851, unanswerable median 0.798 / max 0.846;
+    # crowd high): answerable min 0.830 / median 0.847, unanswerable median 0.798 / max 0.846;
     # 0.825 classifies 48 of 52 right (four unanswerable above, all off-topic requests): precision
     # 0.867 (26 of 30 answered), recall 1.000 (26 of 26 answerable).
     answer_min_score_multilingual: float = Field(

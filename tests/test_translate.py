@@ -58,14 +58,13 @@ def test_translated_words_choose_the_answer_among_the_candidates(fake_retriever:
     assert NOT_CERTIFIED in answer.text
 
 
-def test_retriever_hands_a_spanish_question_to_the_translator_once(fake_settings: Settings, fake_retriever) -> None:
+def test_spanish_answer_is_chosen_with_the_translation(fake_settings: Settings, fake_retriever) -> None:
     words = "Certify Mexico to the personnel that works in services of rehabilitation?"
     translator = RecordingTranslator({CERTIFY_ES: words})
     retriever = Retriever.open(fake_settings, fake_retriever.embedder, translator=translator)
-    answered = retriever.ask(CERTIFY_ES, k=3, language="es")
-    assert translator.asked == [(CERTIFY_ES, "es")]
-    # The answer is the one chosen with those words: retrieval did not read them.
-    hits = retriever.search(CERTIFY_ES, k=3, language="es")
+    answered = retriever.ask(CERTIFY_ES, k=5, language="es")
+    assert set(translator.asked) == {(CERTIFY_ES, "es")}  # the search's BM25 leg and the answer
+    hits = retriever.search(CERTIFY_ES, k=5, language="es")
     assert answered.hits == hits
     expected = extract_answer(
         CERTIFY_ES,
@@ -78,6 +77,30 @@ def test_retriever_hands_a_spanish_question_to_the_translator_once(fake_settings
         lexical=words,
     )
     assert answered.answer == expected
+
+
+def test_spanish_bm25_leg_reads_the_translation(fake_settings: Settings, fake_retriever) -> None:
+    words = "certify personnel rehabilitation"
+    retriever = Retriever.open(
+        fake_settings, fake_retriever.embedder, translator=RecordingTranslator({CERTIFY_ES: words})
+    )
+    row = {p.id: i for i, p in enumerate(retriever.index.passages)}
+    english = retriever.index.bm25_scores(words)
+    hits = retriever.search(CERTIFY_ES, k=10, language="es")
+    # Each hit's BM25 score is the English words' score of that passage, not the Spanish words'.
+    assert [h.scores.get("bm25") for h in hits] == [
+        float(english[row[h.passage.id]]) if english[row[h.passage.id]] > 0 else None for h in hits
+    ]
+    assert any(h.scores.get("bm25") for h in hits)
+
+
+def test_untranslated_spanish_bm25_leg_does_not_move_the_ranking(fake_settings: Settings, fake_retriever) -> None:
+    # Without English words the BM25 leg (Spanish words on English text) has weight 0: the
+    # ranking is the dense leg's, whatever BM25 says.
+    retriever = Retriever.open(fake_settings, fake_retriever.embedder, translator=RecordingTranslator({}))
+    routed = retriever.search(CERTIFY_ES, k=10, language="es", config="hybrid")
+    dense = retriever.search(CERTIFY_ES, k=10, language="es", config="dense")
+    assert [h.passage.id for h in routed][:5] == [h.passage.id for h in dense][:5]
 
 
 def test_an_english_question_is_never_translated(fake_settings: Settings, fake_retriever) -> None:
