@@ -28,8 +28,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean
+from typing import TYPE_CHECKING
 
 from eval.gold import EvidenceSpan, Question
+
+if TYPE_CHECKING:
+    from qa.types import Passage
 
 __all__ = [
     "DEPTH",
@@ -63,6 +67,12 @@ class Retrieved:
     label: str
     start: int
     end: int
+
+    @classmethod
+    def of(cls, passage: Passage, span: tuple[int, int] | None = None) -> Retrieved:
+        """``passage`` as the metrics see it; with ``span`` (corpus offsets), only that stretch of it: an answer."""
+        start, end = span if span is not None else (passage.start, passage.end)
+        return cls(passage.id, passage.document_id, passage.section_ids, passage.label, start, end)
 
 
 def covers(passage: Retrieved, span: EvidenceSpan) -> bool:

@@ -23,7 +23,7 @@ from eval.gold import EvidenceSpan, Question, locate_evidence
 from eval.metrics import DEPTH, Retrieved, aggregate, score
 from qa.errors import EvaluationError
 from qa.fusion import DEFAULT_FUSION
-from qa.types import ParsedDocument, Passage
+from qa.types import ParsedDocument
 
 if TYPE_CHECKING:
     from qa.retrieve import Retriever
@@ -112,7 +112,7 @@ def in_process_searchers(
         label, config, fusion = parse_spec(spec, default_fusion)
 
         def search(query: str, k: int, config: str = config, fusion: str = fusion) -> list[Retrieved]:
-            return [_retrieved(h.passage) for h in retriever.search(query, k=k, config=config, fusion=fusion)]
+            return [Retrieved.of(h.passage) for h in retriever.search(query, k=k, config=config, fusion=fusion)]
 
         out[label] = search
     return out
@@ -252,11 +252,7 @@ def documents_of(corpus_dir: Path) -> dict[str, ParsedDocument]:
 
 def pool_of(retriever: Retriever) -> list[Retrieved]:
     """Every passage of the retriever's index, as candidates for the passage qrels."""
-    return [_retrieved(p) for p in retriever.index.passages]
-
-
-def _retrieved(p: Passage) -> Retrieved:
-    return Retrieved(p.id, p.document_id, p.section_ids, p.label, p.start, p.end)
+    return [Retrieved.of(p) for p in retriever.index.passages]
 
 
 def evaluate(

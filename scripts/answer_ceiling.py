@@ -110,7 +110,7 @@ def main() -> None:
         if retriever.language_of(q.question) != "en":
             continue
         hits = retriever.search(q.question, k=10, language="en")
-        top3 = any(covers(_retrieved(h.passage), s) for h in hits[:3] for s in spans[q.id])
+        top3 = any(covers(Retrieved.of(h.passage), s) for h in hits[:3] for s in spans[q.id])
         captured.clear()
         vector = retriever.encode_query(q.question, "en")
         a = answer_module.extract_answer(
@@ -169,11 +169,7 @@ def main() -> None:
 
 
 def _holds(passage, start: int, end: int, spans) -> bool:  # type: ignore[no-untyped-def]
-    return any(covers(Retrieved("", passage.document_id, passage.section_ids, "", start, end), s) for s in spans)
-
-
-def _retrieved(p) -> Retrieved:  # type: ignore[no-untyped-def]
-    return Retrieved(p.id, p.document_id, p.section_ids, p.label, p.start, p.end)
+    return any(covers(Retrieved.of(passage, (start, end)), s) for s in spans)
 
 
 if __name__ == "__main__":

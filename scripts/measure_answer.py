@@ -50,7 +50,7 @@ def main(settings: list[tuple[str, dict[str, float]]] = SETTINGS) -> None:
     for q in questions:
         lang = retriever.language_of(q.question)
         hits = retriever.search(q.question, k=10, language=lang)
-        top3 = any(covers(_retrieved(h.passage), s) for h in hits[:3] for s in spans[q.id])
+        top3 = any(covers(Retrieved.of(h.passage), s) for h in hits[:3] for s in spans[q.id])
         runs.append((q, lang, hits, top3))
     defaults = {
         name: getattr(answer_module, name)
@@ -84,10 +84,7 @@ def main(settings: list[tuple[str, dict[str, float]]] = SETTINGS) -> None:
                 units=retriever.answer_units,
                 lexical=True if english else retriever.english_words(q.question, lang),
             )
-            ok = a is not None and any(
-                covers(Retrieved("", a.passage.document_id, a.passage.section_ids, "", a.start, a.end), s)
-                for s in spans[q.id]
-            )
+            ok = a is not None and any(covers(Retrieved.of(a.passage, (a.start, a.end)), s) for s in spans[q.id])
             held.setdefault(lang, []).append((ok, top3))
         for lang, rows in sorted(held.items()):
             in3 = [ok for ok, t in rows if t]
@@ -97,10 +94,6 @@ def main(settings: list[tuple[str, dict[str, float]]] = SETTINGS) -> None:
             )
     for name, value in defaults.items():
         setattr(answer_module, name, value)
-
-
-def _retrieved(p) -> Retrieved:  # type: ignore[no-untyped-def]
-    return Retrieved(p.id, p.document_id, p.section_ids, p.label, p.start, p.end)
 
 
 if __name__ == "__main__":
