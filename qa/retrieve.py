@@ -150,7 +150,7 @@ class Retriever:
     ) -> None:
         self.index = index
         self.embedder = embedder
-        # English words of a non-English question, for its answer's lexical match only (qa.translate).
+        # English words of a non-English question, for its BM25 leg and its answer's lexical match (qa.translate).
         self.translator = translator
         # Encodes non-English questions for the cross-lingual leg (multilingual-e5 query side).
         # Unit tests index with one fake embedder for both legs and pass only that one.
