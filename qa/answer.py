@@ -304,7 +304,9 @@ def extract_answer(
     p, unit = c.passage, c.unit
     if unit.kind != "sentence":
         header = unit.header or None
-        cell = _cell(f"{query} {words or ''}", c.text(), unit.header) if unit.kind == "table_row" else None
+        # The column may be named by a year in the question or a word of its English ("cobertura" -> "coverage").
+        named = query if words in (None, query) else f"{query} {words}"
+        cell = _cell(named, c.text(), unit.header) if unit.kind == "table_row" else None
         return Answer(c.text(), float(cosines[best]), p, unit.start, unit.end, unit.kind, header, cell, relevance)
     start, end = _widen(p.text, c.units, c.index, p.start)
     text = p.text[start - p.start : end - p.start]
@@ -313,15 +315,18 @@ def extract_answer(
 
 def _choice_scores(query: str, candidates: list[_Candidate], cosines: np.ndarray, words: str | None) -> np.ndarray:
     """Cosine plus the weighted lexical (over ``words``), passage-rank and answer-kind signals of every candidate."""
-    texts = [unit_embed_text(c.text(), c.unit) for c in candidates]
+    raw = [c.text() for c in candidates]
+    texts = [unit_embed_text(t, c.unit) for t, c in zip(raw, candidates, strict=True)]
     scores = cosines + (LEXICAL_WEIGHT * _bm25(_stems(words), texts) if words else 0.0)
     scores = scores - RANK_WEIGHT * np.array([c.rank for c in candidates], dtype=float)
     scores = scores - GAP_WEIGHT * np.array([c.gap for c in candidates], dtype=float)
-    scores = scores - LEAD_IN_WEIGHT * np.array([c.text().endswith(":") for c in candidates], dtype=float)
-    fragments = [c.unit.kind == "sentence" and len(c.text().split()) < FRAGMENT_WORDS for c in candidates]
+    scores = scores - LEAD_IN_WEIGHT * np.array([t.endswith(":") for t in raw], dtype=float)
+    fragments = [
+        c.unit.kind == "sentence" and len(t.split()) < FRAGMENT_WORDS for t, c in zip(raw, candidates, strict=True)
+    ]
     scores = scores - FRAGMENT_WEIGHT * np.array(fragments, dtype=float)
     if _ASKS_NUMBER.search(query):
-        figure = np.array([bool(_DIGIT.search(c.text())) for c in candidates], dtype=float)
+        figure = np.array([bool(_DIGIT.search(t)) for t in raw], dtype=float)
         row = np.array([c.unit.kind == "table_row" for c in candidates], dtype=float)
         scores = scores + NUMBER_WEIGHT * figure + TABLE_WEIGHT * row
     # A short line without punctuation standing alone ("Current status", "Indicator") is a
