@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from api.convert import document_list, document_outline, passage_detail, search_response, section_detail
-from api.deps import Loaded, load_state
+from api.deps import Loaded, load_failure, load_state
 from api.schemas import (
     MAX_QUERY_CHARS,
     AnswerOut,
@@ -449,8 +449,9 @@ def run_stdio(settings: Settings, *, base_url: str) -> None:
             holder["loaded"] = load_state(settings)
             _log.info("index loaded; ready")
         except PolicyQAError as exc:
-            holder["error"] = f"the index could not be loaded: {exc}"
-            _log.error(holder["error"])
+            # The client gets the short reason the HTTP server gives; the log keeps the detail.
+            holder["error"] = load_failure(exc)
+            _log.error("the index could not be loaded: %s", exc)
         finally:
             done.set()
 

@@ -225,3 +225,22 @@ def test_the_onnx_query_encoder_agrees_with_torch(real_retriever: Retriever) -> 
     questions = [q.question for q in load_gold_sets(GOLD_PATHS[:1])]
     cosines = np.sum(torch_model.encode(questions) * onnx.encode(questions), axis=1)
     assert cosines.min() > 0.98
+
+
+@pytest.mark.e2e
+def test_policyqa_mcp_on_a_damaged_index_gives_the_short_reason(damaged_real_copy: Settings) -> None:
+    import anyio
+
+    from tests.test_mcp import _stdio
+
+    async def call() -> str:
+        async with _stdio(damaged_real_copy) as session:
+            result = await session.call_tool("search", {"query": "extradition"})
+            assert result.is_error
+            return result.content[0].text
+
+    message = anyio.run(call)
+    # The same words as the HTTP server's 503: the file and what to run, no absolute path.
+    assert "the index could not be loaded" in message
+    _says_which_file_and_what_to_run(message, "dense.faiss")
+    assert str(damaged_real_copy.data_dir) not in message
