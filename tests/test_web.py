@@ -164,6 +164,19 @@ def test_a_result_opens_the_cited_span_highlighted_in_its_section(page: Page, re
     page.screenshot(path=str(OUT / "reading-1280.png"))
 
 
+def test_an_unknown_section_says_so_and_leads_back_to_search(page: Page) -> None:
+    response = page.goto(f"/read/{PA_26}9")
+    assert response is not None and response.status == 404
+    page.wait_for_selector("body[data-read='1']")
+    assert page.locator("#section-title").inner_text() == "Section not available"
+    assert "no section" in page.locator("#error").inner_text()
+    # Nothing to cite and no outline to browse; the one way on is back to the search.
+    assert page.locator("#crumbs li").all_inner_texts() == ["Search"]
+    assert page.locator("#copy-section").is_hidden()
+    assert page.locator("#outline-box").is_hidden()
+    page.screenshot(path=str(OUT / "reading-missing-1280.png"))
+
+
 def test_the_outline_navigates_to_institutional_strengthening_objective_2(page: Page) -> None:
     _ready(page, f"/read/{PA_26}")
     page.wait_for_selector("body[data-read='1']")

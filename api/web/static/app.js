@@ -301,7 +301,11 @@ async function renderReadView() {
     $("outline").replaceChildren(outlineList(outline.children, section.section_id));
     if (window.matchMedia("(max-width: 800px)").matches) $("outline-box").open = false;
   } catch (error) {
+    // Nothing to cite or browse: a way back to the search instead of an empty outline and a copy button.
     $("section-title").textContent = "Section not available";
+    $("crumbs").replaceChildren(el("li", {}, el("a", { href: "/", text: "Search" })));
+    $("copy-section").hidden = true;
+    $("outline-box").hidden = true;
     showError(error.message);
   }
   document.body.dataset.read = String(Number(document.body.dataset.read || 0) + 1);
