@@ -407,14 +407,11 @@ def rollback(data_dir: Path) -> str:
     The two swap places, so a second rollback returns to where the first began.
     """
     previous = build_id(data_dir, _PREVIOUS)
-    current = build_id(data_dir)
     if previous is None or not (data_dir / "builds" / previous).is_dir():
         raise IndexMissingError(f"no previous build in {data_dir} to roll back to")
     target = data_dir / "builds" / previous
     verify_snapshot(target)
-    if current is not None and (data_dir / "builds" / current / _MANIFEST).is_file():
-        _point(data_dir, _PREVIOUS, data_dir / "builds" / current)
-    _point(data_dir, "current", target)
+    switch_current(data_dir, target)  # the current build becomes the previous one, as after a build
     return previous
 
 
