@@ -54,8 +54,9 @@ other fusion beside the default, so the fusion choice is checked on every run.""
 Searcher = Callable[[str, int], list[Retrieved]]
 """``(query, k) -> ranked passages``."""
 
-Answerer = Callable[[str], GivenAnswer | None]
-"""``query -> the extractive answer`` (None: abstained), as a user of that configuration gets it."""
+Answerer = Callable[[str, int], tuple[list[Retrieved], GivenAnswer | None]]
+"""``(query, k) -> (ranked passages, the extractive answer)`` from one request, as a user of that
+configuration gets them (answer None: abstained)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,80 +130,85 @@ def in_process_answerers(
     for spec in specs:
         label, config, fusion = parse_spec(spec, default_fusion)
 
-        def answer(query: str, config: str = config, fusion: str = fusion) -> GivenAnswer | None:
-            a = retriever.ask(query, k=DEPTH, config=config, fusion=fusion).answer
+        def answer(
+            query: str, k: int, config: str = config, fusion: str = fusion
+        ) -> tuple[list[Retrieved], GivenAnswer | None]:
+            answered = retriever.ask(query, k=k, config=config, fusion=fusion)
+            ranked = [Retrieved.of(h.passage) for h in answered.hits]
+            a = answered.answer
             if a is None:
-                return None
+                return ranked, None
             p = a.passage
-            return GivenAnswer(p.id, p.document_id, p.section_ids, a.start, a.end, a.kind, a.text)
+            return ranked, GivenAnswer(p.id, p.document_id, p.section_ids, a.start, a.end, a.kind, a.text)
 
         out[label] = answer
     return out
 
 
+def _post_search(base: str, query: str, k: int, timeout: float) -> dict[str, Any]:
+    """A live API's ``POST /search`` response for ``query`` (top ``k``)."""
+    body = json.dumps({"query": query, "top_k": k}).encode()
+    request = urllib.request.Request(base + "/search", body, {"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise EvaluationError(f"POST {base}/search failed: {exc}") from exc
+
+
+def _sections(citation: dict[str, Any]) -> tuple[str, ...]:
+    # ``section_ids`` names every section a passage belongs to, so a passage shared by several
+    # sections (MEM Prevention 2.1, 2.4, 2.5) is credited to all of them, as in process.
+    return tuple(str(s) for s in citation.get("section_ids") or (citation["section_id"],))
+
+
+def _ranked(payload: dict[str, Any]) -> list[Retrieved]:
+    out: list[Retrieved] = []
+    for item in payload.get("results", []):
+        c = item["citation"]
+        out.append(
+            Retrieved(
+                str(item["passage_id"]),
+                str(c["document_id"]),
+                _sections(c),
+                str(c.get("label", "")),
+                int(c["char_start"]),
+                int(c["char_end"]),
+            )
+        )
+    return out
+
+
 def http_answerer(url: str, timeout: float = 30.0) -> Answerer:
-    """The answer of a live API's ``POST /search`` (``answer.citation`` spans the answering text)."""
+    """The ranking and the answer of one ``POST /search`` to a live API (``answer.citation`` spans the answer)."""
     base = url.rstrip("/")
 
-    def answer(query: str) -> GivenAnswer | None:
-        body = json.dumps({"query": query, "top_k": DEPTH}).encode()
-        request = urllib.request.Request(base + "/search", body, {"Content-Type": "application/json"}, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                payload = json.load(response)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise EvaluationError(f"POST {base}/search failed: {exc}") from exc
+    def answer(query: str, k: int) -> tuple[list[Retrieved], GivenAnswer | None]:
+        payload = _post_search(base, query, k, timeout)
         a = payload.get("answer")
         if not a:
-            return None
+            return _ranked(payload), None
         c = a["citation"]
-        return GivenAnswer(
+        given = GivenAnswer(
             str(a["passage_id"]),
             str(c["document_id"]),
-            tuple(str(s) for s in c.get("section_ids") or (c["section_id"],)),
+            _sections(c),
             int(c["char_start"]),
             int(c["char_end"]),
             str(a.get("kind", "sentence")),
             str(a["text"]),
         )
+        return _ranked(payload), given
 
     return answer
 
 
 def http_searcher(url: str, timeout: float = 30.0) -> Searcher:
-    """A searcher over a live API's ``POST /search``.
-
-    A result's ``citation.section_ids`` names every section its passage
-    belongs to, so a passage shared by several sections (MEM Prevention 2.1,
-    2.4, 2.5) is credited to all of them, as in process.
-    """
+    """A searcher over a live API's ``POST /search``."""
     base = url.rstrip("/")
 
-    def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(base + path, data, {"Content-Type": "application/json"}, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return json.load(response)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise EvaluationError(f"{method} {base}{path} failed: {exc}") from exc
-
     def search(query: str, k: int) -> list[Retrieved]:
-        payload = call("POST", "/search", {"query": query, "top_k": k})
-        out: list[Retrieved] = []
-        for item in payload.get("results", []):
-            c = item["citation"]
-            out.append(
-                Retrieved(
-                    str(item["passage_id"]),
-                    str(c["document_id"]),
-                    tuple(str(s) for s in c.get("section_ids") or (c["section_id"],)),
-                    str(c.get("label", "")),
-                    int(c["char_start"]),
-                    int(c["char_end"]),
-                )
-            )
-        return out
+        return _ranked(_post_search(base, query, k, timeout))
 
     return search
 
@@ -219,8 +225,10 @@ def run_eval(
 
     ``pool`` is the set of passages judged for the passage-level metrics
     besides the retrieved ones (the whole index, when it is at hand), so the
-    exported passage qrels are complete. ``answerers`` (by searcher name)
-    also score each configuration's extractive answers.
+    exported passage qrels are complete. A configuration with an answerer
+    (``answerers``, by searcher name) is asked once per question for both its
+    ranking and its extractive answer, which are scored too; its ``seconds``
+    then include choosing the answer.
     """
     if not questions:
         raise EvaluationError("no questions to evaluate (check the gold set and --split)")
@@ -229,13 +237,17 @@ def run_eval(
     results: list[ConfigResult] = []
     for name, search in searchers.items():
         t0 = time.perf_counter()
-        ranked = {q.id: search(q.question, DEPTH) for q in questions}
+        answers: dict[str, GivenAnswer | None] | None = None
+        if answerers and name in answerers:
+            # One request per question gives both the ranking and the answer, as a user gets them.
+            asked = {q.id: answerers[name](q.question, DEPTH) for q in questions}
+            ranked = {qid: hits for qid, (hits, _) in asked.items()}
+            answers = {qid: given for qid, (_, given) in asked.items()}
+        else:
+            ranked = {q.id: search(q.question, DEPTH) for q in questions}
         seconds = time.perf_counter() - t0
         per_query = score(questions, ranked, spans, pool)
-        answers = answer_scores = None
-        if answerers and name in answerers:
-            answers = {q.id: answerers[name](q.question) for q in questions}
-            answer_scores = score_answers(questions, answers, spans, per_query)
+        answer_scores = None if answers is None else score_answers(questions, answers, spans, per_query)
         results.append(ConfigResult(name, ranked, per_query, seconds, answers, answer_scores))
         if progress is not None:
             progress(f"{name}: {len(questions)} questions in {seconds:.1f}s")

@@ -100,3 +100,32 @@ def test_openai_client_streams_the_same_reply(openai_client: OpenAI) -> None:
     assert streamed == plain.choices[0].message.content
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert (chunks[-1].model_extra or {})["citations"] == (plain.model_extra or {})["citations"]
+
+
+def test_eval_over_http_scores_what_the_in_process_retriever_scores(server: str, real_retriever: Retriever) -> None:
+    from eval.gold import load_gold
+    from eval.run import (
+        documents_of,
+        http_answerer,
+        http_searcher,
+        in_process_answerers,
+        in_process_searchers,
+        run_eval,
+    )
+
+    questions = [q for q in load_gold() if q.id in {"q002", "q005", "q019"}]  # a table row, a section, a list
+    documents = documents_of(real_retriever.settings.corpus_dir)
+    over_http = run_eval({"api": http_searcher(server)}, questions, documents, answerers={"api": http_answerer(server)})
+    local = run_eval(
+        in_process_searchers(real_retriever, ["routed"]),
+        questions,
+        documents,
+        answerers=in_process_answerers(real_retriever, ["routed"]),
+    )
+    (api,), (routed,) = over_http.configs, local.configs
+    # The server's default is routed: one POST /search per question gives the same ranking and answer.
+    assert {q: [r.passage_id for r in hits] for q, hits in api.ranked.items()} == {
+        q: [r.passage_id for r in hits] for q, hits in routed.ranked.items()
+    }
+    assert api.answers == routed.answers
+    assert api.answer_scores == routed.answer_scores
