@@ -38,15 +38,15 @@ from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
 from api.middleware import HeadAndOptions, LoadShedder
 from api.reload import watch
 from api.routes import docs, router
-from qa.errors import (
+from core.errors import (
     CorruptIndexError,
     IndexMissingError,
     InvalidQueryError,
     NotFoundError,
     PolicyQAError,
 )
+from core.settings import Settings, get_settings
 from qa.retrieve import Retriever
-from qa.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from index.embed import Embedder
@@ -60,7 +60,7 @@ _TOO_LARGE = f"request body is over {MAX_BODY_BYTES} bytes; send a shorter quest
 
 _log = logging.getLogger("policyqa.api")
 
-# qa.errors -> (status, error type); the first matching class wins, so subclasses come first.
+# core.errors -> (status, error type); the first matching class wins, so subclasses come first.
 _STATUSES: tuple[tuple[type[PolicyQAError], int, str], ...] = (
     (InvalidQueryError, 422, "invalid_request"),
     (NotFoundError, 404, "not_found"),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from qa.settings import Settings
+    from core.settings import Settings
 
 __all__ = ["mcp_command", "serve_command"]
 
@@ -25,7 +25,7 @@ def serve_command(
     """Serve the HTTP API (search, lookups, OpenAI-compatible chat, MCP at /mcp); builds the index first if missing."""
     import uvicorn
 
-    from qa.cli import log_to_stderr, quiet_libraries
+    from core.logs import log_to_stderr, quiet_libraries
 
     quiet_libraries()
     _settings_or_exit()  # a bad setting is one line here, not a traceback from inside uvicorn
@@ -47,7 +47,7 @@ def mcp_command() -> None:
     Builds the index first if missing; logs go to stderr, stdout carries the protocol.
     """
     from api.mcp import run_stdio
-    from qa.cli import log_to_stderr, quiet_libraries
+    from core.logs import log_to_stderr, quiet_libraries
 
     quiet_libraries()
     log_to_stderr()
@@ -58,8 +58,8 @@ def mcp_command() -> None:
 def _settings_or_exit() -> Settings:
     import sys
 
-    from qa.errors import PolicyQAError
-    from qa.settings import get_settings
+    from core.errors import PolicyQAError
+    from core.settings import get_settings
 
     try:
         return get_settings()

@@ -1,4 +1,4 @@
-"""Pipeline dataclasses (``qa.types``) to wire schemas (``api.schemas``), and the search every surface shares.
+"""Pipeline dataclasses (``core.types``) to wire schemas (``api.schemas``), and the search every surface shares.
 
 REST, chat and MCP call ``search_response`` and the lookups below, so that
 one question or id gets the same cited text, and the same errors, everywhere.
@@ -27,10 +27,10 @@ from api.schemas import (
     SectionSummary,
     TextPiece,
 )
+from core.errors import InvalidQueryError, NotFoundError, shown
+from core.types import Answer, Filters, Hit, Passage, PathElement, Section
 from index.chunk import make_label
 from qa.answer import display_text
-from qa.errors import InvalidQueryError, NotFoundError, shown
-from qa.types import Answer, Filters, Hit, Passage, PathElement, Section
 
 __all__ = [
     "answer_out",

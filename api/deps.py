@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Request
 
 from api.schemas import ErrorResponse
-from qa.errors import IndexMissingError, PolicyQAError, public_reason
+from core.errors import IndexMissingError, PolicyQAError, public_reason
+from core.settings import Settings
 from qa.retrieve import Retriever
-from qa.settings import Settings
 
 if TYPE_CHECKING:
     from index.embed import Embedder

@@ -12,7 +12,7 @@ One server definition serves both transports:
 Tools return structured content validated against an output schema, plus a
 text rendering that a model reading only text can still cite. Their results
 and errors come from the same functions as the REST API (``api.convert`` and
-``qa.errors``), so a message is the same on both surfaces.
+``core.errors``), so a message is the same on both surfaces.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ from api.schemas import (
     PathElementOut,
     SearchFilters,
 )
-from qa.errors import IndexMissingError, NotFoundError, PolicyQAError, shown
-from qa.settings import Settings
+from core.errors import IndexMissingError, NotFoundError, PolicyQAError, shown
+from core.settings import Settings
 
 __all__ = ["MCP_PATH", "SERVER_NAME", "HttpEndpoint", "StateSource", "create_mcp_server", "run_stdio"]
 

@@ -23,13 +23,13 @@ import anyio
 import anyio.to_thread
 
 from api.deps import Loaded, load_failure, ready_state
+from core.errors import PolicyQAError
 from index.store import build_id
-from qa.errors import PolicyQAError
 from qa.retrieve import Retriever
 
 if TYPE_CHECKING:
+    from core.settings import Settings
     from index.embed import Embedder
-    from qa.settings import Settings
 
 __all__ = ["check_once", "watch"]
 

@@ -1,7 +1,7 @@
 """The wire format of the HTTP API (pydantic models).
 
 These are the only pydantic schemas of the product: the pipeline hands
-frozen dataclasses (``qa.types``) to ``api.convert``, which converts them
+frozen dataclasses (``core.types``) to ``api.convert``, which converts them
 here, so the JSON clients see can evolve without touching retrieval.
 Every field carries a description and an example because chat frontends
 that import OpenAPI tool servers read nothing but this schema.

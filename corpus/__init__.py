@@ -1,7 +1,7 @@
 """Corpus stage: the catalog of reports and their section trees.
 
 ``load_catalog`` reads ``catalog.json``; ``parse_document`` turns one report
-into a :class:`~qa.types.ParsedDocument` with its real section structure,
+into a :class:`~core.types.ParsedDocument` with its real section structure,
 using the numbering scheme the catalog names for it.
 """
 
@@ -11,10 +11,10 @@ import hashlib
 import json
 from pathlib import Path
 
+from core.errors import CorpusError, NotFoundError
+from core.types import Document, ParsedDocument
 from corpus._schemes import SCHEMES, get_parser
 from corpus._tree import freeze
-from qa.errors import CorpusError, NotFoundError
-from qa.types import Document, ParsedDocument
 
 __all__ = [
     "CORPUS_DIR",

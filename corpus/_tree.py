@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.types import PathElement, Section, Span
+from core.types import PathElement, Section, Span
 
 __all__ = [
     "Line",

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from core.types import Section
 from corpus import load_corpus
-from qa.types import Section
 
 __all__ = ["find", "show"]
 

@@ -25,9 +25,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
+from core.types import ParsedDocument
 from eval.gold import EvidenceSpan, Question
 from eval.metrics import Retrieved, covers
-from qa.types import ParsedDocument
 
 __all__ = ["ANSWER_METRICS", "GivenAnswer", "aggregate_answers", "evidence_units", "score_answers"]
 

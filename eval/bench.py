@@ -41,14 +41,14 @@ from pathlib import Path
 from statistics import quantiles
 from typing import Any
 
-from qa.errors import EvaluationError
+from core.errors import EvaluationError
 
-__all__ = ["CONCURRENCY", "http_load", "latency_summary", "process_memory", "run_bench", "serve_available"]
+__all__ = ["CONCURRENCY", "http_load", "latency_summary", "process_memory", "run_bench"]
 
 CONCURRENCY: tuple[int, ...] = (1, 4, 8)
 CHAT_CONCURRENCY = 1
 
-_CLI = ("-c", "from qa.cli import app; app()")  # the same entry point as the `policyqa` script
+_CLI = ("-m", "cli")  # the same entry point as the `policyqa` script
 _SERVER_START_TIMEOUT = 180.0
 
 
@@ -110,19 +110,6 @@ def _timed_searches(search: Callable[[str], object], questions: Sequence[str], r
             search(q)
             out.append(time.perf_counter() - t0)
     return out
-
-
-def serve_available() -> bool:
-    """Whether this installation has the ``policyqa serve`` command."""
-    import importlib
-
-    try:
-        module = importlib.import_module("api.cli")
-    except ModuleNotFoundError as exc:
-        if exc.name != "api.cli":
-            raise
-        return False
-    return hasattr(module, "serve_command")
 
 
 def _free_port() -> int:
@@ -353,8 +340,8 @@ def run_bench(
     With ``build`` the index is built into a temporary data dir that is
     removed afterwards; without it the configured (live) index is used.
     """
+    from core.settings import Settings, get_settings
     from qa.retrieve import Retriever, get_config
-    from qa.settings import Settings, get_settings
 
     for name in configs:
         get_config(name)  # fail on a bad name before minutes of building
@@ -414,8 +401,6 @@ def run_bench(
         figures["peak_rss_mb"] = _peak_rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         if not http:
             figures["http"] = {"skipped": "--no-http"}
-        elif not serve_available():
-            figures["http"] = {"skipped": "the `policyqa serve` command is not available (api.cli.serve_command)"}
         else:
             figures["http"] = _bench_http(env, questions, requests, log, workers)
     finally:

@@ -1,4 +1,4 @@
-"""``policyqa eval`` and ``policyqa bench`` (registered by ``qa.cli``).
+"""``policyqa eval`` and ``policyqa bench`` (registered by ``cli.main``).
 
 Only typer and rich are imported here; the retriever, torch and
 ir-measures load inside the commands, so ``policyqa --help`` stays fast.
@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from qa.errors import PolicyQAError
+from core.errors import PolicyQAError
 
 __all__ = ["bench_command", "eval_command", "run_dir"]
 
@@ -33,7 +33,7 @@ _err = Console(stderr=True)
 
 def _quiet() -> None:
     """As in `policyqa ask`: no hub lookups, no transformers noise; a build on the way logs its progress."""
-    from qa.cli import log_to_stderr, quiet_libraries
+    from core.logs import log_to_stderr, quiet_libraries
 
     quiet_libraries()
     log_to_stderr()
@@ -172,6 +172,7 @@ def eval_command(
     import time
     from dataclasses import replace
 
+    from core.settings import get_settings
     from eval.gold import GOLD_PATHS, load_gold_sets
     from eval.metrics import METRICS
     from eval.report import compare as compare_results
@@ -187,7 +188,6 @@ def eval_command(
         pool_of,
         run_eval,
     )
-    from qa.settings import get_settings
 
     _quiet()
     if split is not None and split not in _SPLIT_CHOICES:

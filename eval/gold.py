@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.errors import EvaluationError
-from qa.types import ParsedDocument
+from core.errors import EvaluationError
+from core.types import ParsedDocument
 
 __all__ = [
     "GOLD_PATH",

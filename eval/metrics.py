@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from eval.gold import EvidenceSpan, Question
 
 if TYPE_CHECKING:
-    from qa.types import Passage
+    from core.types import Passage
 
 __all__ = [
     "DEPTH",

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.errors import EvaluationError
+from core.types import ParsedDocument
 from eval.answers import GivenAnswer, evidence_units, score_answers
 from eval.gold import EvidenceSpan, Question, locate_evidence
 from eval.metrics import DEPTH, Retrieved, aggregate, score
-from qa.errors import EvaluationError
 from qa.fusion import DEFAULT_FUSION
-from qa.types import ParsedDocument
 
 if TYPE_CHECKING:
     from qa.retrieve import Retriever

@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import CorruptIndexError, IndexStoreError
+from core.settings import Settings
+from core.types import BuildReport, Passage
 from corpus import corpus_hash, load_corpus
 from index.chunk import CHUNKER_VERSION, chunk_document
 from index.embed import CachedEmbedder, Embedder, e5_fingerprint
 from index.sentences import UNIT_KINDS, answer_units, unit_embed_text
 from index.store import FORMAT_VERSION, read_manifest, rollback, switch_current, verify_snapshot, write_snapshot
-from qa.errors import CorruptIndexError, IndexStoreError
-from qa.settings import Settings
-from qa.types import BuildReport, Passage
 
 _log = logging.getLogger("policyqa.index")
 

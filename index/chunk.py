@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.types import ParsedDocument, Passage, PathElement, Section, Span
+from core.types import ParsedDocument, Passage, PathElement, Section, Span
 
 __all__ = ["CHUNKER_VERSION", "chunk_document", "clean_text", "count_tokens", "make_label"]
 

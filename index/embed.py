@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from qa.errors import IndexStoreError
+from core.errors import IndexStoreError
 
 if TYPE_CHECKING:
-    from qa.settings import Settings
+    from core.settings import Settings
 
 __all__ = [
     "ONNX_QUERY_ENCODER",

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.types import Span
+from core.types import Span
 
 __all__ = ["UNIT_KINDS", "Unit", "answer_units", "split_sentences", "table_columns", "unit_embed_text"]
 

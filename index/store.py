@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import CorruptIndexError, IndexMissingError, IndexStoreError
+from core.types import Document, Passage, PathElement, Section
 from index.sentences import UNIT_KINDS, Unit
-from qa.errors import CorruptIndexError, IndexMissingError, IndexStoreError
-from qa.types import Document, Passage, PathElement, Section
 
 __all__ = [
     "FORMAT_VERSION",

@@ -99,8 +99,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.types import Answer, Hit, Passage
 from index.sentences import Unit, answer_units, split_sentences, table_columns, unit_embed_text
-from qa.types import Answer, Hit, Passage
 
 if TYPE_CHECKING:
     from index.embed import Embedder

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from qa.errors import UnknownVariantError
+from core.errors import UnknownVariantError
 
 __all__ = ["DEFAULT_FUSION", "FUSIONS", "Fusion", "convex", "get_fusion", "rrf"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from qa.errors import InvalidQueryError
+from core.errors import InvalidQueryError
 
 __all__ = ["LANGUAGES", "SPANISH_CONFIDENCE", "check_language", "detect_language"]
 

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.errors import IndexStoreError, InvalidQueryError, UnknownVariantError, check_text, shown
+from core.errors import IndexStoreError, InvalidQueryError, UnknownVariantError, check_text, shown
+from core.types import Answered, Filters, Hit, Passage
 from qa.fusion import DEFAULT_FUSION, Fusion, convex, get_fusion
 from qa.lang import check_language, detect_language
 from qa.route import Route, named_documents, route
-from qa.types import Answered, Filters, Hit, Passage
 
 if TYPE_CHECKING:
+    from core.settings import Settings
     from index.embed import Embedder
     from index.store import StoredIndex
-    from qa.settings import Settings
     from qa.translate import Translator
 
 _log = logging.getLogger("policyqa.qa")
@@ -195,8 +195,8 @@ class Retriever:
         with no translator unless one is given. With the real models, the
         translator is the settings' (``qa.translate.translator_for``).
         """
+        from core.settings import get_settings
         from index.store import load_index
-        from qa.settings import get_settings
         from qa.translate import translator_for
 
         settings = settings or get_settings()

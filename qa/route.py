@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from qa.types import Document, Section, SectionRef
+from core.types import Document, Section, SectionRef
 
 __all__ = ["Route", "named_documents", "parse_refs", "route"]
 

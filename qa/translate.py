@@ -41,10 +41,10 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from qa.errors import SettingsError
+from core.errors import SettingsError
 
 if TYPE_CHECKING:
-    from qa.settings import Settings
+    from core.settings import Settings
 
 __all__ = ["MODES_DIR", "PAIRS", "ApertiumTranslator", "Translator", "translator_for"]
 

@@ -22,9 +22,9 @@ import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from core.settings import PROJECT_ROOT
 from qa.answer import extract_answer
 from qa.retrieve import Retriever
-from qa.settings import PROJECT_ROOT
 
 
 def main() -> None:

@@ -25,10 +25,10 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=500, help="how many passages to compare (evenly spaced)")
     args = parser.parse_args()
 
+    from core.settings import get_settings
     from eval.gold import GOLD_PATH, load_gold_sets
     from index.embed import ONNX_QUERY_ENCODER, OnnxQueryEmbedder, SentenceTransformerEmbedder
     from index.store import load_index
-    from qa.settings import get_settings
 
     settings = get_settings()
     index = load_index(settings.index_dir)

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core.settings import PROJECT_ROOT, Settings
 from index.build import build_index
 from qa.retrieve import Retriever
-from qa.settings import PROJECT_ROOT, Settings
 from tests.fakes import HashingEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.types import ParsedDocument, Section, Span
 from corpus import load_corpus
-from qa.types import ParsedDocument, Section, Span
 
 __all__ = ["of_kind", "parse", "partly_covered_lines", "span_text", "uncovered_lines"]
 

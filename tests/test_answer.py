@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
+from core.settings import PROJECT_ROOT
+from core.types import Hit, Passage
 from corpus import read_text
 from index.sentences import answer_units
 from qa.answer import extract_answer, split_sentences
 from qa.retrieve import Retriever
-from qa.settings import PROJECT_ROOT
-from qa.types import Hit, Passage
 
 
 def _sentences(text: str) -> list[str]:

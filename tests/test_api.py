@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import MAX_BODY_BYTES, create_app
+from core.settings import Settings
 from corpus import read_text
 from qa.retrieve import Retriever
-from qa.settings import Settings
 
 PA_26 = "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
 QUERIES = [

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from openai import OpenAI
 
+from core.settings import PROJECT_ROOT
 from corpus import read_text
 from qa.retrieve import Retriever
-from qa.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 

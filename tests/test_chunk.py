@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from core.settings import Settings
+from core.types import Document, ParsedDocument, Passage
 from corpus import CORPUS_DIR, load_corpus
 from corpus._tree import Node, freeze
 from index.chunk import chunk_document, count_tokens
-from qa.settings import Settings
-from qa.types import Document, ParsedDocument, Passage
 
 MEM = "mem-mexico-2024"
 PTR = f"{MEM}/thematic_area-measures-of-prevention-treatment-and-recovery/objective-2"

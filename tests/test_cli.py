@@ -10,8 +10,8 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from qa.cli import app
-from qa.settings import Settings
+from cli.main import app
+from core.settings import Settings
 
 runner = CliRunner()
 
@@ -43,7 +43,7 @@ def test_outline_of_an_unknown_document_exits_2_naming_the_valid_ones() -> None:
 def test_ask_prints_json_hits_with_citations(real_settings: Settings) -> None:
     env = {**os.environ, "POLICYQA_DATA_DIR": str(real_settings.data_dir)}
     out = subprocess.run(
-        [sys.executable, "-m", "qa", "ask", "What does recommendation 12 say?", "-k", "3", "--json"],
+        [sys.executable, "-m", "cli", "ask", "What does recommendation 12 say?", "-k", "3", "--json"],
         env=env,
         capture_output=True,
         text=True,

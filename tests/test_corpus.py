@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import CorpusError
 from corpus import CORPUS_DIR, load_catalog, load_corpus
-from qa.errors import CorpusError
 
 
 def _copy_corpus(tmp_path: Path) -> Path:

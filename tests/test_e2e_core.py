@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.settings import Settings
 from index.store import load_index
 from qa.retrieve import Retriever
-from qa.settings import Settings
 
 pytestmark = pytest.mark.e2e
 

@@ -9,14 +9,14 @@ import ir_measures
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
+from core.errors import EvaluationError, UnknownVariantError
 from corpus import load_corpus
 from eval.answers import GivenAnswer, aggregate_answers, score_answers
 from eval.gold import EvidenceSpan, Question, load_gold, locate_evidence
 from eval.metrics import Retrieved, aggregate, covers, passage_run, score, section_run
 from eval.report import compare, write_outputs
 from eval.run import documents_of, in_process_answerers, in_process_searchers, parse_spec, pool_of, run_eval
-from qa.cli import app
-from qa.errors import EvaluationError, UnknownVariantError
 from qa.retrieve import Retriever
 
 # A toy document "d" cut into five passages of 100 characters.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.errors import UnknownVariantError
+from core.errors import UnknownVariantError
 from qa.fusion import convex, get_fusion, rrf
 
 INF = np.inf

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from core.types import Section
 from corpus import CORPUS_DIR, load_catalog, load_corpus
-from qa.types import Section
 
 GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold.jsonl"
 FIELDS = {"id", "question", "kind", "document_id", "gold_sections", "evidence", "split"}

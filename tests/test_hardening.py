@@ -25,14 +25,14 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
+from cli.main import app as cli
+from core.errors import SHOWN_CHARS
+from core.settings import Settings, get_settings
+from core.types import Answer, Filters
 from eval.cli import run_dir
 from index.build import build_index
 from qa.answer import display_text
-from qa.cli import app as cli
-from qa.errors import SHOWN_CHARS
 from qa.retrieve import Retriever
-from qa.settings import Settings, get_settings
-from qa.types import Answer, Filters
 from tests.conftest import free_port, make_settings, policyqa_command
 from tests.fakes import HashingEmbedder
 

@@ -20,11 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.errors import CorruptIndexError
+from core.settings import Settings
 from index.build import build_index
 from index.store import build_id, load_index, verify_snapshot
-from qa.errors import CorruptIndexError
 from qa.retrieve import Retriever
-from qa.settings import Settings
 from tests.fakes import HashingEmbedder
 
 
@@ -108,7 +108,7 @@ def test_the_ask_command_prints_one_line_and_exits_2(damaged: tuple[Settings, st
     settings, name = damaged
     env = {**os.environ, "POLICYQA_DATA_DIR": str(settings.data_dir), "COLUMNS": "80"}
     out = subprocess.run(
-        [sys.executable, "-m", "qa", "ask", "What does priority action 2.6 say?"],
+        [sys.executable, "-m", "cli", "ask", "What does priority action 2.6 say?"],
         env=env,
         capture_output=True,
         text=True,

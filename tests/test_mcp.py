@@ -24,9 +24,9 @@ from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from core.settings import PROJECT_ROOT, Settings
 from corpus import read_text
 from qa.retrieve import Retriever
-from qa.settings import PROJECT_ROOT, Settings
 from tests.conftest import policyqa_command
 
 pytestmark = pytest.mark.e2e

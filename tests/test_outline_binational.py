@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from qa.types import ParsedDocument, Section
+from core.types import ParsedDocument, Section
 from tests.outline_checks import parse, partly_covered_lines, uncovered_lines
 
 DOC_ID = "us-mexico-binational-drug-strategy-1998"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from qa.types import ParsedDocument
+from core.types import ParsedDocument
 from tests.outline_checks import of_kind, parse, span_text, uncovered_lines
 
 DOC_ID = "unodc-honlac-29-2019"

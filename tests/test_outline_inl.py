@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.types import ParsedDocument, Section
+from core.types import ParsedDocument, Section
 from tests.outline_checks import parse, partly_covered_lines, uncovered_lines
 
 DOC_ID = "state-inl-mexico-fact-sheet-2005"

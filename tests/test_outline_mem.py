@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from qa.types import ParsedDocument, Section
+from core.types import ParsedDocument, Section
 from tests.outline_checks import parse, partly_covered_lines, span_text, uncovered_lines
 
 DOC_ID = "mem-mexico-2024"

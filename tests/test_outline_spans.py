@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
+from core.types import ParsedDocument
 from corpus import load_corpus
-from qa.types import ParsedDocument
 
 DOCS = {doc.document.id: doc for doc in load_corpus()}
 

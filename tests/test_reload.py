@@ -27,11 +27,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.reload import check_once
+from core.errors import IndexMissingError
+from core.settings import Settings
 from corpus import CORPUS_DIR
 from index.build import build_index, rollback_index
 from index.store import build_id, load_index
-from qa.errors import IndexMissingError
-from qa.settings import Settings
 from tests.conftest import free_port, wait_ready
 from tests.fakes import HashingEmbedder
 
@@ -194,7 +194,7 @@ def test_the_build_command_rolls_back(settings: Settings) -> None:
     build_index(settings, HashingEmbedder(), force=True)
     env = {**os.environ, "POLICYQA_DATA_DIR": str(settings.data_dir), "POLICYQA_CORPUS_DIR": str(settings.corpus_dir)}
     out = subprocess.run(
-        [sys.executable, "-m", "qa", "build", "--rollback"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "cli", "build", "--rollback"], env=env, capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith(f"builds/{old}")

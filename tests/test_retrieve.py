@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from qa.errors import InvalidQueryError, UnknownVariantError
+from core.errors import InvalidQueryError, UnknownVariantError
+from core.types import Filters
 from qa.retrieve import DUPLICATE_JACCARD, Retriever
-from qa.types import Filters
 
 PA26 = "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
 HONLAC = "unodc-honlac-29-2019"

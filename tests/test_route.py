@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.types import Section, SectionRef
 from corpus import load_catalog, load_corpus
 from qa.route import named_documents, parse_refs, route
-from qa.types import Section, SectionRef
 
 IS = "mem-mexico-2024/thematic_area-institutional-strengthening"
 PTR = "mem-mexico-2024/thematic_area-measures-of-prevention-treatment-and-recovery"

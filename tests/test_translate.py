@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import qa.translate as translate_module
+from core.errors import SettingsError
+from core.settings import Settings
 from qa.answer import extract_answer
-from qa.errors import SettingsError
 from qa.retrieve import Retriever
-from qa.settings import Settings
 from qa.translate import ApertiumTranslator, translator_for
 
 CERTIFY_ES = "¿Certifica México al personal que trabaja en servicios de rehabilitación?"

@@ -19,9 +19,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
+from core.settings import PROJECT_ROOT
 from corpus import read_text
 from qa.retrieve import Retriever
-from qa.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -1,7 +1,7 @@
 """The API's routers, one module per resource; ``router`` includes them all.
 
 Each router converts pipeline dataclasses into ``api.schemas`` models
-(``api.convert``); errors are raised as ``qa.errors`` types and mapped to
+(``api.convert``); errors are raised as ``core.errors`` types and mapped to
 statuses in ``api.app``.
 """
 

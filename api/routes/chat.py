@@ -22,9 +22,9 @@ from api.schemas import (
     ModelList,
     ModelOut,
 )
+from core.errors import InvalidQueryError, NotFoundError, shown
+from core.types import Passage
 from qa.answer import display_text
-from qa.errors import InvalidQueryError, NotFoundError, shown
-from qa.types import Passage
 
 __all__ = ["MODEL_ID", "router"]
 

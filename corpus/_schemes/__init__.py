@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.errors import UnknownVariantError
+from core.types import Document
 from corpus._tree import Node
-from qa.errors import UnknownVariantError
-from qa.types import Document
 
 from . import binational, elementa, generic, honlac, inl, mem
 

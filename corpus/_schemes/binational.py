@@ -34,9 +34,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from core.errors import CorpusError
+from core.types import Document, Span
 from corpus._tree import Node, paragraph_spans, trim_span
-from qa.errors import CorpusError
-from qa.types import Document, Span
 
 __all__ = ["parse"]
 

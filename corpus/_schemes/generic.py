@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
+from core.types import Document
 from corpus._tree import Node, paragraph_spans
-from qa.types import Document
 
 __all__ = ["parse"]
 

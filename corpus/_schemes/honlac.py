@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import re
 
+from core.types import Document
 from corpus._tree import Line, Node, clean_title, line_positions, runs_to_spans, trim_span
-from qa.types import Document
 
 __all__ = ["parse"]
 

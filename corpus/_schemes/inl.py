@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 
+from core.errors import CorpusError
+from core.types import Document, Span
 from corpus._tree import Node, paragraph_spans
-from qa.errors import CorpusError
-from qa.types import Document, Span
 
 __all__ = ["parse"]
 

@@ -27,9 +27,9 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
+from core.errors import CorpusError
+from core.types import Document, Span
 from corpus._tree import Node, clean_title, trim_span
-from qa.errors import CorpusError
-from qa.types import Document, Span
 
 __all__ = ["parse"]
 

@@ -1,9 +1,8 @@
-"""The ``policyqa`` command line: build, ask, outline (and serve, eval, bench)."""
+"""The engine's commands: build, ask and outline (``cli.main`` adds serve, mcp, eval and bench)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Annotated, Any
 
@@ -11,10 +10,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from qa.errors import PolicyQAError, check_text
-from qa.types import Filters, Hit, Section
+from core.errors import PolicyQAError, check_text
+from core.logs import log_to_stderr, quiet_libraries
+from core.types import Filters, Hit, Section
 
-__all__ = ["app", "log_to_stderr", "quiet_libraries"]
+__all__ = ["app"]
 
 app = typer.Typer(
     help="Retrieval QA over drug-policy reports, with exact section citations.",
@@ -32,29 +32,6 @@ def _fail(exc: PolicyQAError) -> typer.Exit:
     return typer.Exit(2)
 
 
-def quiet_libraries() -> None:
-    """Never reach for a model hub; keep transformers' chatter and tokenizer threads out of the way."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def log_to_stderr() -> None:
-    """policyqa's own INFO logs (build steps and progress, readiness) on stderr, timestamped.
-
-    Long steps (a cold build, waiting for another build's lock) then say how
-    far along they are in a log file, CI or ``make run``, not only on a
-    terminal's progress bar. Libraries log their warnings only.
-    """
-    import logging
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    # By the handler, not by logger levels: bm25s sets its own logger to DEBUG when imported.
-    handler.addFilter(lambda r: r.levelno >= logging.WARNING or r.name.split(".")[0] == "policyqa")
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
-
-
 @app.command()
 def build(
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if nothing changed.")] = False,
@@ -63,8 +40,8 @@ def build(
     ] = False,
 ) -> None:
     """Parse, chunk and embed the corpus into the index (does nothing if it is up to date and undamaged)."""
+    from core.settings import get_settings
     from index.build import build_index, rollback_index
-    from qa.settings import get_settings
 
     quiet_libraries()
     log_to_stderr()
@@ -191,8 +168,8 @@ def outline(
     as_json: Annotated[bool, typer.Option("--json", help="Print the nested JSON tree.")] = False,
 ) -> None:
     """Print the section tree of one report."""
+    from core.settings import get_settings
     from corpus import load_corpus
-    from qa.settings import get_settings
 
     try:
         (parsed,) = load_corpus(get_settings().corpus_dir, only=doc)
@@ -214,25 +191,3 @@ def outline(
     _out.print(f"[bold]{escape(parsed.document.title)}[/bold]")
     for s in parsed.sections:
         show(s, 0)
-
-
-# Commands of later stages live with their stage; they are registered here so
-# there is one ``policyqa`` entry point. Their modules import nothing heavy at
-# import time, so ``policyqa --help`` stays fast.
-def _register_stage_commands() -> None:
-    import importlib
-
-    for module, names in (("api.cli", ("serve", "mcp")), ("eval.cli", ("eval", "bench"))):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        for name in names:
-            fn = getattr(mod, f"{name}_command", None)
-            if fn is not None:
-                app.command(name)(fn)
-
-
-_register_stage_commands()

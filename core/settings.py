@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
-from qa.errors import SettingsError
+from core.errors import SettingsError
 
 __all__ = ["PROJECT_ROOT", "Settings", "get_settings"]
 

@@ -1,0 +1,1 @@
+"""The ``policyqa`` command line: one face over the engine, the HTTP server and the evaluation."""

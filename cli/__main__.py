@@ -1,0 +1,5 @@
+"""``python -m cli`` runs the ``policyqa`` command line."""
+
+from cli.main import app
+
+app(prog_name="policyqa")
