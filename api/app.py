@@ -164,8 +164,8 @@ def create_app(
         version="0.1.0",
         summary="Cited search over drug-policy reports, with typed section numbers.",
         description=(
-            "Search five drug-policy reports (MEM Mexico 2024, US-Mexico Binational Drug Strategy 1998, "
-            "UNODC HONLAC 29, INL fact sheet 2005, Elementa 2024). Every result cites its section by id "
+            "Search the drug-policy reports of the loaded collection (GET /documents lists them: MEM "
+            "evaluations, UNODC meeting reports, national strategies...). Every result cites its section by id "
             "and typed path (thematic area, objective, priority action, recommendation...) with the exact "
             "character span of the text; the lookups resolve those ids to text. `/v1` is an "
             "OpenAI-compatible chat endpoint whose replies carry a structured `citations` array."

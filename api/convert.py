@@ -140,19 +140,17 @@ def search_response(
     """
     t0 = time.perf_counter()
     retriever = loaded.retriever
-    f = filters or SearchFilters()
-    answered = retriever.ask(
-        query, k=top_k, filters=Filters(f.document, f.thematic_area, f.objective, f.priority_action), language=language
-    )
+    wanted = Filters(**(filters.model_dump() if filters is not None else {}))
+    answered = retriever.ask(query, k=top_k, filters=wanted, language=language)
     groups: list[DocumentGroup] | None = None
     if group_by == "document":
         groups = []
-        for document_id in [f.document] if f.document else list(retriever.index.documents):
+        for document_id in [wanted["document"]] if "document" in wanted else list(retriever.index.documents):
             try:
                 hits = retriever.search(
                     query,
                     k=per_document,
-                    filters=Filters(document_id, f.thematic_area, f.objective, f.priority_action),
+                    filters=wanted.replace(document=document_id),
                     language=answered.language,
                 )
             except InvalidQueryError:

@@ -22,6 +22,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated, Any
 
 import anyio
@@ -45,6 +46,7 @@ from api.schemas import (
 )
 from core.errors import IndexMissingError, NotFoundError, PolicyQAError, shown
 from core.settings import Settings
+from qa.filters import FILTER_MAX_CHARS, FilterSpec, describe_filters, with_filter_parameters
 
 __all__ = ["MCP_PATH", "SERVER_NAME", "HttpEndpoint", "StateSource", "create_mcp_server", "run_stdio"]
 
@@ -62,10 +64,17 @@ _log = logging.getLogger("policyqa.mcp")
 
 _READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
 
+
+def _filter_field(spec: FilterSpec) -> tuple[Any, None]:
+    """A filter as an argument of the search tool."""
+    longest = 20 if spec.match == "number" else FILTER_MAX_CHARS
+    return Annotated[str | None, Field(max_length=longest, description=spec.help)], None
+
+
 _INSTRUCTIONS = (
-    "Search five drug-policy reports (MEM Mexico 2024 by CICAD/OAS, the 1998 US-Mexico Binational Drug "
-    "Strategy, UNODC HONLAC 29 (2019), the State Department INL fact sheet on Mexico (2005) and Elementa's "
-    "2024 report) and cite them by their own numbering: thematic area, objective and priority action; "
+    "Search the drug-policy reports of the loaded collection (`list_documents` names them: MEM "
+    "evaluations by CICAD/OAS, UNODC meeting reports, national strategies, civil-society assessments) "
+    "and cite them by their own numbering: thematic area, objective and priority action; "
     "alliance point; issue, recommendation and paragraph; goal, area and objective. Call `search` with the "
     "user's question, answer only from the passages it returns, and cite each claim with the passage's "
     "label. `fetch` gives a section's full verbatim text; `list_documents` and `outline` browse by number."
@@ -195,27 +204,20 @@ def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
             "has the verbatim text, its citation label (report > thematic area > objective > priority "
             "action, or the report's own numbering), the section id, and the exact character span. "
             "`answer` is the best sentence, list item or table row when one is close enough, else null. Name a section "
-            "to get it first ('priority action 2.6', 'recommendation 11', 'alliance point 5'). Filters "
-            "narrow the search: document (an id from list_documents), thematic_area (a MEM area name or "
-            "an unambiguous part, e.g. 'prevention'), objective ('2'), priority_action ('2.6'); an "
-            "unknown value is refused with the list of valid ones. Cite results by their label."
+            "to get it first ('priority action 2.6', 'recommendation 11', 'alliance point 5'). "
+            f"Filters narrow the search: {describe_filters()}; an unknown value is refused with the list of "
+            "valid ones. Cite results by their label."
         ),
         annotations=_READ_ONLY,
     )
+    @partial(with_filter_parameters, parameter=_filter_field)
     async def search(
         query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="The question.")],
         top_k: Annotated[int, Field(ge=1, le=MAX_TOOL_TOP_K, description="How many passages.")] = 5,
-        document: Annotated[str | None, Field(max_length=200, description="Only this document id.")] = None,
-        thematic_area: Annotated[str | None, Field(max_length=200, description="Only this MEM thematic area.")] = None,
-        objective: Annotated[str | None, Field(max_length=20, description="Only this objective number.")] = None,
-        priority_action: Annotated[
-            str | None, Field(max_length=20, description="Only this priority action number, e.g. '2.6'.")
-        ] = None,
+        **filter_values: str | None,
     ) -> Annotated[CallToolResult, SearchOutput]:
         try:
-            filters = SearchFilters(
-                document=document, thematic_area=thematic_area, objective=objective, priority_action=priority_action
-            )
+            filters = SearchFilters(**filter_values)
         except ValidationError as exc:
             raise ToolError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
         response = await _call(state, lambda loaded: search_response(loaded, query, top_k, filters))

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
+
+from qa.filters import filter_specs
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -58,17 +60,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SearchFilters(_Strict):
-    """Restrict the search to part of the corpus; unset fields do not restrict."""
+def _search_filters() -> type[BaseModel]:
+    """One optional field per filter of ``qa.filters.filter_specs``: adding a filter there adds it here."""
+    fields: dict[str, Any] = {
+        spec.name: (str | None, Field(None, description=spec.help, examples=[spec.example])) for spec in filter_specs()
+    }
+    model = create_model("SearchFilters", __base__=_Strict, **fields)
+    model.__doc__ = "Restrict the search to part of the corpus; unset fields do not restrict."
+    return model
 
-    document: str | None = Field(None, description="A document id from GET /documents.", examples=["mem-mexico-2024"])
-    thematic_area: str | None = Field(
-        None,
-        description="A MEM thematic area, or an unambiguous part of its name.",
-        examples=["Institutional Strengthening"],
-    )
-    objective: str | None = Field(None, description="An objective number.", examples=["2"])
-    priority_action: str | None = Field(None, description="A MEM priority action number.", examples=["2.6"])
+
+SearchFilters = _search_filters()
 
 
 class SearchRequest(_Strict):
@@ -283,13 +285,16 @@ class DocumentOutline(BaseModel):
     children: list[OutlineNode]
 
 
-class FilterValues(BaseModel):
-    """What each search filter accepts: build a form from it instead of hard-coding values."""
+def _filter_values() -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        spec.name: (list[str], Field(description=spec.help, examples=[[spec.example]])) for spec in filter_specs()
+    }
+    model = create_model("FilterValues", **fields)
+    model.__doc__ = "What each search filter accepts: build a form from it instead of hard-coding values."
+    return model
 
-    document: list[str] = Field(examples=[["mem-mexico-2024"]])
-    thematic_area: list[str] = Field(examples=[["Institutional Strengthening"]])
-    objective: list[str] = Field(examples=[["1", "2"]])
-    priority_action: list[str] = Field(examples=[["2.6"]])
+
+FilterValues = _filter_values()
 
 
 class Status(BaseModel):

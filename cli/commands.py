@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -13,6 +14,7 @@ from rich.markup import escape
 from core.errors import PolicyQAError, check_text
 from core.logs import log_to_stderr, quiet_libraries
 from core.types import Filters, Hit, Section
+from qa.filters import FilterSpec, with_filter_parameters
 
 __all__ = ["app"]
 
@@ -83,18 +85,21 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     }
 
 
+def _filter_option(spec: FilterSpec) -> tuple[Any, None]:
+    """A filter as an option of ``policyqa ask``."""
+    return Annotated[str | None, typer.Option(help=spec.help)], None
+
+
 @app.command()
+@partial(with_filter_parameters, parameter=_filter_option)
 def ask(
     question: Annotated[str, typer.Argument(help="A question in plain language.")],
     k: Annotated[int, typer.Option("-k", "--top-k", help="How many passages.", min=1, max=50)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
-    document: Annotated[str | None, typer.Option(help="Only this document id.")] = None,
-    thematic_area: Annotated[str | None, typer.Option(help="Only this MEM thematic area.")] = None,
-    objective: Annotated[str | None, typer.Option(help="Only this objective number.")] = None,
-    priority_action: Annotated[str | None, typer.Option(help="Only this priority action number.")] = None,
     config: Annotated[str, typer.Option(help="Retrieval configuration: bm25, dense, hybrid, routed.")] = "routed",
     fusion: Annotated[str, typer.Option(help="Fusion method: convex, rrf.")] = "convex",
     language: Annotated[str | None, typer.Option(help="The question's language: en or es. Default: detected.")] = None,
+    **filter_values: str | None,
 ) -> None:
     """Print the passages that answer QUESTION, best first, each with its citation."""
     from qa.answer import display_text
@@ -110,7 +115,7 @@ def ask(
             config=config,
             fusion=fusion,
             language=language,
-            filters=Filters(document, thematic_area, objective, priority_action),
+            filters=Filters(**filter_values),
         )
     except PolicyQAError as exc:
         raise _fail(exc) from exc

@@ -13,11 +13,10 @@ cannot be changed behind the receiver's back. API schemas live apart, in
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
-    "KIND_LABELS",
-    "SECTION_KINDS",
     "Answer",
     "Answered",
     "BuildReport",
@@ -34,35 +33,6 @@ __all__ = [
 
 Span = tuple[int, int]
 """A half-open character range ``[start, end)`` in a corpus file."""
-
-# The section kinds are part of the API contract: clients filter and display
-# by these exact names.
-SECTION_KINDS: tuple[str, ...] = (
-    "thematic_area",
-    "objective",
-    "priority_action",
-    "alliance_point",
-    "action",
-    "issue",
-    "recommendation",
-    "paragraph",
-    "goal",
-    "area",
-    "section",
-)
-
-# How a numbered path element reads in a citation ("Priority Action 2.6").
-# Kinds missing here (thematic_area, area, section) are cited by title.
-KIND_LABELS: dict[str, str] = {
-    "objective": "Objective",
-    "priority_action": "Priority Action",
-    "alliance_point": "Alliance Point",
-    "action": "Action",
-    "issue": "Issue",
-    "recommendation": "Recommendation",
-    "paragraph": "Paragraph",
-    "goal": "Goal",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +61,8 @@ class PathElement:
     kind: str
     number: str | None
     title: str
-
-    @property
-    def label(self) -> str:
-        """The element as staff would cite it: "Objective 2", "International Cooperation"."""
-        if self.number is not None and self.kind in KIND_LABELS:
-            return f"{KIND_LABELS[self.kind]} {self.number}"
-        return self.title
+    label: str
+    """The element as staff would cite it: "Objective 2", "International Cooperation" (``corpus.kinds``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,22 +196,39 @@ class BuildReport:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """Restrictions applied to both retrieval legs before ranking.
+class Filters(Mapping[str, str]):
+    """Restrictions applied to every retrieval leg before ranking: an immutable mapping of filter name to value.
 
-    Values are as users write them: a document id, a thematic-area name (or
-    an unambiguous part of it, "prevention"), an objective or priority-action
-    number. Unset fields do not restrict.
+    The names are the report (``document``) and the section kinds that are
+    filters (``qa.filters.filter_specs``: ``thematic_area``, ``objective``,
+    ``priority_action``). Values are as users write them: a document id, an
+    area's name (or an unambiguous part of it, "prevention"), a number.
+    Unset (None or empty) values do not restrict.
     """
 
-    document: str | None = None
-    thematic_area: str | None = None
-    objective: str | None = None
-    priority_action: str | None = None
+    __slots__ = ("_values",)
+
+    def __init__(self, **values: str | None) -> None:
+        self._values: dict[str, str] = {k: v for k, v in values.items() if v}
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Filters({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
 
     def is_empty(self) -> bool:
-        return not any((self.document, self.thematic_area, self.objective, self.priority_action))
+        return not self._values
+
+    def replace(self, **values: str | None) -> Filters:
+        """These filters with ``values`` set (or unset, with None)."""
+        return Filters(**{**self._values, **values})
 
 
 @dataclass(frozen=True, slots=True)

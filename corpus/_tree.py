@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.types import PathElement, Section, Span
+from corpus.kinds import label_of
 
 __all__ = [
     "Line",
@@ -124,7 +125,10 @@ def freeze(document_id: str, nodes: list[Node]) -> tuple[Section, ...]:
         while sid in seen:  # two siblings with the same title: keep ids unique
             sid, n = f"{base}-{n}", n + 1
         seen.add(sid)
-        path = (*parent_path, PathElement(node.kind, node.number, node.title))
+        path = (
+            *parent_path,
+            PathElement(node.kind, node.number, node.title, label_of(node.kind, node.number, node.title)),
+        )
         children = tuple(build(c, sid, path) for c in node.children)
         return Section(
             id=sid,

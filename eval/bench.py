@@ -318,10 +318,10 @@ def _wait_all_ready(port: int, workers: int, timeout: float = _SERVER_START_TIME
 def _timed_asks(retriever: Any, questions: Sequence[str], rounds: int) -> tuple[list[float], float]:
     """Latencies of whole requests (search + answer) and the model encodings per request."""
     latencies = _timed_searches(lambda q: retriever.ask(q, k=10), questions, rounds)
-    before = retriever.encodings
+    before = retriever.encoder.encodings
     for q in questions:
         retriever.ask(q, k=10)
-    return latencies, (retriever.encodings - before) / len(questions)
+    return latencies, (retriever.encoder.encodings - before) / len(questions)
 
 
 def run_bench(
@@ -341,7 +341,8 @@ def run_bench(
     removed afterwards; without it the configured (live) index is used.
     """
     from core.settings import Settings, get_settings
-    from qa.retrieve import Retriever, get_config
+    from qa.configs import get_config
+    from qa.retrieve import Retriever
 
     for name in configs:
         get_config(name)  # fail on a bad name before minutes of building

@@ -323,7 +323,7 @@ def bench_command(
     """Measure speed and memory: build times, search latency p50/p95/p99, HTTP throughput, peak RSS."""
     from eval.bench import run_bench
     from eval.gold import GOLD_PATHS, load_gold_sets
-    from qa.retrieve import CONFIGS
+    from qa.configs import CONFIGS
 
     _quiet()
     try:

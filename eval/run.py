@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 DEFAULT_SPECS: tuple[str, ...] = ("bm25", "dense", "hybrid", "routed", "hybrid:rrf", "routed:rrf")
-"""What ``policyqa eval`` runs by default: every configuration of ``qa.retrieve.CONFIGS``, plus the
+"""What ``policyqa eval`` runs by default: every configuration of ``qa.configs.CONFIGS``, plus the
 other fusion beside the default, so the fusion choice is checked on every run."""
 
 
@@ -93,8 +93,8 @@ def parse_spec(spec: str, default_fusion: str = DEFAULT_FUSION) -> tuple[str, st
     The label omits the fusion when it is the default, so ``hybrid`` always
     means the configuration as ``policyqa ask`` runs it.
     """
+    from qa.configs import get_config
     from qa.fusion import get_fusion
-    from qa.retrieve import get_config
 
     config, _, fusion = spec.partition(":")
     fusion = fusion or default_fusion

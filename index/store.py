@@ -34,6 +34,7 @@ import numpy as np
 
 from core.errors import CorruptIndexError, IndexMissingError, IndexStoreError
 from core.types import Document, Passage, PathElement, Section
+from index.lexical import PASSAGES
 from index.sentences import UNIT_KINDS, Unit
 
 __all__ = [
@@ -48,7 +49,9 @@ __all__ = [
     "write_snapshot",
 ]
 
-FORMAT_VERSION = 5  # 2: sentence vectors; 3: multilingual-e5; 4: checksums, .npy arrays (mmap); 5: answer units
+FORMAT_VERSION = (
+    6  # 2: sentence vectors; 3: multilingual-e5; 4: checksums, .npy arrays (mmap); 5: answer units; 6: path labels
+)
 
 _log = logging.getLogger("policyqa.index")
 
@@ -62,17 +65,7 @@ _ARRAYS = {
     "multilingual_sentences": "multilingual_sentences.npy",  # e5 vector of every sentence
     "unit_headers": "unit_headers.npy",  # a table row's header rows ("" for other units)
 }
-_STOPWORDS = "en"
 _PREVIOUS = "previous"  # data/previous: the build before the current one, kept for rollback
-
-
-def _tokenize(texts: list[str]):  # type: ignore[no-untyped-def]
-    import bm25s
-    import Stemmer
-
-    return bm25s.tokenize(
-        texts, stopwords=_STOPWORDS, stemmer=Stemmer.Stemmer("english"), show_progress=False, return_ids=False
-    )
 
 
 def _passage_to_json(p: Passage) -> dict[str, Any]:
@@ -203,7 +196,7 @@ class StoredIndex:
 
     def bm25_scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for ``query`` (zeros when no term matches)."""
-        tokens = _tokenize([query])[0]
+        tokens = PASSAGES.tokenize([query])[0]
         if not tokens:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
@@ -261,7 +254,6 @@ def write_snapshot(
     and checksummed like the rest. The manifest gets the build id (the
     directory's name) and every file's size and sha256.
     """
-    import bm25s
     import faiss
 
     try:
@@ -278,8 +270,7 @@ def write_snapshot(
         }
         for name, array in arrays.items():
             np.save(target / _ARRAYS[name], np.ascontiguousarray(array))
-        bm25 = bm25s.BM25()
-        bm25.index(_tokenize([p.embed_text for p in passages]), show_progress=False)
+        bm25 = PASSAGES.index(PASSAGES.tokenize([p.embed_text for p in passages]))
         bm25.save(str(target / _BM25_DIR), show_progress=False)
         with (target / "passages.jsonl").open("w", encoding="utf-8") as fh:
             for p in passages:

@@ -30,49 +30,8 @@ score:
 - never a bare layout label alone on its line ("Current status", at most
   ``LABEL_WORDS`` words, no closing punctuation).
 
-Measured with ``scripts/measure_answer.py`` on the gold set's dev split (136
-English questions, 115 of them with the evidence in the top 3; the share of
-answers holding a gold quote, overall / among those 115): all signals
-0.699 / 0.826 (0.691 / 0.817 before the label rule); cosine alone over 3 passages 0.500 / 0.591; without BM25
-0.618 / 0.730; without the score gap 0.618 / 0.704; 3 passages instead of 5
-0.662 / 0.783 (1: 0.684 / 0.809, 7: no change); without the number or the
-table-row bonus 0.684 / 0.809 each; the lead-in penalty changes no English
-answer and one Spanish one (right). A rank penalty on top of the gap (0.1-0.3): 0.676-0.684 /
-0.800-0.809.
-
-Measured again through ``policyqa eval --config routed`` (threshold on; 136
-questions, 116 with the evidence in the top 3): 0.676 / 0.793 before the
-fragment penalty, 0.684 / 0.802 with it (one answer changes, right; the same
-for 0.1-0.4 and 3-5 words; Spanish and test unchanged). Tried on top of it
-and not kept, none better than +1 question in either language: a score gap
-weight of 1.5-3.0 (2.5: English unchanged, Spanish +1; 1.5 and 3.0 lose);
-rank as log(1 + rank) (0.05: -2); a penalty per unit position inside the
-passage (0.005: Spanish +1, 0.01: -2); BM25 length normalisation ``b`` 0.3
-(-2) or 1.0 (0), ``k1`` 0.6 / 2.0 (0 / -1); a penalty on CICAD assessment
-sentences (-2) or a bonus for units of deeper sections (-1); neighbouring
-units' cosine (0 to -1); the passage's best-two unit cosines (-2 to -5);
-query-bigram overlap (0 to -3); a bare section-number question answered by
-its best unit rather than its opening (-3); MiniLM cosine mixed with the
-multilingual-e5 cosine of the same units (0.1-0.2: no change, 0.3-0.5: -1 to
--3; it would cost one e5 encoding per English question, 30-50 ms here).
-
-Measured after that, threshold off, English dev 96 of 136 right, 96 of 116
-with the evidence in the top 3 (no answer outside the top 3 is ever right),
-and none kept: a learned listwise combination of 22 candidate features,
-scored leaving each question out (``scripts/answer_ceiling.py``): 93 / 93;
-late interaction, the mean over the question's word pieces of their best
-MiniLM token cosine in the unit (weight 0.25-3.0): 92-95; a unit embedded
-with its section's title, or with the unit before it: 79-96; items and rows
-embedded and matched with their lead-in sentence: 96, no answer changed;
-IDF over all the corpus's units instead of the candidates: 91-95; the
-question rewritten as a statement ("Does Mexico certify X?" -> "Mexico
-certify X") for the cosine: 92-94; WordNet synonyms (Debian's wordnet-base,
-first one or two senses) of the question's words, or only of those no
-candidate holds, in the candidates' BM25 (weight 0.1-0.5): 82-93; a routed
-question's BM25 over its topic words only: +1 of its 9. Spanish: a lexical match over language-neutral
-tokens (figures, acronyms, names), +1 of 55. The signals, not their
-weights, are the limit: a model that reads question and unit together (a
-cross-encoder reranker) is the step left, and none can be installed here.
+The signals' figures, and those measured and not kept, are in
+``docs/answer-experiments.md``.
 
 A table row's answer names its header and, when the question names one of
 its columns (a year, "coverage rate"), that cell.
@@ -80,32 +39,28 @@ its columns (a year, "coverage rate"), that cell.
 Whether anything answers is decided by ``min_score`` (``answer_min_score``
 in the settings) against the answer's ``relevance``: the best cosine of the
 top ``DECISION_PASSAGES`` passages and of their units, calibrated with
-``scripts/calibrate_answer.py`` on ``eval/answerability.jsonl`` with the
-served (int8 ONNX) query encoder (0.498: all 60 questions right, precision
-and recall 1.000; Spanish 0.825 on ``eval/answerability_es.jsonl``: 48 of 52,
-precision 0.867, recall 1.000; rerun 2026-12-02 after the encoder and the
-Spanish best-unit leg had moved both from 0.503 and 0.819). A
-question that names a section by number is always answered from that
-section's passages.
+``scripts/calibrate_answer.py`` on ``eval/answerability.jsonl``. A question
+that names a section by number is always answered from that section's
+passages.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.types import Answer, Hit, Passage
+from index.lexical import UNITS
 from index.sentences import Unit, answer_units, split_sentences, table_columns, unit_embed_text
 
 if TYPE_CHECKING:
     from index.embed import Embedder
 
-__all__ = ["ANSWER_PASSAGES", "Answer", "display_text", "extract_answer", "split_sentences"]
+__all__ = ["ANSWER_PASSAGES", "Answer", "UnitStore", "display_text", "extract_answer", "split_sentences"]
 
 ANSWER_PASSAGES = 5
 """How many top passages the answer may come from (measured on dev: see the module docstring)."""
@@ -162,52 +117,6 @@ _ASKS_NUMBER = re.compile(
 _DIGIT = re.compile(r"\d")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
-_WORD = re.compile(r"[a-z0-9]+")
-_STOPWORDS = frozenset(
-    "a an and are as at be by can could did do does for from had has have how in is it its of on or that the "
-    "their there these this to was were what when where which who why will with would".split()
-)
-
-
-@lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
-    import Stemmer  # the same English stemmer as the BM25 leg
-
-    return Stemmer.Stemmer("english")
-
-
-def _stem_list(text: str) -> list[str]:
-    """``text``'s word stems in order, stopwords dropped (repeats kept: BM25 counts them)."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
-    return _stemmer().stemWords(words) if words else []
-
-
-def _stems(text: str) -> set[str]:
-    return set(_stem_list(text))
-
-
-BM25_K1 = 1.2
-BM25_B = 0.75  # the usual BM25 constants (bm25s' defaults)
-
-
-def _bm25(terms: set[str], texts: list[str]) -> np.ndarray:
-    """BM25 of each text for the query stems, with document frequencies among these texts, scaled to [0, 1].
-
-    bm25s (the library of the retriever's BM25 leg) scores a throw-away index of
-    the candidates: their document frequencies, not the corpus', are what tells
-    a candidate's distinctive words from the ones every candidate shares.
-    """
-    import bm25s
-
-    stems = [_stem_list(t) for t in texts]
-    if not terms or not any(stems):
-        return np.zeros(len(texts))
-    model = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
-    model.index(stems, show_progress=False)
-    out = np.asarray(model.get_scores(sorted(terms)), dtype=float)
-    top = out.max()
-    return out / top if top > 0 else out
-
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
@@ -226,18 +135,30 @@ class _Candidate:
         return p.text[u.start - p.start : u.end - p.start]
 
 
+@dataclass(frozen=True, slots=True)
+class UnitStore:
+    """One question language's answer units and their vectors, as the index holds them.
+
+    ``vectors`` (passage id -> its units' vectors, in ``units``' order) and
+    ``units`` (passage id -> its answer units) are filled at build time; a
+    passage missing from them is cut and embedded on demand (``embedder``),
+    and its vectors are kept in ``vectors``.
+    """
+
+    embedder: Embedder
+    vectors: MutableMapping[str, np.ndarray] = field(default_factory=dict)
+    units: Mapping[str, list[Unit]] = field(default_factory=dict)
+
+
 def extract_answer(
     query: str,
     hits: Sequence[Hit],
     query_vector: np.ndarray,
-    embedder: Embedder,
+    store: UnitStore,
     min_score: float,
-    passages: int = ANSWER_PASSAGES,
-    cache: MutableMapping[str, np.ndarray] | None = None,
-    units: Mapping[str, list[Unit]] | None = None,
-    lexical: bool | str = True,
+    words: str | None = None,
 ) -> Answer | None:
-    """The best answer unit of the top ``passages`` hits, or None if none reaches ``min_score``.
+    """The best answer unit of the top ``ANSWER_PASSAGES`` hits, or None if none reaches ``min_score``.
 
     A query that names a section by number ("priority action 2.6") is
     answered from that section whatever the score: the section exists and
@@ -245,17 +166,13 @@ def extract_answer(
     shares little meaning with any sentence.
 
     ``query_vector`` is the query's embedding, computed once per request by
-    the retriever (``Retriever.encode_query``) and shared with the dense leg.
-    ``units`` (passage id -> its answer units) and ``cache`` (passage id ->
-    their vectors) come from the index, filled at build time; a passage
-    missing from them is cut and embedded here (``embedder``). ``lexical``
-    says which words the candidates are matched with: True, the query's own;
-    a string, those words (a Spanish question's English translation,
-    ``qa.translate``); False, none (a question in another language than the
-    reports', untranslated: its words would match English text only by
-    accident).
+    the retriever and shared with the legs. ``words`` are what the
+    candidates are matched with lexically: the question itself, a Spanish
+    question's English (``qa.translate``), or None (a question in another
+    language than the reports', untranslated: its words would match English
+    text only by accident).
     """
-    words = query if lexical is True else (lexical or None)
+    passages = ANSWER_PASSAGES
     if hits and "route" in hits[0].scores:
         # The question named a section: answer from that section's passages the
         # retriever put first (its most relevant ones, or its opening for a bare
@@ -266,22 +183,22 @@ def extract_answer(
     top = hits[0].scores.get("fused", 0.0) if hits else 0.0
     for rank, hit in enumerate(hits[:passages]):
         p = hit.passage
-        own = list(units[p.id]) if units is not None and p.id in units else answer_units(p.text, p.start)
+        own = list(store.units[p.id]) if p.id in store.units else answer_units(p.text, p.start)
         gap = max(0.0, top - hit.scores.get("fused", 0.0))
         candidates.extend(_Candidate(p, rank, gap, own, i) for i in range(len(own)))
         per_passage.append((p, own))
     if not candidates:
         return None
-    store = cache if cache is not None else {}
-    todo = [(p, own) for p, own in per_passage if own and p.id not in store]
+    cache = store.vectors
+    todo = [(p, own) for p, own in per_passage if own and p.id not in cache]
     fresh = [unit_embed_text(p.text[u.start - p.start : u.end - p.start], u) for p, own in todo for u in own]
     if fresh:
-        vectors = embedder.encode(fresh)
+        vectors = store.embedder.encode(fresh)
         pos = 0
         for p, own in todo:
-            store[p.id] = vectors[pos : pos + len(own)]
+            cache[p.id] = vectors[pos : pos + len(own)]
             pos += len(own)
-    unit_vectors = np.vstack([store[p.id] for p, own in per_passage if own])
+    unit_vectors = np.vstack([cache[p.id] for p, own in per_passage if own])
     cosines = unit_vectors @ query_vector
     routed = "route" in hits[0].scores
     # Whether anything answers is decided on cosine alone (what the threshold
@@ -317,7 +234,7 @@ def _choice_scores(query: str, candidates: list[_Candidate], cosines: np.ndarray
     """Cosine plus the weighted lexical (over ``words``), passage-rank and answer-kind signals of every candidate."""
     raw = [c.text() for c in candidates]
     texts = [unit_embed_text(t, c.unit) for t, c in zip(raw, candidates, strict=True)]
-    scores = cosines + (LEXICAL_WEIGHT * _bm25(_stems(words), texts) if words else 0.0)
+    scores = cosines + (LEXICAL_WEIGHT * UNITS.rank_among(UNITS.stems(words), texts) if words else 0.0)
     scores = scores - RANK_WEIGHT * np.array([c.rank for c in candidates], dtype=float)
     scores = scores - GAP_WEIGHT * np.array([c.gap for c in candidates], dtype=float)
     scores = scores - LEAD_IN_WEIGHT * np.array([t.endswith(":") for t in raw], dtype=float)
@@ -355,12 +272,12 @@ def _cell(query: str, row: str, header: str) -> tuple[str, str] | None:
     columns = table_columns(header)
     cells = [c.strip() for c in row.split("\t")]
     years = set(_YEAR.findall(query))
-    terms = _stems(query)
+    terms = UNITS.stems(query)
     best: list[int] = []
     top = 0.0
     for j in range(1, min(len(columns), len(cells))):  # the first column names the row
         name = columns[j]
-        score = 2.0 * len(years & set(_YEAR.findall(name))) + len(terms & _stems(_YEAR.sub(" ", name)))
+        score = 2.0 * len(years & set(_YEAR.findall(name))) + len(terms & UNITS.stems(_YEAR.sub(" ", name)))
         if score > top:
             best, top = [j], score
         elif score == top and score > 0:

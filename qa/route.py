@@ -16,8 +16,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from core.types import Document, Section, SectionRef
+from corpus.kinds import routed_kinds
 
 __all__ = ["Route", "named_documents", "parse_refs", "route"]
 
@@ -25,24 +27,23 @@ _NUM = r"\d{1,3}(?:\.\d{1,3}){0,2}(?!\d)"  # not the start of a year: "para 2024
 _LIST = rf"({_NUM}(?:\s*(?:,|&|and|or|y|o)\s*{_NUM})*)"
 _NO = r"(?:no\.?|#|n\.?º|n[uú]m(?:ero)?\.?)?"
 
-# (kind, pattern) in priority order; "priority action" is matched before the
-# bare "action" so it is not read twice.
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pat, re.I))
-    for kind, pat in (
-        (
-            "priority_action",
-            rf"\b(?:priority[\s-]*actions?|p\.?\s?a\.?s?|acci[oó]n(?:es)?\s+prioritarias?)\s*{_NO}\s*{_LIST}",
-        ),
-        ("alliance_point", rf"\b(?:alliance[\s-]*points?|a\.?p\.?s?|puntos?\s+de\s+alianza)\s*{_NO}\s*{_LIST}"),
-        ("recommendation", rf"\brec(?:ommendations?|omendaci[oó]n(?:es)?|s\.?|\.)?\s*{_NO}\s*{_LIST}"),
-        ("paragraph", rf"(?:\bparagraphs?|\bparas?\.?|\bp[aá]rrafos?|¶{{1,2}})\s*{_NO}\s*{_LIST}"),
-        ("objective", rf"\bobj(?:ectives?|etivos?|s\.?|\.)?\s*{_NO}\s*{_LIST}"),
-        ("issue", rf"\b(?:issues?|temas?)\s*{_NO}\s*{_LIST}"),
-        ("goal", rf"\b(?:goals?|metas?)\s*{_NO}\s*{_LIST}"),
-        ("action", rf"(?<!priority )(?<!priority-)\b(?:actions?|acci[oó]n(?:es)?)\s*{_NO}\s*{_LIST}"),
-    )
-)
+
+@lru_cache(maxsize=8)
+def _compiled(
+    vocabulary: tuple[tuple[str, str, str], ...],
+) -> tuple[tuple[tuple[str, re.Pattern[str]], ...], re.Pattern[str]]:
+    """The reference patterns (kind, pattern), most specific first, and the ordinal pattern of a vocabulary."""
+    patterns = tuple((kind, re.compile(rf"{words}\s*{_NO}\s*{_LIST}", re.I)) for kind, words, _ in vocabulary)
+    labels = "|".join(re.escape(label.lower()).replace(r"\ ", r"[\s-]*") for _, _, label in vocabulary if label)
+    ordinal = re.compile(rf"\b({'|'.join(_ORDINALS)})\s+({labels})\b", re.I)
+    return patterns, ordinal
+
+
+def _vocabulary() -> tuple[tuple[tuple[str, re.Pattern[str]], ...], re.Pattern[str]]:
+    """Compiled from ``corpus.kinds`` as it stands (a kind registered later routes too)."""
+    return _compiled(tuple((k.name, k.reference or "", k.label or "") for k in routed_kinds()))
+
+
 _SPLIT = re.compile(r"\s*(?:,|&|\band\b|\bor\b|\by\b|\bo\b)\s*", re.I)
 
 # Filler of questions about a numbered section: once these and the reference
@@ -85,22 +86,17 @@ _ORDINALS = (
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
     "fourteenth fifteenth sixteenth seventeenth"
 ).split()
-_ORDINAL_REF = re.compile(
-    rf"\b({'|'.join(_ORDINALS)})\s+(priority[\s-]*action|alliance[\s-]*point|recommendation|objective|"
-    r"paragraph|issue|goal|action)\b",
-    re.I,
-)
 
 
 def _spell_out_ordinals(query: str) -> str:
     """ "the third objective" reads as "objective 3" (the reports number, users count)."""
-    return _ORDINAL_REF.sub(lambda m: f"{m.group(2)} {_ORDINALS.index(m.group(1).lower()) + 1}", query)
+    return _vocabulary()[1].sub(lambda m: f"{m.group(2)} {_ORDINALS.index(m.group(1).lower()) + 1}", query)
 
 
 def _find_refs(query: str) -> tuple[list[tuple[int, SectionRef]], list[tuple[int, int]]]:
     found: list[tuple[int, SectionRef]] = []
     taken: list[tuple[int, int]] = []
-    for kind, pattern in _PATTERNS:
+    for kind, pattern in _vocabulary()[0]:
         for m in pattern.finditer(query):
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue  # already read as a more specific kind

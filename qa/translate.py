@@ -9,7 +9,7 @@ offline, rule by rule, in about 1 ms a question. Its English is rough
 ("Certify Mexico to the personnel that works in services of
 rehabilitation?"), but its content words, codes and names are the
 reports'. Both read it: the BM25 leg beside e5
-(``qa.retrieve.TRANSLATED_LEXICAL_WEIGHT``: Spanish dev hit@5 0.855 ->
+(``qa.legs.lexical.TRANSLATED_WEIGHT``: Spanish dev hit@5 0.855 ->
 0.946, cited section at 1 0.691 -> 0.800) and the answer's lexical match
 (``qa.answer``: answers holding the gold evidence 0.455 -> 0.582 with
 retrieval unchanged). Ranking by the translation alone lost to e5 (hit@3

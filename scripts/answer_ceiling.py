@@ -34,6 +34,7 @@ import qa.answer as answer_module
 from eval.gold import GOLD_PATHS, load_gold_sets, locate_evidence
 from eval.metrics import Retrieved, covers
 from eval.run import documents_of
+from index.lexical import UNITS
 from index.sentences import unit_embed_text
 from qa.retrieve import Retriever
 
@@ -50,7 +51,7 @@ L2 = 1.0
 def _features(query: str, c, cos: float, bm25: float, score: float, hit, best: float, e5: float) -> list[float]:  # type: ignore[no-untyped-def]
     text = c.text()
     asks = bool(answer_module._ASKS_NUMBER.search(query))
-    stems = answer_module._stems(query)
+    query_stems = UNITS.stems(query)
     return [
         score,
         cos,
@@ -71,7 +72,7 @@ def _features(query: str, c, cos: float, bm25: float, score: float, hit, best: f
         c.index == 0,
         np.log1p(len(text.split())),
         bool(_ASSESSMENT.search(text)),
-        len(stems & answer_module._stems(c.passage.label)) / max(1, len(stems)),
+        len(query_stems & UNITS.stems(c.passage.label)) / max(1, len(query_stems)),
         cos - best,
         e5,
     ]
@@ -114,16 +115,13 @@ def main() -> None:
         captured.clear()
         vector = retriever.encode_query(q.question, "en")
         a = answer_module.extract_answer(
-            q.question, hits, vector, retriever.embedder, -1.0,
-            cache=retriever.sentence_vectors, units=retriever.answer_units,
+            q.question, hits, vector, retriever.units("en"), -1.0, words=q.question
         )  # fmt: skip
         if "last" not in captured:  # a bare section number: read in order, no choice
             fixed.append((a is not None and _holds(a.passage, a.start, a.end, spans[q.id]), top3))
             continue
         candidates, cosines, scores = captured["last"]  # type: ignore[misc]
-        bm25 = answer_module._bm25(
-            answer_module._stems(q.question), [unit_embed_text(c.text(), c.unit) for c in candidates]
-        )
+        bm25 = UNITS.rank_among(UNITS.stems(q.question), [unit_embed_text(c.text(), c.unit) for c in candidates])
         e5_query = retriever.encode_query(q.question, "es")  # any non-English code selects e5
         by_id = {h.passage.id: h for h in hits}
         best: dict[str, float] = {}
@@ -131,7 +129,7 @@ def main() -> None:
             best[c.passage.id] = max(best.get(c.passage.id, -1.0), float(cos))
         rows, good = [], []
         for c, cos, b, s in zip(candidates, cosines, bm25, scores, strict=True):
-            e5 = float(retriever.multilingual_sentence_vectors[c.passage.id][c.index] @ e5_query)
+            e5 = float(retriever.units("es").vectors[c.passage.id][c.index] @ e5_query)
             rows.append(
                 _features(q.question, c, float(cos), float(b), float(s), by_id[c.passage.id], best[c.passage.id], e5)
             )

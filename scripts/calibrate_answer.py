@@ -43,11 +43,9 @@ def main() -> None:
             row["query"],
             hits,
             retriever.encode_query(row["query"], language),
-            retriever.embedder if english else retriever.multilingual,
+            retriever.units(language),
             min_score=-1.0,
-            cache=retriever.sentence_vectors if english else retriever.multilingual_sentence_vectors,
-            units=retriever.answer_units,
-            lexical=True if english else retriever.english_words(row["query"], language),
+            words=row["query"] if english else (retriever.english_words(row["query"], language) or None),
         )
         scored.append((answer.relevance if answer else -1.0, row["answerable"], row["query"]))
     for label, flag in (("answerable", True), ("unanswerable", False)):

@@ -77,12 +77,9 @@ def main(settings: list[tuple[str, dict[str, float]]] = SETTINGS) -> None:
                 q.question,
                 hits,
                 retriever.encode_query(q.question, lang),
-                retriever.embedder if english else retriever.multilingual,
+                retriever.units(lang),
                 -1.0,
-                passages=int(values["ANSWER_PASSAGES"]),
-                cache=retriever.sentence_vectors if english else retriever.multilingual_sentence_vectors,
-                units=retriever.answer_units,
-                lexical=True if english else retriever.english_words(q.question, lang),
+                words=q.question if english else (retriever.english_words(q.question, lang) or None),
             )
             ok = a is not None and any(covers(Retrieved.of(a.passage, (a.start, a.end)), s) for s in spans[q.id])
             held.setdefault(lang, []).append((ok, top3))

@@ -11,7 +11,7 @@ from core.settings import PROJECT_ROOT
 from core.types import Hit, Passage
 from corpus import read_text
 from index.sentences import answer_units
-from qa.answer import extract_answer, split_sentences
+from qa.answer import UnitStore, extract_answer, split_sentences
 from qa.retrieve import Retriever
 
 
@@ -65,7 +65,9 @@ def test_sentence_spans_are_shifted_by_the_offset() -> None:
 def test_answer_span_is_the_answer_text_in_the_corpus_file(fake_retriever: Retriever) -> None:
     query = "gender perspective in drug policies"
     hits = fake_retriever.search(query, k=5)
-    answer = extract_answer(query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=-1.0)
+    answer = extract_answer(
+        query, hits, fake_retriever.encode_query(query), UnitStore(fake_retriever.embedder), -1.0, query
+    )
     assert answer is not None
     document = fake_retriever.index.documents[answer.passage.document_id]
     assert read_text(document, fake_retriever.settings.corpus_dir)[answer.start : answer.end] == answer.text
@@ -74,7 +76,9 @@ def test_answer_span_is_the_answer_text_in_the_corpus_file(fake_retriever: Retri
 def test_answer_comes_from_the_top_three_passages(fake_retriever: Retriever) -> None:
     query = "national drug observatory"
     hits = fake_retriever.search(query, k=10)
-    answer = extract_answer(query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=-1.0)
+    answer = extract_answer(
+        query, hits, fake_retriever.encode_query(query), UnitStore(fake_retriever.embedder), -1.0, query
+    )
     assert answer is not None
     assert answer.passage.id in {h.passage.id for h in hits[:3]}
 
@@ -87,8 +91,9 @@ def test_no_answer_below_the_threshold(fake_retriever: Retriever) -> None:
             "national drug observatory",
             hits,
             fake_retriever.encode_query("national drug observatory"),
-            fake_retriever.embedder,
+            UnitStore(fake_retriever.embedder),
             min_score=1.0001,
+            words="national drug observatory",
         )
         is None
     )
@@ -97,14 +102,18 @@ def test_no_answer_below_the_threshold(fake_retriever: Retriever) -> None:
 def test_query_naming_a_section_is_answered_whatever_the_threshold(fake_retriever: Retriever) -> None:
     query = "What does priority action 2.6 say?"
     hits = fake_retriever.search(query, k=5)
-    answer = extract_answer(query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=1.0001)
+    answer = extract_answer(
+        query, hits, fake_retriever.encode_query(query), UnitStore(fake_retriever.embedder), 1.0001, query
+    )
     assert answer is not None
     assert answer.passage.section_id.endswith("/priority_action-2.6")
 
 
 def test_no_hits_no_answer(fake_retriever: Retriever) -> None:
     assert (
-        extract_answer("anything", [], fake_retriever.encode_query("anything"), fake_retriever.embedder, min_score=-1.0)
+        extract_answer(
+            "anything", [], fake_retriever.encode_query("anything"), UnitStore(fake_retriever.embedder), -1.0
+        )
         is None
     )
 
@@ -146,12 +155,12 @@ def test_cached_sentence_vectors_give_the_same_answer_without_re_embedding(fake_
     hits = fake_retriever.search(query, k=3)
     cache: dict = {}
     first = extract_answer(
-        query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=-1.0, cache=cache
+        query, hits, fake_retriever.encode_query(query), UnitStore(fake_retriever.embedder, cache), -1.0, query
     )
     assert set(cache) == {h.passage.id for h in hits}
     calls = fake_retriever.embedder.calls
     again = extract_answer(
-        query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=-1.0, cache=cache
+        query, hits, fake_retriever.encode_query(query), UnitStore(fake_retriever.embedder, cache), -1.0, query
     )
     assert again == first
     # The query vector is cached by the retriever and the sentences by ``cache``: nothing is embedded again.
@@ -161,7 +170,9 @@ def test_cached_sentence_vectors_give_the_same_answer_without_re_embedding(fake_
 def test_a_named_section_is_answered_from_its_own_first_passage(fake_retriever) -> None:
     query = "What does priority action 2.7 say?"
     hits = fake_retriever.search(query, k=5)
-    answer = extract_answer(query, hits, fake_retriever.encode_query(query), fake_retriever.embedder, min_score=0.99)
+    answer = extract_answer(
+        query, hits, fake_retriever.encode_query(query), UnitStore(fake_retriever.embedder), 0.99, query
+    )
     # Named sections are answered whatever the score, and only from the routed head.
     assert answer is not None
     assert answer.passage == hits[0].passage
@@ -204,7 +215,7 @@ def test_without_a_cache_every_request_encodes_once_and_is_counted(fake_retrieve
     retriever = Retriever.open(fake_retriever.settings.model_copy(update={"query_cache_size": 0}), HashingEmbedder())
     for query in ("What does priority action 2.6 say?", "What does priority action 2.6 say?", "extradition"):
         retriever.ask(query, k=3)
-    assert retriever.encodings == retriever.embedder.calls == 3
+    assert retriever.encoder.encodings == retriever.embedder.calls == 3
 
 
 # -- answer units: table rows, list items, sentences -----------------------------------
@@ -313,9 +324,9 @@ def test_a_bare_sub_heading_line_is_never_the_answer(fake_retriever: Retriever) 
         query,
         hits,
         fake_retriever.encode_query(query),
-        fake_retriever.embedder,
+        UnitStore(fake_retriever.embedder, units=fake_retriever.units("en").units),
         -1.0,
-        units=fake_retriever.answer_units,
+        query,
     )
     assert answer is not None
     assert answer.text.strip() not in {"Current status", "Indicator", "Measure / Responsible entity"}
@@ -331,7 +342,14 @@ def test_a_sentence_fragment_loses_to_the_sentence_that_states_something() -> No
     hits = [Hit(passage, 1.0, 1, {"fused": 1.0, "dense": 0.9})]
     vectors = np.array([[0.9, (1 - 0.9**2) ** 0.5], [0.95, (1 - 0.95**2) ** 0.5]])
     # Every unit vector is cached, so the embedder is never called.
-    answer = extract_answer("What is the agreement?", hits, np.array([1.0, 0.0]), None, -1.0, cache={"p": vectors})  # type: ignore[arg-type]
+    answer = extract_answer(
+        "What is the agreement?",
+        hits,
+        np.array([1.0, 0.0]),
+        UnitStore(None, {"p": vectors}),
+        -1.0,
+        "What is the agreement?",  # type: ignore[arg-type]
+    )
     assert answer is not None
     assert answer.text == "The agreement set out a new framework for security cooperation."
 

@@ -9,7 +9,8 @@ import pytest
 
 from core.errors import InvalidQueryError, UnknownVariantError
 from core.types import Filters
-from qa.retrieve import DUPLICATE_JACCARD, Retriever
+from qa.rank import DUPLICATE_JACCARD
+from qa.retrieve import Retriever
 
 PA26 = "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
 HONLAC = "unodc-honlac-29-2019"
@@ -73,7 +74,7 @@ def test_unknown_document_filter_lists_the_documents(fake_retriever: Retriever) 
 
 
 def _overlap(retriever: Retriever, a: int, b: int) -> float:
-    wa, wb = retriever._words[a], retriever._words[b]
+    wa, wb = retriever.ranker._words[a], retriever.ranker._words[b]
     return len(wa & wb) / max(1, len(wa | wb))
 
 

@@ -12,7 +12,7 @@ import pytest
 import qa.translate as translate_module
 from core.errors import SettingsError
 from core.settings import Settings
-from qa.answer import extract_answer
+from qa.answer import UnitStore, extract_answer
 from qa.retrieve import Retriever
 from qa.translate import ApertiumTranslator, translator_for
 
@@ -50,9 +50,9 @@ def test_translated_words_choose_the_answer_among_the_candidates(fake_retriever:
         CERTIFY_ES,
         hits,
         fake_retriever.encode_query(CERTIFY_ES, "es"),
-        fake_retriever.multilingual,
+        UnitStore(fake_retriever.multilingual),
         min_score=-1.0,
-        lexical="Certify Mexico to the personnel that works in services of rehabilitation?",
+        words="Certify Mexico to the personnel that works in services of rehabilitation?",
     )
     assert answer is not None
     assert NOT_CERTIFIED in answer.text
@@ -70,11 +70,9 @@ def test_spanish_answer_is_chosen_with_the_translation(fake_settings: Settings, 
         CERTIFY_ES,
         hits,
         retriever.encode_query(CERTIFY_ES, "es"),
-        retriever.multilingual,
+        retriever.units("es"),
         retriever.settings.answer_min_score_multilingual,
-        cache=retriever.multilingual_sentence_vectors,
-        units=retriever.answer_units,
-        lexical=words,
+        words=words,
     )
     assert answered.answer == expected
 

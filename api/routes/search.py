@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from functools import partial
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from api.convert import search_response
 from api.deps import INPUT_ERRORS, Ready
 from api.schemas import MAX_PER_DOCUMENT, MAX_QUERY_CHARS, MAX_TOP_K, SearchFilters, SearchRequest, SearchResponse
+from qa.filters import FilterSpec, with_filter_parameters
 
 __all__ = ["router"]
 
@@ -43,6 +45,11 @@ def search_post(body: SearchRequest, loaded: Ready) -> SearchResponse:
     )
 
 
+def _filter_query(spec: FilterSpec) -> tuple[Any, None]:
+    """A filter as a query parameter of GET /search."""
+    return Annotated[str | None, Query(description=spec.help, examples=[spec.example])], None
+
+
 @router.get(
     "/search",
     operation_id="search_get",
@@ -52,6 +59,7 @@ def search_post(body: SearchRequest, loaded: Ready) -> SearchResponse:
     responses=INPUT_ERRORS,
     tags=["search"],
 )
+@partial(with_filter_parameters, parameter=_filter_query)
 def search_get(
     loaded: Ready,
     q: Annotated[
@@ -64,14 +72,6 @@ def search_get(
         ),
     ],
     top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K, description="How many passages.", examples=[5])] = 10,
-    document: Annotated[str | None, Query(description="Only this document id.", examples=["mem-mexico-2024"])] = None,
-    thematic_area: Annotated[
-        str | None, Query(description="Only this MEM thematic area.", examples=["Prevention"])
-    ] = None,
-    objective: Annotated[str | None, Query(description="Only this objective number.", examples=["2"])] = None,
-    priority_action: Annotated[
-        str | None, Query(description="Only this priority action number.", examples=["2.6"])
-    ] = None,
     group_by: Annotated[
         Literal["document"] | None,
         Query(description="`document`: also return each report's best passages.", examples=["document"]),
@@ -82,11 +82,10 @@ def search_get(
     language: Annotated[
         Literal["en", "es"] | None, Query(description="The question's language; omitted: detected.", examples=["es"])
     ] = None,
+    **filter_values: str | None,
 ) -> SearchResponse:
     # Validated through the same model as the body, so both forms refuse the same input.
-    filters = SearchFilters(
-        document=document, thematic_area=thematic_area, objective=objective, priority_action=priority_action
-    )
+    filters = SearchFilters(**filter_values)
     request = SearchRequest(query=q, top_k=top_k, group_by=group_by, per_document=per_document, language=language)
     return search_response(
         loaded, request.query, top_k, filters, request.group_by, request.per_document, request.language

@@ -1,0 +1,108 @@
+"""The section kinds: what each one is called, how questions name it, whether it filters.
+
+One entry per kind, beside the schemes that produce them. Everything that
+needs a kind's vocabulary reads it from here: citations (``label``), the
+question router (``reference``: the words that name a numbered section, in
+English and Spanish), and the search filters (``filter``), so the API, MCP,
+the CLI and the engine all follow one edit here. Kind names are part of the
+API contract: clients filter and display by them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["KINDS", "SectionKind", "filter_kinds", "label_of", "register_kind", "routed_kinds"]
+
+
+@dataclass(frozen=True, slots=True)
+class SectionKind:
+    """One kind of section and its vocabulary.
+
+    ``label`` is how a numbered element reads in a citation ("Priority Action
+    2.6"); a kind without one is cited by its title ("Institutional
+    Strengthening"). ``reference`` is a regular expression for the words
+    that name a section of this kind before its number ("priority action",
+    "PA", "acción prioritaria"), or None when questions never name it by
+    number. Among kinds whose words overlap, a lower ``precedence`` is read
+    first ("priority action 2" before "action 2"). ``filter`` says whether
+    searches can be restricted to one such section: by ``"number"`` or by
+    ``"title"`` (any unambiguous part of it, in any language the catalog
+    knows).
+    """
+
+    name: str
+    label: str | None = None
+    reference: str | None = None
+    precedence: int = 100
+    filter: Literal["number", "title"] | None = None
+    filter_help: str = ""
+    filter_example: str = ""
+
+
+KINDS: dict[str, SectionKind] = {}
+"""Every known kind by name, in the order the API documents them."""
+
+
+def register_kind(kind: SectionKind) -> SectionKind:
+    """Add (or replace) a kind: its label, routing words and filter follow everywhere."""
+    KINDS[kind.name] = kind
+    return kind
+
+
+def label_of(kind: str, number: str | None, title: str) -> str:
+    """The element as staff would cite it: "Objective 2", "International Cooperation"."""
+    known = KINDS.get(kind)
+    if number is not None and known is not None and known.label:
+        return f"{known.label} {number}"
+    return title
+
+
+def routed_kinds() -> list[SectionKind]:
+    """Kinds a question can name by number, most specific words first."""
+    return sorted((k for k in KINDS.values() if k.reference), key=lambda k: k.precedence)
+
+
+def filter_kinds() -> list[SectionKind]:
+    """Kinds that are search filters, in the order the API documents them."""
+    return [k for k in KINDS.values() if k.filter]
+
+
+for _kind in (
+    SectionKind(
+        "thematic_area",
+        filter="title",
+        filter_help="Only this MEM thematic area (its name in English or Spanish, or an unambiguous part of it).",
+        filter_example="Institutional Strengthening",
+    ),
+    SectionKind(
+        "objective",
+        "Objective",
+        r"\bobj(?:ectives?|etivos?|s\.?|\.)?",
+        5,
+        filter="number",
+        filter_help="Only this objective number.",
+        filter_example="2",
+    ),
+    SectionKind(
+        "priority_action",
+        "Priority Action",
+        r"\b(?:priority[\s-]*actions?|p\.?\s?a\.?s?|acci[oó]n(?:es)?\s+prioritarias?)",
+        1,
+        filter="number",
+        filter_help="Only this MEM priority action number.",
+        filter_example="2.6",
+    ),
+    SectionKind(
+        "alliance_point", "Alliance Point", r"\b(?:alliance[\s-]*points?|a\.?p\.?s?|puntos?\s+de\s+alianza)", 2
+    ),
+    SectionKind("action", "Action", r"(?<!priority )(?<!priority-)\b(?:actions?|acci[oó]n(?:es)?)", 8),
+    SectionKind("issue", "Issue", r"\b(?:issues?|temas?)", 6),
+    SectionKind("recommendation", "Recommendation", r"\brec(?:ommendations?|omendaci[oó]n(?:es)?|s\.?|\.)?", 3),
+    SectionKind("paragraph", "Paragraph", r"(?:\bparagraphs?|\bparas?\.?|\bp[aá]rrafos?|¶{1,2})", 4),
+    SectionKind("goal", "Goal", r"\b(?:goals?|metas?)", 7),
+    SectionKind("area"),
+    SectionKind("section"),
+):
+    register_kind(_kind)

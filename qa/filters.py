@@ -1,0 +1,179 @@
+"""The search filters, defined once: what each one is, what it accepts, and the passages it allows.
+
+The filters are the report (``document``) plus every section kind that
+``corpus.kinds`` marks as a filter: a thematic area by its name, an
+objective or a priority action by number. REST (POST body and GET query),
+MCP, the CLI and the engine all derive their filter parameters from
+``filter_specs()``, so a kind marked as a filter there is a filter
+everywhere, with no other edit.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from core.errors import InvalidQueryError, shown
+from core.types import Filters, Passage
+from corpus.kinds import filter_kinds
+
+if TYPE_CHECKING:
+    from index.store import StoredIndex
+
+__all__ = [
+    "FILTER_MAX_CHARS",
+    "FilterIndex",
+    "FilterSpec",
+    "describe_filters",
+    "filter_names",
+    "filter_specs",
+    "with_filter_parameters",
+]
+
+FILTER_MAX_CHARS = 200
+"""Longest filter value accepted (an area's name in full); longer is refused before any lookup."""
+
+
+@dataclass(frozen=True, slots=True)
+class FilterSpec:
+    """One search filter: its name (the section kind, or ``document``), how it matches, its docs."""
+
+    name: str
+    match: Literal["document", "number", "title"]
+    help: str
+    example: str
+
+
+def filter_specs() -> list[FilterSpec]:
+    """Every filter, in the order the API documents them."""
+    document = FilterSpec("document", "document", "Only this document id (from GET /documents).", "mem-mexico-2024")
+    kinds = [FilterSpec(k.name, k.filter, k.filter_help, k.filter_example) for k in filter_kinds() if k.filter]
+    return [document, *kinds]
+
+
+def describe_filters() -> str:
+    """The filters in one line, for tool descriptions: "document (Only this document id ...; e.g. '...'), ..."."""
+    return ", ".join(f"{s.name} ({s.help.rstrip('.')}; e.g. '{s.example}')" for s in filter_specs())
+
+
+def with_filter_parameters(
+    func: Callable[..., Any], parameter: Callable[[FilterSpec], tuple[Any, Any]]
+) -> Callable[..., Any]:
+    """``func`` with one keyword-only parameter per filter added to its signature.
+
+    ``parameter(spec)`` gives each one's (annotation, default): a FastAPI
+    ``Query``, a typer option, a pydantic field. Frameworks that read
+    signatures (FastAPI, typer, MCP's FastMCP) then expose every filter, and
+    ``func`` receives them as keyword arguments (collect them with
+    ``Filters(**kwargs)`` over ``filter_specs()``'s names).
+    """
+    signature = inspect.signature(func, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    added = []
+    for spec in filter_specs():
+        annotation, default = parameter(spec)
+        added.append(
+            inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        )
+    func.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
+    return func
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _numkey(n: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in n.split(".") if x.isdigit())
+
+
+class FilterIndex:
+    """One index's filter values and the passage mask of a ``Filters`` (built once per loaded index)."""
+
+    def __init__(self, index: StoredIndex) -> None:
+        self.index = index
+        self._titles: dict[str, list[str]] = {}
+        # A title filter's names in other languages ("Fortalecimiento Institucional"), from the catalog.
+        self._aliases = {name: title for d in index.documents.values() for title, name in d.area_names}
+        self._valid: dict[str, tuple[str, ...]] = {}
+        for spec in filter_specs():
+            if spec.match == "document":
+                values = sorted(index.documents)
+            elif spec.match == "title":
+                values = sorted({el.title for s in index.sections.values() for el in s.path if el.kind == spec.name})
+                self._titles[spec.name] = values
+            else:
+                numbers = {s.number for s in index.sections.values() if s.kind == spec.name and s.number}
+                values = sorted(numbers, key=_numkey)
+            self._valid[spec.name] = tuple(values)
+
+    def valid_values(self) -> dict[str, list[str]]:
+        """What each filter accepts, for error messages and API docs."""
+        return {name: list(values) for name, values in self._valid.items()}
+
+    def _resolve_title(self, kind: str, value: str) -> str:
+        titles = self._titles[kind]
+        v = _norm(value)
+        aliases = {name: title for name, title in self._aliases.items() if title in titles}
+        exact_alias = [title for name, title in aliases.items() if _norm(name) == v]
+        if exact_alias:
+            return exact_alias[0]
+        partial_alias = {title for name, title in aliases.items() if v and v in _norm(name)}
+        if len(partial_alias) == 1:
+            return partial_alias.pop()
+        exact = [t for t in titles if _norm(t) == v]
+        if exact:
+            return exact[0]
+        partial = [t for t in titles if v and v in _norm(t)]
+        if len(partial) == 1:
+            return partial[0]
+        spanish = f" (or in Spanish: {'; '.join(sorted(aliases))})" if aliases else ""
+        raise InvalidQueryError(
+            f"{kind} {shown(value)} matches {'several' if partial else 'no'} {kind.replace('_', ' ')}s; "
+            f"valid: {'; '.join(partial or titles)}{spanish}"
+        )
+
+    def _check(self, spec: FilterSpec, value: str) -> Callable[[Passage], bool]:
+        if spec.match == "document":
+            if value not in self.index.documents:
+                raise InvalidQueryError(
+                    f"document {shown(value)} does not exist; valid: {', '.join(self._valid['document'])}"
+                )
+            return lambda p: p.document_id == value
+        if spec.match == "title":
+            title = self._resolve_title(spec.name, value)
+            return _path_has(spec.name, lambda el: el.title == title)
+        number = value.strip()
+        if number not in self._valid[spec.name]:
+            raise InvalidQueryError(
+                f"{spec.name} {shown(value)} matches nothing; valid: {', '.join(self._valid[spec.name])}"
+            )
+        return _path_has(spec.name, lambda el: el.number == number)
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Boolean mask of the passages the filters allow (None: no filter)."""
+        if not filters:
+            return None
+        specs = {s.name: s for s in filter_specs()}
+        unknown = [name for name in filters if name not in specs]
+        if unknown:
+            raise InvalidQueryError(f"unknown filter {shown(unknown[0])}; valid: {', '.join(specs)}")
+        checks = [self._check(spec, filters[name]) for name, spec in specs.items() if name in filters]
+        mask = np.array([all(c(p) for c in checks) for p in self.index.passages], dtype=bool)
+        if not mask.any():
+            raise InvalidQueryError("these filters together match no passage; loosen one of them")
+        return mask
+
+
+def _path_has(kind: str, pred: Callable[..., bool]) -> Callable[[Passage], bool]:
+    return lambda p: any(el.kind == kind and pred(el) for path in p.paths for el in path)
+
+
+def filter_names() -> Sequence[str]:
+    """The filters' names (``document`` first)."""
+    return [s.name for s in filter_specs()]
