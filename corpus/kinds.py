@@ -10,10 +10,20 @@ API contract: clients filter and display by them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["KINDS", "SectionKind", "filter_kinds", "label_of", "register_kind", "routed_kinds"]
+__all__ = [
+    "KINDS",
+    "SectionKind",
+    "discover_kind",
+    "filter_kinds",
+    "kind_name",
+    "label_of",
+    "register_kind",
+    "routed_kinds",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,90 @@ def label_of(kind: str, number: str | None, title: str) -> str:
     if number is not None and known is not None and known.label:
         return f"{known.label} {number}"
     return title
+
+
+# Structural words in both languages, for kinds a report's own labels introduce ("Article 5",
+# "Artículo 5"): each word's English (singular, plural) and Spanish (singular, plural) forms.
+_BILINGUAL: tuple[tuple[str, str, str, str], ...] = (
+    ("article", "articles", "artículo", "artículos"),
+    ("chapter", "chapters", "capítulo", "capítulos"),
+    ("section", "sections", "sección", "secciones"),
+    ("title", "titles", "título", "títulos"),
+    ("part", "parts", "parte", "partes"),
+    ("annex", "annexes", "anexo", "anexos"),
+    ("measure", "measures", "medida", "medidas"),
+    ("pillar", "pillars", "pilar", "pilares"),
+    ("axis", "axes", "eje", "ejes"),
+    ("component", "components", "componente", "componentes"),
+    ("programme", "programmes", "programa", "programas"),
+    ("program", "programs", "programa", "programas"),
+    ("principle", "principles", "principio", "principios"),
+    ("strategy", "strategies", "estrategia", "estrategias"),
+    ("line", "lines", "línea", "líneas"),
+    ("point", "points", "punto", "puntos"),
+    ("target", "targets", "meta", "metas"),
+    ("indicator", "indicators", "indicador", "indicadores"),
+    ("rule", "rules", "regla", "reglas"),
+    ("step", "steps", "paso", "pasos"),
+    ("question", "questions", "pregunta", "preguntas"),
+    ("finding", "findings", "hallazgo", "hallazgos"),
+    ("commitment", "commitments", "compromiso", "compromisos"),
+)
+
+
+def _fold(word: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def _pattern(form: str) -> str:
+    """A word as a pattern that takes it with or without its accents ("artículo", "articulo")."""
+    accents = {"a": "[aá]", "e": "[eé]", "i": "[ií]", "o": "[oó]", "u": "[uú]"}
+    return "".join(accents.get(c, re.escape(c)) for c in _fold(form))
+
+
+def kind_name(word: str) -> str:
+    """The kind a label word names: "Priority Action" -> ``priority_action``, "Artículos" -> ``article``."""
+    folded = " ".join(_fold(word).split())
+    for en, en_plural, es, es_plural in _BILINGUAL:
+        if folded in {en, en_plural, _fold(es), _fold(es_plural)}:
+            return en
+    for kind in KINDS.values():
+        if kind.label and folded in {_fold(kind.label), _fold(kind.label) + "s"}:
+            return kind.name
+    return re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
+
+
+def discover_kind(word: str) -> SectionKind:
+    """The kind a report's recurring label word names, registered with its vocabulary if it is new.
+
+    A kind the vocabulary already numbers (objective, priority action,
+    recommendation) is returned as it is. A new one ("Article", "Capítulo")
+    is cited by the word ("Article 5"), named in questions by the word in
+    English and Spanish where ``_BILINGUAL`` knows it, and is a filter.
+    """
+    name = kind_name(word)
+    known = KINDS.get(name)
+    if known is not None and known.reference:
+        return known
+    forms = next((f for f in _BILINGUAL if f[0] == name), None)
+    words = [*forms] if forms else [word, word + "s"]
+    label = (forms[0] if forms else " ".join(word.split())).title()
+    reference = (
+        r"\b(?:" + "|".join(sorted({_pattern(w).replace(r"\ ", r"[\s-]*") for w in words}, key=len, reverse=True)) + ")"
+    )
+    return register_kind(
+        SectionKind(
+            name,
+            label,
+            reference,
+            50,
+            filter="number",
+            filter_help=f"Only this {label.lower()} number.",
+            filter_example="1",
+        )
+    )
 
 
 def routed_kinds() -> list[SectionKind]:

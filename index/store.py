@@ -34,6 +34,7 @@ import numpy as np
 
 from core.errors import CorruptIndexError, IndexMissingError, IndexStoreError
 from core.types import Document, Passage, PathElement, Section
+from corpus.kinds import KINDS, discover_kind
 from index.lexical import PASSAGES
 from index.sentences import UNIT_KINDS, Unit
 
@@ -167,6 +168,9 @@ class StoredIndex:
 
     def _register(self, s: Section, parent: str | None) -> None:
         self.sections[s.id] = s
+        if s.number is not None and s.kind not in KINDS:
+            # A kind the generic scheme found in a report ("Article"): its vocabulary, from its label.
+            discover_kind(s.path[-1].label.rsplit(" ", 1)[0])
         self.parents[s.id] = parent
         for c in s.children:
             self._register(c, s.id)
