@@ -33,7 +33,8 @@ __all__ = ["parse"]
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#*]*$")
 _WORD = r"[A-Za-zÀ-ÿ]+"
 _LABEL = re.compile(
-    rf"^[ \t>#*_]*(?:<b>)?[ \t*_]*(?P<word>{_WORD}(?:[ \t]+(?![IVXLC]+\b){_WORD})?)[ \t*_]*(?:</b>)?[ \t*_]*(?:<b>)?[ \t]*"
+    rf"^[ \t>#*_]*(?:<b>)?[ \t*_]*(?P<word>{_WORD}(?:[ \t]+(?![IVXLC]+\b){_WORD})?)"
+    r"[ \t*_]*(?:</b>)?[ \t*_]*(?:<b>)?[ \t]*"
     r"(?:No\.?[ \t]*|N\.?º[ \t]*)?(?P<num>\d{1,3}(?:\.\d{1,3}){0,2}|[IVXLC]{1,6})(?![\w.]\w)\.?(?:</b>)?[ \t*_]*"
     r"(?P<rest>(?:[:.\-–—)][^\n]*|[ \t][^\n]*)?)$"
 )
@@ -45,9 +46,7 @@ _NOT_SECTIONS = frozenset(
     "agosto septiembre octubre noviembre diciembre".split()
 )
 _MIN_REPEATS = 2
-_NUMBERED = re.compile(
-    r"^[ \t]*(?P<num>\d{1,3}\.|\d{1,3}(?:\.\d{1,3}){1,2}\.?)[ \t]+(?P<text>[A-Z¿¡\"“(][^\n]*)$"
-)
+_NUMBERED = re.compile(r"^[ \t]*(?P<num>\d{1,3}\.|\d{1,3}(?:\.\d{1,3}){1,2}\.?)[ \t]+(?P<text>[A-Z¿¡\"“(][^\n]*)$")
 _LIST_HEADER = re.compile(rf"^[ \t*_#]*(?P<word>{_WORD}(?:[ \t]+{_WORD})?)[ \t*_:]*$")
 _MIN_PARAGRAPHS = 10
 
