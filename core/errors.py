@@ -13,6 +13,7 @@ __all__ = [
     "CorpusError",
     "CorruptIndexError",
     "EvaluationError",
+    "ExtractionError",
     "IndexMissingError",
     "IndexStoreError",
     "InvalidQueryError",
@@ -75,6 +76,10 @@ class SettingsError(PolicyQAError):
 
 class CorpusError(PolicyQAError):
     """A report or the catalog cannot be read or parsed."""
+
+
+class ExtractionError(CorpusError):
+    """A report file whose text cannot be extracted: empty, corrupt, encrypted, scanned without OCR, no text."""
 
 
 class EvaluationError(PolicyQAError):

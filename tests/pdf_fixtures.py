@@ -1,0 +1,189 @@
+"""Render a report's corpus text to a PDF laid out as a published report, for extraction tests.
+
+The layout has what makes PDF extraction hard: a running header and a page
+number footer on every page, justified text hyphenated at line ends (pyphen,
+through reportlab), headings set larger and bold (``#`` lines) or bold at
+body size (``**bold**`` lines), tables drawn as ruled tables with their
+header row, and, with ``columns=2``, two columns. Rendering is deterministic
+(reportlab's invariant mode: no timestamps or random ids), so the same text
+gives the same bytes.
+
+Run as a script to write the five bundled reports' PDFs to a directory:
+``python -m tests.pdf_fixtures out/``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from functools import cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib.enums import TA_JUSTIFY, TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
+from reportlab.platypus.flowables import Flowable
+
+__all__ = ["TWO_COLUMN_REPORT", "render_pdf", "render_report"]
+
+TWO_COLUMN_REPORT = "unodc-honlac-29-2019"
+"""The bundled report rendered in two columns."""
+
+_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+_BODY_SIZE = 10.0
+_HEADING_SIZES = (18.0, 16.0, 14.0, 13.0, 12.0, 11.5)
+_HEADING = re.compile(r"#{1,6}[ \t]+")
+_ITEM = re.compile(r"[ \t]*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[-•◆*])[ \t]+\S")
+_BOLD_RUN = re.compile(r"\*{2,3}(.+?)\*{2,3}")
+_WHOLE_BOLD = re.compile(r"\*{2,3}([^*].*?)\*{2,3}[ \t]*")
+_FUSED_BOLD = re.compile(r"(?<=\*\*)(?=\*\*[^*])")
+# A short label line ("Actions") after a finished sentence: a paragraph of its own, not a wrapped line.
+_LABEL = re.compile(r"[A-Z]\w*(?: \w+){0,2}")
+_BLANK = re.compile(r"\n[ \t\u00a0]*\n")
+
+
+@cache
+def _fonts() -> str:
+    """Register DejaVu Sans (it has the reports' quotes, dashes, superscripts and bullets)."""
+    pdfmetrics.registerFont(TTFont("DejaVu", str(_FONT_DIR / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont("DejaVu-Bold", str(_FONT_DIR / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily("DejaVu", normal="DejaVu", bold="DejaVu-Bold", italic="DejaVu", boldItalic="DejaVu-Bold")
+    return "DejaVu"
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    font = _fonts()
+    body = ParagraphStyle(
+        "body",
+        fontName=font,
+        fontSize=_BODY_SIZE,
+        leading=_BODY_SIZE * 1.25,
+        alignment=TA_JUSTIFY,
+        spaceAfter=7,
+        hyphenationLang="en_US",
+        embeddedHyphenation=1,
+        uriWasteReduce=0.3,
+    )
+    out = {"body": body, "bold": ParagraphStyle("bold", parent=body, fontName=f"{font}-Bold")}
+    out["cell"] = ParagraphStyle("cell", parent=body, fontSize=7, leading=8.5, alignment=TA_LEFT, spaceAfter=0, hyphenationLang="")
+    for level, size in enumerate(_HEADING_SIZES, start=1):
+        out[f"h{level}"] = ParagraphStyle(
+            f"h{level}", parent=body, fontName=f"{font}-Bold", fontSize=size, leading=size * 1.2,
+            alignment=TA_LEFT, spaceBefore=6, spaceAfter=8, hyphenationLang="",
+        )
+    return out
+
+
+def _inline(text: str) -> str:
+    """Escaped paragraph markup: ``**bold**`` runs as <b>, stray asterisks kept as text."""
+    return _BOLD_RUN.sub(lambda m: f"<b>{m.group(1)}</b>", escape(text))
+
+
+def _segments(block: str) -> list[str]:
+    """A text block's paragraphs: a list item or a fused bold run starts a new one; wrapped lines join."""
+    out: list[str] = []
+    for line in block.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        label = _LABEL.fullmatch(line) and out and out[-1][-1:] in ".:;"
+        if not out or _ITEM.match(line) or _HEADING.match(line) or label:
+            out.append(line)
+        elif out[-1].endswith("-"):
+            out[-1] += line  # "anti-\ndrug" as the text wraps it: the word keeps its hyphen
+        else:
+            out[-1] += " " + line
+    return [part for seg in out for part in _FUSED_BOLD.split(seg) if part.strip()]
+
+
+def _table(block: str, styles: dict[str, ParagraphStyle], width: float) -> Table:
+    rows = [line.split("\t") for line in block.split("\n") if line.strip()]
+    n = max(len(r) for r in rows)
+    cells = [[Paragraph(_inline(c.strip()), styles["cell"]) for c in r + [""] * (n - len(r))] for r in rows]
+    table = Table(cells, colWidths=[width / n] * n, repeatRows=0)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table
+
+
+def _flowables(text: str, styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+    out: list[Flowable] = []
+    for block in _BLANK.split(text):
+        lines = [line for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        if sum("\t" in line for line in lines) * 2 > len(lines):
+            out.append(_table("\n".join(lines), styles, width))
+            continue
+        for seg in _segments(block):
+            if m := _HEADING.match(seg):
+                level = min(len(m.group(0).strip()), 6)
+                out.append(Paragraph(_inline(seg[m.end() :]).replace("<b>", "").replace("</b>", ""), styles[f"h{level}"]))
+            elif m := _WHOLE_BOLD.fullmatch(seg):
+                out.append(Paragraph(escape(m.group(1)), styles["bold"]))
+            else:
+                out.append(Paragraph(_inline(seg), styles["body"]))
+    return out
+
+
+def render_pdf(text: str, out: Path, *, header: str, title: str = "", author: str = "", columns: int = 1) -> Path:
+    """Write ``text`` (corpus markup) to ``out`` as a PDF with a running header and page-number footer."""
+    styles = _styles()
+    margin = 2 * cm
+    page_w, page_h = A4
+    frame_w = page_w - 2 * margin
+    gap = 0.8 * cm
+    if columns == 2:
+        col_w = (frame_w - gap) / 2
+        frames = [
+            Frame(margin, margin, col_w, page_h - 2 * margin, id="left"),
+            Frame(margin + col_w + gap, margin, col_w, page_h - 2 * margin, id="right"),
+        ]
+    else:
+        col_w = frame_w
+        frames = [Frame(margin, margin, frame_w, page_h - 2 * margin, id="body")]
+
+    def decorate(canvas, doc) -> None:  # noqa: ANN001 (reportlab's callback)
+        canvas.saveState()
+        canvas.setFont(_fonts(), 8)
+        canvas.drawString(margin, page_h - 1.2 * cm, header)
+        canvas.drawRightString(page_w - margin, page_h - 1.2 * cm, "Rendered for testing")
+        canvas.drawCentredString(page_w / 2, 1.1 * cm, str(doc.page))
+        canvas.restoreState()
+
+    doc = BaseDocTemplate(
+        str(out), pagesize=A4, title=title, author=author, invariant=1,
+        leftMargin=margin, rightMargin=margin, topMargin=margin, bottomMargin=margin,
+    )
+    doc.addPageTemplates([PageTemplate(id="page", frames=frames, onPage=decorate)])
+    doc.build(_flowables(text, styles, col_w))
+    return out
+
+
+def render_report(document_id: str, out_dir: Path, corpus_dir: Path | None = None) -> Path:
+    """Render one catalog report to ``out_dir/<id>.pdf`` (two columns for ``TWO_COLUMN_REPORT``)."""
+    from corpus import CORPUS_DIR, load_catalog, read_text
+
+    corpus_dir = corpus_dir or CORPUS_DIR
+    document = next(d for d in load_catalog(corpus_dir) if d.id == document_id)
+    return render_pdf(
+        read_text(document, corpus_dir),
+        out_dir / f"{document.id}.pdf",
+        header=document.short_title,
+        title=document.title,
+        author=document.publisher,
+        columns=2 if document.id == TWO_COLUMN_REPORT else 1,
+    )
+
+
+if __name__ == "__main__":
+    from corpus import load_catalog
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "pdf-out")
+    target.mkdir(parents=True, exist_ok=True)
+    for d in load_catalog():
+        print(render_report(d.id, target))
