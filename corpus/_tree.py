@@ -24,11 +24,14 @@ __all__ = [
     "runs_to_spans",
     "slug",
     "trim_span",
+    "unmark",
 ]
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _HASHES = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
+_LEADING_HASHES = re.compile(r"#{1,6}[ \t]+")
+_WHOLE_BOLD = re.compile(r"\*{2,3}([^*]+)\*{2,3}")
 
 Line = tuple[int, int, int]
 """A line a parser assigned to a section: (line index, start, end)."""
@@ -87,6 +90,17 @@ def clean_title(raw: str) -> str:
     """Title text of raw markdown/HTML: no tags, ``#`` markers or ``*``, whitespace collapsed."""
     text = _HASHES.sub("", _TAG.sub(" ", raw)).replace("*", "")
     return " ".join(text.split())
+
+
+def unmark(line: str) -> str:
+    """A line without the markup a heading wears: a leading ``#`` run, a whole-line ``**...**``.
+
+    An extracted PDF writes its headings so ("## Issue 1. ...", "**Objective 4**");
+    a scheme that recognises a heading by its words reads the words through this.
+    """
+    text = _LEADING_HASHES.sub("", line.strip(), count=1)
+    m = _WHOLE_BOLD.fullmatch(text)
+    return m.group(1).strip() if m else text
 
 
 def line_positions(text: str) -> list[tuple[int, int]]:

@@ -29,7 +29,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-__all__ = ["TWO_COLUMN_REPORT", "render_pdf", "render_report"]
+__all__ = ["TWO_COLUMN_REPORT", "outline_headings", "render_pdf", "render_report"]
 
 TWO_COLUMN_REPORT = "unodc-honlac-29-2019"
 """The bundled report rendered in two columns."""
@@ -52,7 +52,9 @@ def _fonts() -> str:
     """Register DejaVu Sans (it has the reports' quotes, dashes, superscripts and bullets)."""
     pdfmetrics.registerFont(TTFont("DejaVu", str(_FONT_DIR / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont("DejaVu-Bold", str(_FONT_DIR / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily("DejaVu", normal="DejaVu", bold="DejaVu-Bold", italic="DejaVu", boldItalic="DejaVu-Bold")
+    pdfmetrics.registerFontFamily(
+        "DejaVu", normal="DejaVu", bold="DejaVu-Bold", italic="DejaVu", boldItalic="DejaVu-Bold"
+    )
     return "DejaVu"
 
 
@@ -70,11 +72,20 @@ def _styles() -> dict[str, ParagraphStyle]:
         uriWasteReduce=0.3,
     )
     out = {"body": body, "bold": ParagraphStyle("bold", parent=body, fontName=f"{font}-Bold")}
-    out["cell"] = ParagraphStyle("cell", parent=body, fontSize=7, leading=8.5, alignment=TA_LEFT, spaceAfter=0, hyphenationLang="")
+    out["cell"] = ParagraphStyle(
+        "cell", parent=body, fontSize=7, leading=8.5, alignment=TA_LEFT, spaceAfter=0, hyphenationLang=""
+    )
     for level, size in enumerate(_HEADING_SIZES, start=1):
         out[f"h{level}"] = ParagraphStyle(
-            f"h{level}", parent=body, fontName=f"{font}-Bold", fontSize=size, leading=size * 1.2,
-            alignment=TA_LEFT, spaceBefore=6, spaceAfter=8, hyphenationLang="",
+            f"h{level}",
+            parent=body,
+            fontName=f"{font}-Bold",
+            fontSize=size,
+            leading=size * 1.2,
+            alignment=TA_LEFT,
+            spaceBefore=6,
+            spaceAfter=8,
+            hyphenationLang="",
         )
     return out
 
@@ -84,21 +95,40 @@ def _inline(text: str) -> str:
     return _BOLD_RUN.sub(lambda m: f"<b>{m.group(1)}</b>", escape(text))
 
 
-def _segments(block: str) -> list[str]:
-    """A text block's paragraphs: a list item or a fused bold run starts a new one; wrapped lines join."""
-    out: list[str] = []
-    for line in block.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        label = _LABEL.fullmatch(line) and out and out[-1][-1:] in ".:;"
+def _segments(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A text block's paragraphs with their offsets: a list item, label or fused bold run starts a new one."""
+    out: list[tuple[int, str]] = []
+    for offset, raw in lines:
+        line = raw.strip()
+        offset += len(raw) - len(raw.lstrip())
+        label = _LABEL.fullmatch(line) and out and out[-1][1][-1:] in ".:;"
         if not out or _ITEM.match(line) or _HEADING.match(line) or label:
-            out.append(line)
-        elif out[-1].endswith("-"):
-            out[-1] += line  # "anti-\ndrug" as the text wraps it: the word keeps its hyphen
+            out.append((offset, line))
+        elif out[-1][1].endswith("-"):
+            out[-1] = (out[-1][0], out[-1][1] + line)  # "anti-\ndrug" as the text wraps it: the word keeps its hyphen
         else:
-            out[-1] += " " + line
-    return [part for seg in out for part in _FUSED_BOLD.split(seg) if part.strip()]
+            out[-1] = (out[-1][0], out[-1][1] + " " + line)
+    parts: list[tuple[int, str]] = []
+    for offset, seg in out:
+        pos = 0
+        for part in _FUSED_BOLD.split(seg):
+            if part.strip():
+                parts.append((offset + pos, part))
+            pos += len(part)
+    return parts
+
+
+def _text_blocks(text: str) -> list[list[tuple[int, str]]]:
+    """The text's blocks (runs of non-blank lines), each line with its offset."""
+    blocks: list[list[tuple[int, str]]] = [[]]
+    pos = 0
+    for line in text.split("\n"):
+        if line.strip():
+            blocks[-1].append((pos, line))
+        elif blocks[-1]:
+            blocks.append([])
+        pos += len(line) + 1
+    return [b for b in blocks if b]
 
 
 def _table(block: str, styles: dict[str, ParagraphStyle], width: float) -> Table:
@@ -110,19 +140,32 @@ def _table(block: str, styles: dict[str, ParagraphStyle], width: float) -> Table
     return table
 
 
-def _flowables(text: str, styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+def _heading_level(offset: int, headings: dict[tuple[int, int], int]) -> int | None:
+    """The outline depth of the section whose heading holds ``offset`` (None: not a heading)."""
+    for (start, end), depth in headings.items():
+        if start - 3 <= offset < end:
+            return depth
+    return None
+
+
+def _flowables(
+    text: str, styles: dict[str, ParagraphStyle], width: float, headings: dict[tuple[int, int], int]
+) -> list[Flowable]:
     out: list[Flowable] = []
-    for block in _BLANK.split(text):
-        lines = [line for line in block.split("\n") if line.strip()]
-        if not lines:
+    for lines in _text_blocks(text):
+        if sum("\t" in line for _, line in lines) * 2 > len(lines):
+            out.append(_table("\n".join(line for _, line in lines), styles, width))
             continue
-        if sum("\t" in line for line in lines) * 2 > len(lines):
-            out.append(_table("\n".join(lines), styles, width))
-            continue
-        for seg in _segments(block):
+        for offset, seg in _segments(lines):
+            depth = _heading_level(offset, headings)
             if m := _HEADING.match(seg):
                 level = min(len(m.group(0).strip()), 6)
-                out.append(Paragraph(_inline(seg[m.end() :]).replace("<b>", "").replace("</b>", ""), styles[f"h{level}"]))
+                out.append(
+                    Paragraph(_inline(seg[m.end() :]).replace("<b>", "").replace("</b>", ""), styles[f"h{level}"])
+                )
+            elif depth is not None and not seg.startswith("- "):
+                plain = _inline(seg).replace("<b>", "").replace("</b>", "")
+                out.append(Paragraph(plain, styles[f"h{min(depth + 1, 6)}"]))
             elif m := _WHOLE_BOLD.fullmatch(seg):
                 out.append(Paragraph(escape(m.group(1)), styles["bold"]))
             else:
@@ -130,8 +173,43 @@ def _flowables(text: str, styles: dict[str, ParagraphStyle], width: float) -> li
     return out
 
 
-def render_pdf(text: str, out: Path, *, header: str, title: str = "", author: str = "", columns: int = 1) -> Path:
-    """Write ``text`` (corpus markup) to ``out`` as a PDF with a running header and page-number footer."""
+def outline_headings(text: str, scheme: str, document_id: str) -> dict[tuple[int, int], int]:
+    """Each section heading's span in ``text`` and the section's depth, from the report's own scheme."""
+    from dataclasses import replace
+
+    from corpus import load_catalog
+    from corpus._schemes import get_parser
+    from corpus._tree import freeze
+
+    document = replace(next(d for d in load_catalog() if d.id == document_id), scheme=scheme)
+    found: dict[tuple[int, int], int] = {}
+
+    def walk(sections, depth: int) -> None:
+        for s in sections:
+            if s.heading:
+                found[s.heading] = depth
+            walk(s.children, depth + 1)
+
+    walk(freeze(document.id, get_parser(scheme)(text, document)), 1)
+    return found
+
+
+def render_pdf(
+    text: str,
+    out: Path,
+    *,
+    header: str,
+    title: str = "",
+    author: str = "",
+    columns: int = 1,
+    headings: dict[tuple[int, int], int] | None = None,
+) -> Path:
+    """Write ``text`` (corpus markup) to ``out`` as a PDF with a running header and page-number footer.
+
+    ``#`` lines are set as headings by their level, ``**bold**`` lines in bold;
+    ``headings`` (span -> outline depth) names more heading lines, set as
+    headings of their depth, as a published report sets them.
+    """
     styles = _styles()
     margin = 2 * cm
     page_w, page_h = A4
@@ -147,7 +225,7 @@ def render_pdf(text: str, out: Path, *, header: str, title: str = "", author: st
         col_w = frame_w
         frames = [Frame(margin, margin, frame_w, page_h - 2 * margin, id="body")]
 
-    def decorate(canvas, doc) -> None:  # noqa: ANN001 (reportlab's callback)
+    def decorate(canvas, doc) -> None:
         canvas.saveState()
         canvas.setFont(_fonts(), 8)
         canvas.drawString(margin, page_h - 1.2 * cm, header)
@@ -156,11 +234,18 @@ def render_pdf(text: str, out: Path, *, header: str, title: str = "", author: st
         canvas.restoreState()
 
     doc = BaseDocTemplate(
-        str(out), pagesize=A4, title=title, author=author, invariant=1,
-        leftMargin=margin, rightMargin=margin, topMargin=margin, bottomMargin=margin,
+        str(out),
+        pagesize=A4,
+        title=title,
+        author=author,
+        invariant=1,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin,
     )
     doc.addPageTemplates([PageTemplate(id="page", frames=frames, onPage=decorate)])
-    doc.build(_flowables(text, styles, col_w))
+    doc.build(_flowables(text, styles, col_w, headings or {}))
     return out
 
 
@@ -170,13 +255,15 @@ def render_report(document_id: str, out_dir: Path, corpus_dir: Path | None = Non
 
     corpus_dir = corpus_dir or CORPUS_DIR
     document = next(d for d in load_catalog(corpus_dir) if d.id == document_id)
+    text = read_text(document, corpus_dir)
     return render_pdf(
-        read_text(document, corpus_dir),
+        text,
         out_dir / f"{document.id}.pdf",
         header=document.short_title,
         title=document.title,
         author=document.publisher,
         columns=2 if document.id == TWO_COLUMN_REPORT else 1,
+        headings=outline_headings(text, document.scheme, document.id),
     )
 
 

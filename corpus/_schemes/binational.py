@@ -41,9 +41,10 @@ from corpus._tree import Node, paragraph_spans, trim_span
 __all__ = ["parse"]
 
 _STRATEGY_COMPONENT = re.compile(r"^[ \t]*Strategy Component[ \t]*$", re.M)
-# Front-part headings are Title-Case lines indented by exactly one space (" Foreword").
-_FRONT_HEADING = re.compile(r"^ ([A-Z][a-z]+(?: [A-Z][a-z]+)*)[ \t]*$", re.M)
-_ALLIANCE_POINT = re.compile(r"^[ \t]*Alliance Point (\d+):[ \t]*", re.M)
+# Front-part headings are Title-Case lines indented by exactly one space (" Foreword"),
+# or set as headings ("## Foreword", as an extracted PDF writes a heading).
+_FRONT_HEADING = re.compile(r"^(?: |#{1,6}[ \t]+)([A-Z][a-z]+(?: [A-Z][a-z]+)*)[ \t]*$", re.M)
+_ALLIANCE_POINT = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+)?Alliance Point (\d+):[ \t]*", re.M)
 _OBJECTIVES_LABEL = re.compile(r"^[ \t]*Objectives[ \t]*$", re.M)
 _ACTIONS_LABEL = re.compile(r"^[ \t]*Actions[ \t]*$", re.M)
 # A list item: "1.  The", "1.1 Both", "3.5.1 Both" (text starts upper-case, so a

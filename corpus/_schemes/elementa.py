@@ -6,8 +6,9 @@ structure is read from line shapes:
 
 * the title page (all text before the first page number) is a ``section``
   whose heading is the title block;
-* narrative headings are plain lines: see :func:`_is_heading` for the rule.
-  Each starts a top-level ``section``;
+* narrative headings are plain lines: see :func:`_is_heading` for the rule,
+  or ``#`` heading lines (an extracted PDF sets them so). Each starts a
+  top-level ``section``;
 * a bold bullet line ("- **Deployment:**") is a sub-heading: a ``section``
   nested in the current top-level section;
 * "Goal N: <title>" opens a ``goal`` inside the current top-level section (the
@@ -29,7 +30,7 @@ from __future__ import annotations
 import re
 
 from core.types import Document
-from corpus._tree import Line, Node, clean_title, line_positions, runs_to_spans, trim_span
+from corpus._tree import Line, Node, clean_title, line_positions, runs_to_spans, trim_span, unmark
 
 __all__ = ["parse"]
 
@@ -43,6 +44,8 @@ _AREA = re.compile(r"(?:Area of [Cc]ooperation|Cooperation Area):[ \t]*(\S.*)")
 _OBJECTIVE = re.compile(r"Objective[ \t]+(\d+)[ \t]*")
 _SUBHEADING = re.compile(r"-[ \t]+\*\*(.+?)\*\*[ \t]*")
 _BACK_MATTER = re.compile(r"Translated by:.*")
+# A line set as a heading ("## Findings", as an extracted PDF writes one) after the title page.
+_MARKED_HEADING = re.compile(r"#{1,6}[ \t]+\S")
 # Labels of an objective's blocks: short plain lines that must not read as headings.
 _FIELD_LABELS = frozenset({"Measure / Responsible entity", "Indicator", "Current status"})
 _FOOTNOTE_MARKERS = re.compile(rf"[{_SUPERSCRIPTS}]+")
@@ -147,28 +150,29 @@ def parse(text: str, document: Document) -> list[Node]:
         line = lines[index]
         start, end = positions[index]
         stripped = line.strip()
+        bare = unmark(stripped)  # "## Goal 1: ..." as an extracted PDF sets a heading
         heading = trim_span(text, start, end)
         if not stripped or _is_noise(line):
             continue
-        if m := _GOAL.fullmatch(stripped):
+        if m := _GOAL.fullmatch(bare):
             goal = Node("goal", m.group(1), _clean(m.group(2)), heading)
             area = None
             body = open_node(goal, top)
-        elif m := _AREA.fullmatch(stripped):
+        elif m := _AREA.fullmatch(bare):
             area = Node("area", None, _clean(m.group(1)), heading)
             body = open_node(area, goal)
-        elif m := _OBJECTIVE.fullmatch(stripped):
+        elif m := _OBJECTIVE.fullmatch(bare):
             # Titled later, from its first body line (the objective's text).
             body = open_node(Node("objective", m.group(1), "", heading), area or goal)
         elif m := _SUBHEADING.fullmatch(stripped):
             goal = area = None
             body = open_node(Node("section", None, _clean(m.group(1)), heading), top)
-        elif _BACK_MATTER.fullmatch(stripped):
+        elif _BACK_MATTER.fullmatch(bare):
             goal = area = None
             top = Node("section", None, _BACK_MATTER_TITLE)
             body = open_node(top, None)
             body.append((index, start, end))
-        elif _is_heading(lines, index):
+        elif _MARKED_HEADING.match(stripped) or _is_heading(lines, index):
             goal = area = None
             top = Node("section", None, _clean(stripped), heading)
             body = open_node(top, None)

@@ -7,6 +7,8 @@ The UNODC implementation report (UNODC/HONLAC/29/2) is laid out as:
   paragraphs 1-4: one ``section`` titled "Note by the Secretariat" whose
   children are those four ``paragraph`` nodes;
 * "Issue N. <text>" (Issue 3 reads "Issue 3: <text>"): one ``issue`` each;
+  here and for "Recommendation N", heading markup ("## Issue 1. ...", as an
+  extracted PDF sets a heading) is read through;
 * under an issue, "Recommendation N" (numbered across issues) followed by the
   recommendation statement: one ``recommendation`` whose title and body are
   that statement;
@@ -27,7 +29,7 @@ from __future__ import annotations
 import re
 
 from core.types import Document
-from corpus._tree import Line, Node, clean_title, line_positions, runs_to_spans, trim_span
+from corpus._tree import Line, Node, clean_title, line_positions, runs_to_spans, trim_span, unmark
 
 __all__ = ["parse"]
 
@@ -106,11 +108,11 @@ def parse(text: str, document: Document) -> list[Node]:
         if note and start <= note.start() < end:
             # Only the cover text before the fused heading is front-matter body.
             lines.append((index, start, note.start()))
-        elif m := _ISSUE.fullmatch(line):
+        elif m := _ISSUE.fullmatch(unmark(line)):
             issue = Node("issue", m.group(1), clean_title(m.group(2)), trim_span(text, start, end))
             lines = open_node(issue, None)
             container = issue
-        elif m := _RECOMMENDATION.fullmatch(line):
+        elif m := _RECOMMENDATION.fullmatch(unmark(line)):
             container = Node("recommendation", m.group(1), "", trim_span(text, start, end))
             lines = open_node(container, issue)
         elif m := _PARAGRAPH.fullmatch(line):

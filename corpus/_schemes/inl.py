@@ -21,7 +21,7 @@ import re
 
 from core.errors import CorpusError
 from core.types import Document, Span
-from corpus._tree import Node, paragraph_spans
+from corpus._tree import Node, paragraph_spans, unmark
 
 __all__ = ["parse"]
 
@@ -45,7 +45,7 @@ def parse(text: str, document: Document) -> list[Node]:
     lead: list[Span] = []  # paragraphs before the first heading: the header block
     for span in paragraph_spans(text, start.end(), end.start()):
         if _HEADING.fullmatch(text, *span):
-            node = Node("section", None, text[span[0] : span[1]], span)
+            node = Node("section", None, unmark(text[span[0] : span[1]]), span)
             if not nodes:
                 node.body, lead = lead, []
             (programs.children if programs else nodes).append(node)

@@ -42,8 +42,7 @@ def format_of(path: Path) -> str:
         return FORMATS[path.suffix.lower()][0]
     except KeyError:
         raise ExtractionError(
-            f"{path.name}: unsupported file type {path.suffix or '(none)'!r}; "
-            f"supported: {', '.join(sorted(FORMATS))}"
+            f"{path.name}: unsupported file type {path.suffix or '(none)'!r}; supported: {', '.join(sorted(FORMATS))}"
         ) from None
 
 

@@ -72,7 +72,6 @@ def check_enough_text(text: str, name: str) -> str:
     found = len(_WORD_CHAR.findall(text))
     if found < MIN_TEXT_CHARS:
         raise ExtractionError(
-            f"{name}: almost no text could be extracted ({found} letters or digits; "
-            f"at least {MIN_TEXT_CHARS} expected)"
+            f"{name}: almost no text could be extracted ({found} letters or digits; at least {MIN_TEXT_CHARS} expected)"
         )
     return text

@@ -24,16 +24,18 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from statistics import median
 
 __all__ = ["Line", "PageLayout", "TableBlock", "Word", "layout_pages"]
 
 _LIST_MARKER = re.compile(r"(?:[•◆▪●○■\-–*]|\d{1,2}(?:\.\d{1,2}){0,3}[.)]?|[a-z][.)]|\([a-z0-9]{1,3}\))\s")
 _PAGE_NUMBER = re.compile(r"(?i)(?:page|p\.|página)?\s*(\d{1,4})(?:\s*(?:of|/|de)\s*\d{1,4})?")
-_HYPHENATED = re.compile(r"(\w+)-(\w+)")
+_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
+_LINKING_WORDS = frozenset({"and", "by", "for", "of", "or", "the", "to"})
 _SENTENCE_END = re.compile(r"[.:;!?)\]”\"]$")
 _DIGITS = re.compile(r"\d+")
-_MAX_HEADING_CHARS = 400
+_MAX_HEADING_CHARS = 1000  # a longer block in a large font is a pull quote or a cover, not a heading
 _MARGIN_ROWS = 2  # rows at a page's top and bottom that may be running headers or footers
 
 
@@ -120,12 +122,33 @@ def _margin_key(row: Line) -> str:
     return _DIGITS.sub("#", " ".join(row.text.lower().split()))
 
 
+def _apart(upper: Line, lower: Line) -> bool:
+    """Whether a margin's white space separates two rows (more than a line's height)."""
+    return lower.top - upper.bottom > max(upper.size, lower.size)
+
+
+def _top_band(rows: list[Line]) -> range:
+    """The rows above the first wide gap, if it comes within the page's first ``_MARGIN_ROWS`` rows."""
+    for i in range(min(_MARGIN_ROWS, len(rows) - 1)):
+        if _apart(rows[i], rows[i + 1]):
+            return range(i + 1)
+    return range(0)
+
+
+def _bottom_band(rows: list[Line]) -> range:
+    """The rows below the last wide gap, if it comes within the page's last ``_MARGIN_ROWS`` rows."""
+    for i in range(len(rows) - 1, max(0, len(rows) - 1 - _MARGIN_ROWS), -1):
+        if _apart(rows[i - 1], rows[i]):
+            return range(i, len(rows))
+    return range(0)
+
+
 def _running_rows(pages: list[list[Line]]) -> set[tuple[int, int]]:
     """(page index, row index) of running headers, footers and page numbers."""
     n = len(pages)
     candidates: list[tuple[int, int, str]] = []  # page, row, band + key
     for p, rows in enumerate(pages):
-        for band, indexes in (("top", range(min(_MARGIN_ROWS, len(rows)))), ("bottom", range(len(rows))[-_MARGIN_ROWS:])):
+        for band, indexes in (("top", _top_band(rows)), ("bottom", _bottom_band(rows))):
             candidates.extend((p, i, f"{band}:{_margin_key(rows[i])}") for i in indexes)
     pages_with = Counter()
     for key in {(p, k) for p, _, k in candidates}:
@@ -237,7 +260,7 @@ def _line_gap(pages: list[list[Line | TableBlock]], body: float) -> float:
     """The usual gap between two lines of one body paragraph (the median of body-size gaps)."""
     gaps = []
     for items in pages:
-        for a, b in zip(items, items[1:], strict=False):
+        for a, b in pairwise(items):
             if isinstance(a, Line) and isinstance(b, Line) and a.size == body == b.size and b.top > a.top:
                 gaps.append(b.top - a.bottom)
     return median(gaps) if gaps else 0.2 * body
@@ -291,9 +314,14 @@ def _join(lines: list[Line], keep: set[str], mark_bold: bool) -> tuple[str, list
                 tail = re.match(r"\w+", w.text)
                 if _LIST_MARKER.match(line.text):
                     sep = "\n"
-                elif head and tail and (w.text[0].islower() or (head.group(1).isupper() and tail.group(0).isupper())):
-                    sep = ""
-                    if f"{head.group(1)}-{tail.group(0)}".lower() not in keep:
+                elif head and tail:
+                    sep = ""  # "anti-" + "drug": one word, with or without its hyphen
+                    rest = re.match(r"[\w-]*\w", w.text).group(0)
+                    word = re.search(r"[\w-]+$", prev).group(0) + rest  # "anti-drug", "on-the-job"
+                    split = w.text[0].islower() or (head.group(1).isupper() and tail.group(0).isupper())
+                    # "face-to-" + "face" is a compound cut at its own hyphen: it stays.
+                    compound = "-" in word[: -len(rest) - 1] and head.group(1).lower() in _LINKING_WORDS
+                    if split and not compound and word.lower() not in keep:
                         tokens[-1] = (tokens[-1][0], prev[:-1], tokens[-1][2], tokens[-1][3])
             tokens.append((sep, w.text, w.bold, line.page))
     out: list[str] = []
@@ -347,7 +375,10 @@ def layout_pages(layouts: Sequence[PageLayout]) -> tuple[str, list[tuple[int, in
         for p, rows in enumerate(row_pages)
     ]
     body = _body_size(ordered)
-    larger = sorted({line.size for items in ordered for line in items if isinstance(line, Line) and line.size > body + 0.5}, reverse=True)
+    larger = sorted(
+        {line.size for items in ordered for line in items if isinstance(line, Line) and line.size > body + 0.5},
+        reverse=True,
+    )
     levels = {size: min(i + 1, 6) for i, size in enumerate(larger)}
     blocks = _blocks(ordered, body)
     keep = _hyphenated_words(blocks)

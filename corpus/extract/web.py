@@ -19,8 +19,30 @@ __all__ = ["extract_html"]
 
 _SKIP = frozenset({"script", "style", "nav", "noscript", "template", "svg"})
 _BLOCK = frozenset(
-    {"p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote", "ul", "ol", "table",
-     "dl", "dt", "dd", "figure", "figcaption", "pre", "address", "body", "form", "hr"}
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "aside",
+        "blockquote",
+        "ul",
+        "ol",
+        "table",
+        "dl",
+        "dt",
+        "dd",
+        "figure",
+        "figcaption",
+        "pre",
+        "address",
+        "body",
+        "form",
+        "hr",
+    }
 )
 _AUTHOR_META = ("author", "dc.creator", "dcterms.creator", "article:author", "publisher", "dc.publisher")
 _DATE_META = ("date", "dc.date", "dcterms.date", "article:published_time", "citation_date", "dcterms.issued")
