@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 CLI    := $(VENV)/bin/policyqa
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup tools browser translator build run ask test test-fast lint format eval bench clean
+.PHONY: setup tools browser translator ocr build run ask test test-fast lint format eval bench clean
 
 setup: $(STAMP)
 
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 # Test tools from the npm registry, pinned: the MCP Inspector (the protocol's
 # reference client) drives `policyqa mcp` in tests/test_mcp.py.
 INSPECTOR := .tools/inspector/node_modules/.bin/mcp-inspector
-tools: $(INSPECTOR) browser translator
+tools: $(INSPECTOR) browser translator ocr
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download
 # cannot work offline). Installed once, as root, as CI runs.
@@ -34,6 +34,12 @@ browser:
 # without it the server still runs and Spanish answers use multilingual-e5 alone.
 translator:
 	@test -f /usr/share/apertium/modes/spa-eng.mode || (apt-get update -qq && apt-get install -y -qq apertium apertium-en-es)
+
+# Tesseract OCR with English and Spanish, from Debian: reads scanned PDFs (no
+# text layer) when a report is added (corpus/extract/ocr.py). Installed once,
+# as root, as CI runs; without it a scanned PDF is refused with an error saying so.
+ocr:
+	@command -v tesseract >/dev/null 2>&1 && test -f /usr/share/tesseract-ocr/5/tessdata/spa.traineddata || (apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-eng tesseract-ocr-spa)
 
 $(INSPECTOR):
 	npm install --silent --no-audit --no-fund --prefix .tools/inspector @modelcontextprotocol/inspector@2.12.0

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 import sys
+import time
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -29,7 +31,10 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-__all__ = ["TWO_COLUMN_REPORT", "outline_headings", "render_pdf", "render_report"]
+from core.types import ParsedDocument
+from corpus.extract import Extracted
+
+__all__ = ["TWO_COLUMN_REPORT", "Fidelity", "measure", "outline_headings", "render_pdf", "render_report", "section_ids"]
 
 TWO_COLUMN_REPORT = "unodc-honlac-29-2019"
 """The bundled report rendered in two columns."""
@@ -143,7 +148,7 @@ def _table(block: str, styles: dict[str, ParagraphStyle], width: float) -> Table
 def _heading_level(offset: int, headings: dict[tuple[int, int], int]) -> int | None:
     """The outline depth of the section whose heading holds ``offset`` (None: not a heading)."""
     for (start, end), depth in headings.items():
-        if start - 3 <= offset < end:
+        if start - 2 <= offset < end:  # a fused heading's part starts at its "**"
             return depth
     return None
 
@@ -264,6 +269,48 @@ def render_report(document_id: str, out_dir: Path, corpus_dir: Path | None = Non
         author=document.publisher,
         columns=2 if document.id == TWO_COLUMN_REPORT else 1,
         headings=outline_headings(text, document.scheme, document.id),
+    )
+
+
+def section_ids(sections) -> list[str]:  # noqa: ANN001 (a tuple of core.types.Section)
+    """Every section id of an outline, depth first."""
+    return [i for s in sections for i in (s.id, *section_ids(s.children))]
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """How much of a report's outline survives the trip text -> PDF -> extracted text."""
+
+    document_id: str
+    expected: int  # section ids the .txt gives
+    recovered: int  # of them, found in the outline of the extracted text
+    extra: int  # ids the extracted outline has and the .txt does not
+    pages: int
+    seconds: float  # extraction time (noisy on a shared machine)
+    extracted: Extracted
+    parsed: ParsedDocument
+
+    @property
+    def ratio(self) -> float:
+        return self.recovered / self.expected
+
+
+def measure(document_id: str, pdf: Path) -> Fidelity:
+    """Extract ``pdf``, parse it with the report's own scheme and compare its section ids with the .txt's."""
+    from corpus import load_catalog, parse_document
+    from corpus._schemes import get_parser
+    from corpus._tree import freeze
+    from corpus.extract import extract
+
+    document = next(d for d in load_catalog() if d.id == document_id)
+    expected = set(section_ids(parse_document(document).sections))
+    start = time.perf_counter()
+    extracted = extract(pdf)
+    seconds = time.perf_counter() - start
+    parsed = ParsedDocument(document, extracted.text, freeze(document.id, get_parser(document.scheme)(extracted.text, document)))
+    got = set(section_ids(parsed.sections))
+    return Fidelity(
+        document_id, len(expected), len(expected & got), len(got - expected), len(extracted.pages), seconds, extracted, parsed
     )
 
 

@@ -22,8 +22,8 @@ _YEAR = re.compile(r"(?<![\w./-])((?:19|20)\d\d)(?![\w/-])")
 _PDF_DATE = re.compile(r"D?:?((?:19|20)\d\d)(\d\d)?(\d\d)?")
 
 
-def date_in(text: str) -> str | None:
-    """The first full date written in ``text``, else its first month and year, else its first year."""
+def date_in(text: str, years: bool = True) -> str | None:
+    """The first full date written in ``text``, else its first month and year, else (``years``) its first year."""
     found: list[tuple[int, str]] = []
     for m in _DAY_MONTH_YEAR.finditer(text):
         found.append((m.start(), f"{m[3]}-{_MONTHS[m[2].lower()]:02d}-{int(m[1]):02d}"))
@@ -33,7 +33,7 @@ def date_in(text: str) -> str | None:
         return min(found)[1]
     if m := _MONTH_YEAR.search(text):
         return f"{m[2]}-{_MONTHS[m[1].lower()]:02d}"
-    if m := _YEAR.search(text):
+    if years and (m := _YEAR.search(text)):
         return m[1]
     return None
 

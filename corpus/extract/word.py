@@ -8,6 +8,7 @@ from pathlib import Path
 
 import docx
 from docx.document import Document as DocxDocument
+from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
@@ -59,8 +60,8 @@ def extract_docx(path: Path) -> Extracted:
     """A Word file's paragraphs, headings and tables in document order."""
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise ExtractionError(f"{path.name}: not a readable DOCX file ({type(exc).__name__})") from None
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
+        raise ExtractionError(f"{path.name}: not a readable DOCX file; is it another format renamed .docx?") from None
     text = "\n\n".join(_blocks(document)) + "\n"
     check_enough_text(text, path.name)
     props = document.core_properties
@@ -72,5 +73,5 @@ def extract_docx(path: Path) -> Extracted:
         format="docx",
         title=(props.title or "").strip() or first_heading,
         publisher=(props.author or "").strip() or None,
-        date=date_in(text[:_FRONT_MATTER]) or created,
+        date=date_in(text[:_FRONT_MATTER], years=False) or created or date_in(text[:_FRONT_MATTER]),
     )
