@@ -272,7 +272,7 @@ def render_report(document_id: str, out_dir: Path, corpus_dir: Path | None = Non
     )
 
 
-def section_ids(sections) -> list[str]:  # noqa: ANN001 (a tuple of core.types.Section)
+def section_ids(sections) -> list[str]:
     """Every section id of an outline, depth first."""
     return [i for s in sections for i in (s.id, *section_ids(s.children))]
 
@@ -307,10 +307,19 @@ def measure(document_id: str, pdf: Path) -> Fidelity:
     start = time.perf_counter()
     extracted = extract(pdf)
     seconds = time.perf_counter() - start
-    parsed = ParsedDocument(document, extracted.text, freeze(document.id, get_parser(document.scheme)(extracted.text, document)))
+    parsed = ParsedDocument(
+        document, extracted.text, freeze(document.id, get_parser(document.scheme)(extracted.text, document))
+    )
     got = set(section_ids(parsed.sections))
     return Fidelity(
-        document_id, len(expected), len(expected & got), len(got - expected), len(extracted.pages), seconds, extracted, parsed
+        document_id,
+        len(expected),
+        len(expected & got),
+        len(got - expected),
+        len(extracted.pages),
+        seconds,
+        extracted,
+        parsed,
     )
 
 

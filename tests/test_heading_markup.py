@@ -27,11 +27,11 @@ def test_unmark(line: str, bare: str) -> None:
 
 
 @pytest.mark.parametrize("document", load_catalog(), ids=lambda d: d.id)
-def test_headings_set_as_markdown_headings_keep_the_outline(document) -> None:  # noqa: ANN001
+def test_headings_set_as_markdown_headings_keep_the_outline(document) -> None:
     parsed = parse_document(document)
     starts = set()
 
-    def walk(sections) -> None:  # noqa: ANN001
+    def walk(sections) -> None:
         for s in sections:
             if s.heading:
                 starts.add(parsed.text.rfind("\n", 0, s.heading[0]) + 1)

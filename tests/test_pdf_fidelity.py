@@ -54,7 +54,7 @@ def _spans(f: Fidelity) -> list[tuple[int, int]]:
     """Body spans of the extracted outline (no tables), evenly sampled."""
     spans: list[tuple[int, int]] = []
 
-    def walk(sections) -> None:  # noqa: ANN001
+    def walk(sections) -> None:
         for s in sections:
             spans.extend(b for b in s.body if "\t" not in f.extracted.text[b[0] : b[1]])
             walk(s.children)
