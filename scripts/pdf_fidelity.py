@@ -18,8 +18,8 @@ from tests.pdf_fixtures import TWO_COLUMN_REPORT, measure, render_report
 
 def main(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    print("| Report | Layout | Pages | Section ids recovered | Extra ids | Extraction (s) |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| Report | Layout | Pages | Section ids recovered | Extra ids | Text in order | Extraction (s) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for document in load_catalog():
         pdf = render_report(document.id, out_dir)
         f = measure(document.id, pdf)
@@ -27,7 +27,7 @@ def main(out_dir: Path) -> None:
         layout = "two columns" if document.id == TWO_COLUMN_REPORT else "one column"
         print(
             f"| {document.id} | {layout} | {f.pages} | {f.recovered}/{f.expected} = {f.ratio:.3f} "
-            f"| {f.extra} | {f.seconds:.1f} |"
+            f"| {f.extra} | {f.in_order:.4f} | {f.seconds:.1f} |"
         )
 
 

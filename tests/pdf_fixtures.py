@@ -286,6 +286,7 @@ class Fidelity:
     recovered: int  # of them, found in the outline of the extracted text
     extra: int  # ids the extracted outline has and the .txt does not
     pages: int
+    in_order: float  # share of the extracted text's 5-word runs that the .txt has too (reading order, joins)
     seconds: float  # extraction time (noisy on a shared machine)
     extracted: Extracted
     parsed: ParsedDocument
@@ -297,7 +298,7 @@ class Fidelity:
 
 def measure(document_id: str, pdf: Path) -> Fidelity:
     """Extract ``pdf``, parse it with the report's own scheme and compare its section ids with the .txt's."""
-    from corpus import load_catalog, parse_document
+    from corpus import load_catalog, parse_document, read_text
     from corpus._schemes import get_parser
     from corpus._tree import freeze
     from corpus.extract import extract
@@ -311,16 +312,30 @@ def measure(document_id: str, pdf: Path) -> Fidelity:
         document, extracted.text, freeze(document.id, get_parser(document.scheme)(extracted.text, document))
     )
     got = set(section_ids(parsed.sections))
+    source = set(_five_grams(read_text(document)))
+    runs = _five_grams(extracted.text)
+    in_order = sum(g in source for g in runs) / max(1, len(runs))
     return Fidelity(
         document_id,
         len(expected),
         len(expected & got),
         len(got - expected),
         len(extracted.pages),
+        in_order,
         seconds,
         extracted,
         parsed,
     )
+
+
+_NOT_WORD = re.compile(r"[^a-z0-9 ]+")
+_LINE_HYPHEN = re.compile(r"-\s*\n\s*")
+
+
+def _five_grams(text: str) -> list[tuple[str, ...]]:
+    """Runs of five words, markup, punctuation and hyphens aside ("anti-drug" and "antidrug" alike)."""
+    words = _NOT_WORD.sub(" ", _LINE_HYPHEN.sub("", text.lower()).replace("-", "")).split()
+    return [tuple(words[i : i + 5]) for i in range(len(words) - 4)]
 
 
 if __name__ == "__main__":

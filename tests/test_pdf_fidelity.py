@@ -20,6 +20,7 @@ from tests.pdf_fixtures import Fidelity, measure, render_report
 pytestmark = pytest.mark.e2e  # extracting the five reports takes about a minute of CPU
 
 MIN_RECOVERED = 0.95
+MIN_IN_ORDER = 0.995  # of the extracted text's 5-word runs, found in the .txt (reading order, hyphen joins)
 SAMPLES = 40  # passages checked per report
 WORDS = 5  # words at each end of a passage looked for on its first and last page
 IDS = [d.id for d in load_catalog()]
@@ -36,6 +37,12 @@ def fidelity(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Fideli
 def test_outline_recovers_the_section_ids(fidelity: dict[str, tuple[Fidelity, Path]], document_id: str) -> None:
     f, _ = fidelity[document_id]
     assert f.ratio >= MIN_RECOVERED, f"{document_id}: {f.recovered}/{f.expected} section ids"
+
+
+@pytest.mark.parametrize("document_id", IDS)
+def test_text_comes_out_in_reading_order(fidelity: dict[str, tuple[Fidelity, Path]], document_id: str) -> None:
+    f, _ = fidelity[document_id]
+    assert f.in_order >= MIN_IN_ORDER
 
 
 def _norm(text: str) -> str:

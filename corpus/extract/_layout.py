@@ -111,7 +111,8 @@ def _rows(words: Iterable[Word], page: int) -> list[Line]:
     """Words grouped by baseline, top to bottom (both columns of a row together)."""
     rows: list[list[Word]] = []
     for w in sorted(words, key=lambda w: (w.top, w.x0)):
-        if rows and w.top <= rows[-1][0].top + 0.5 * min(w.size, rows[-1][0].size):
+        # Tops a third of a line apart are two rows: two columns' baselines drift apart by less than a line.
+        if rows and w.top - rows[-1][-1].top <= 0.3 * min(w.size, rows[-1][-1].size):
             rows[-1].append(w)
         else:
             rows.append([w])
