@@ -196,3 +196,11 @@ def test_pages_of(start: int, end: int, expected: tuple[int, int] | None) -> Non
 
 def test_pages_of_without_pages() -> None:
     assert pages_of((), 0, 10) is None
+
+
+def test_two_columns_whose_baselines_drift_apart_stay_apart(tmp_path: Path) -> None:
+    left = [f"left words {i} stay in the left column." for i in range(14)]
+    right = [f"right words {i} stay in the right column." for i in range(14)]
+    pdf = draw(tmp_path / "drift.pdf", [[*body(60, 100, left), *body(310, 105, right)]])  # 5 pt lower
+    blocks = extract(pdf).text.rstrip("\n").split("\n\n")
+    assert blocks == [" ".join(left), " ".join(right)]
