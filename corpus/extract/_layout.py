@@ -271,9 +271,11 @@ def _continues(prev: Line, line: Line, body: float, gap: float) -> bool:
     """Whether ``line`` goes on the paragraph that ``prev`` ends."""
     if abs(prev.size - line.size) > 0.5:
         return False
-    if line.top <= prev.top:  # next column or next page: only a sentence cut mid-way goes on
-        return not _SENTENCE_END.search(prev.text) and (line.text[:1].islower() or prev.text[-1:] in ",-—")
-    return line.top - prev.bottom <= gap + 0.4 * body
+    if line.top <= prev.top:  # next column or next page: only a sentence or a heading cut mid-way goes on
+        cut = line.text[:1].islower() or prev.text[-1:] in ",-—" or (line.size > body + 0.5 and prev.bold == line.bold)
+        return cut and not _SENTENCE_END.search(prev.text)
+    # The body's line gap, scaled to this line's size: a heading's lines are further apart.
+    return line.top - prev.bottom <= (gap / body + 0.4) * line.size
 
 
 def _blocks(pages: list[list[Line | TableBlock]], body: float) -> list[_Block]:

@@ -20,7 +20,9 @@ __all__ = ["has_rulings", "page_words"]
 
 _BOLD_FONT = re.compile(r"(?i)bold|black|heavy|semibold|demi")
 _BOLD_WEIGHT = 600
-_SPACES = frozenset(" \t\r\n\u00a0\ufffe\uffff\x00")
+_SPACES = frozenset(" \t\r\n\u00a0\uffff\x00")
+# pdfium's marks for a hyphen that breaks a word at a line end: U+0002 one character at a time, U+FFFE in a page's text.
+_LINE_END_HYPHENS = frozenset("\x02\ufffe")
 _RULINGS = 2  # thin horizontal and vertical path objects that may make a table
 _THIN = 2.0  # points: a path object this thin is a rule
 _BOX = 12.0  # points: a path object this wide and tall is a box or a whole grid
@@ -30,6 +32,17 @@ def _font_name(textpage: ctypes.c_void_p, index: int, buffer: ctypes.Array[ctype
     flags = ctypes.c_int()
     n = pdfium_c.FPDFText_GetFontInfo(textpage, index, buffer, len(buffer), ctypes.byref(flags))
     return buffer.raw[: max(0, n - 1)].decode("utf-8", "replace") if n else ""
+
+
+def _page_text(tp: ctypes.c_void_p, n: int) -> str:
+    """The page's ``n`` characters in one call, one string index per character index."""
+    buffer = ctypes.create_string_buffer((n + 1) * 2)
+    pdfium_c.FPDFText_GetText(tp, 0, n, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
+    text = buffer.raw[: n * 2].decode("utf-16-le", errors="replace")
+    if len(text) == n:
+        return text
+    # A character outside the BMP took two UTF-16 units: read one character at a time.
+    return "".join(chr(c) if (c := pdfium_c.FPDFText_GetUnicode(tp, i)) else " " for i in range(n))
 
 
 def page_words(page: pypdfium2.PdfPage) -> tuple[Word, ...]:
@@ -44,7 +57,7 @@ def page_words(page: pypdfium2.PdfPage) -> tuple[Word, ...]:
     box = [0.0, 0.0, 0.0, 0.0]  # x0, top, x1, bottom
     style: tuple[float, bool] | None = None
     last_object = None
-    bold_of_object = False
+    object_style = (0.0, False)
 
     def flush() -> None:
         if chars and style is not None:
@@ -53,25 +66,29 @@ def page_words(page: pypdfium2.PdfPage) -> tuple[Word, ...]:
         chars.clear()
 
     try:
-        for i in range(textpage.count_chars()):
-            code = pdfium_c.FPDFText_GetUnicode(tp, i)
-            # pdfium reports a hyphen that breaks a word at a line end as U+0002.
-            ch = "-" if code == 2 or pdfium_c.FPDFText_IsHyphen(tp, i) == 1 else chr(code) if code else " "
-            if ch in _SPACES or (pdfium_c.FPDFText_IsGenerated(tp, i) == 1 and ch.isspace()):
+        text = _page_text(tp, textpage.count_chars())
+        for i, ch in enumerate(text):
+            if ch in _SPACES:
                 flush()
                 continue
+            if ch in _LINE_END_HYPHENS:
+                ch = "-"
             pdfium_c.FPDFText_GetLooseCharBox(tp, i, ctypes.byref(rect))
             x0, x1, top, bottom = rect.left, rect.right, height - rect.top, height - rect.bottom
-            size = round(pdfium_c.FPDFText_GetFontSize(tp, i), 2)
             obj = pdfium_c.FPDFText_GetTextObject(tp, i)
             address = ctypes.cast(obj, ctypes.c_void_p).value
-            if address != last_object:
+            if address != last_object:  # size and weight belong to the text object: read once per object
                 last_object = address
+                size = round(pdfium_c.FPDFText_GetFontSize(tp, i), 2)
                 weight = pdfium_c.FPDFText_GetFontWeight(tp, i)
-                bold_of_object = weight >= _BOLD_WEIGHT or bool(_BOLD_FONT.search(_font_name(tp, i, buffer)))
-            this = (size, bold_of_object)
+                bold = weight >= _BOLD_WEIGHT or bool(_BOLD_FONT.search(_font_name(tp, i, buffer)))
+                object_style = (size, bold)
+            this = object_style
             if chars and (
-                this != style or abs(top - box[1]) > 0.5 * size or x0 > box[2] + 0.25 * size or x0 < box[0] - size
+                this != style
+                or abs(top - box[1]) > 0.5 * this[0]
+                or x0 > box[2] + 0.25 * this[0]
+                or x0 < box[0] - this[0]
             ):
                 flush()
             if not chars:
