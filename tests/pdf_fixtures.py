@@ -34,7 +34,16 @@ from reportlab.platypus.flowables import Flowable
 from core.types import ParsedDocument
 from corpus.extract import Extracted
 
-__all__ = ["TWO_COLUMN_REPORT", "Fidelity", "measure", "outline_headings", "render_pdf", "render_report", "section_ids"]
+__all__ = [
+    "TWO_COLUMN_REPORT",
+    "Fidelity",
+    "measure",
+    "outline_headings",
+    "render_pdf",
+    "render_report",
+    "render_report_chromium",
+    "section_ids",
+]
 
 TWO_COLUMN_REPORT = "unodc-honlac-29-2019"
 """The bundled report rendered in two columns."""
@@ -270,6 +279,65 @@ def render_report(document_id: str, out_dir: Path, corpus_dir: Path | None = Non
         columns=2 if document.id == TWO_COLUMN_REPORT else 1,
         headings=outline_headings(text, document.scheme, document.id),
     )
+
+
+def _html(text: str, headings: dict[tuple[int, int], int], title: str, columns: int) -> str:
+    """The report as an HTML page with the same markup rules as :func:`render_pdf`."""
+    from html import escape as esc
+
+    def inline(t: str) -> str:
+        return _BOLD_RUN.sub(r"<b>\1</b>", esc(t))
+
+    out: list[str] = []
+    for lines in _text_blocks(text):
+        if sum("\t" in line for _, line in lines) * 2 > len(lines):
+            rows = ("".join(f"<td>{inline(c)}</td>" for c in line.split("\t")) for _, line in lines)
+            out.append("<table>" + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>")
+            continue
+        for offset, seg in _segments(lines):
+            depth = _heading_level(offset, headings)
+            if m := _HEADING.match(seg):
+                n = min(len(m.group(0).strip()), 6)
+                out.append(f"<h{n}>{esc(seg[m.end() :].replace('*', ''))}</h{n}>")
+            elif depth is not None and not seg.startswith("- "):
+                n = min(depth + 1, 6)
+                out.append(f"<h{n}>{esc(seg.replace('*', ''))}</h{n}>")
+            else:
+                out.append(f"<p>{inline(seg)}</p>")
+    cols = "column-count:2;column-gap:1cm;" if columns == 2 else ""
+    sizes = "".join(f"h{i}{{font-size:{size}pt}}" for i, size in enumerate(_HEADING_SIZES, start=1))
+    return (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{esc(title)}</title><style>"
+        "@page{size:A4;margin:2cm} body{font-family:'DejaVu Sans';font-size:10pt;text-align:justify;"
+        f"hyphens:auto;{cols}}} {sizes} table{{border-collapse:collapse;font-size:7pt}}"
+        "td{border:0.5pt solid black;vertical-align:top}</style></head><body>" + "".join(out) + "</body></html>"
+    )
+
+
+def render_report_chromium(document_id: str, out_dir: Path) -> Path:
+    """Render one catalog report with Chromium's print to PDF: a second, independent PDF writer.
+
+    Chromium adds its own running header (date, title) and footer (file URL,
+    "1/42"); it does not hyphenate offline (no dictionaries). Needs Debian's
+    ``chromium`` (``make browser``).
+    """
+    import subprocess
+
+    from corpus import load_catalog, read_text
+
+    document = next(d for d in load_catalog() if d.id == document_id)
+    text = read_text(document)
+    page = out_dir / f"{document.id}.html"
+    columns = 2 if document.id == TWO_COLUMN_REPORT else 1
+    page.write_text(_html(text, outline_headings(text, document.scheme, document.id), document.short_title, columns))
+    pdf = out_dir / f"{document.id}.pdf"
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--print-to-pdf={pdf}", page.as_uri()],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
+    return pdf
 
 
 def section_ids(sections) -> list[str]:
