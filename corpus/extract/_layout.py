@@ -372,7 +372,7 @@ def layout_pages(layouts: Sequence[PageLayout]) -> tuple[str, list[tuple[int, in
     ordered = [
         _reading_order(
             [row for i, row in enumerate(rows) if (p, i) not in drop],
-            [TableBlock(t.x0, t.x1, t.top, t.bottom, t.rows) for t in layouts[p].tables],
+            layouts[p].tables,
             layouts[p].width,
         )
         for p, rows in enumerate(row_pages)
