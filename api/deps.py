@@ -96,11 +96,14 @@ def _warm_up(retriever: Retriever) -> None:
 
 
 def ready_state(retriever: Retriever, settings: Settings) -> Loaded:
-    """The loaded retriever with the corpus texts its citations index into."""
-    from corpus import read_text
+    """The loaded retriever with the texts its citations index into: the snapshot's own, never the corpus dir's.
 
+    The corpus directory may have changed since this snapshot was built (a
+    rollback, a report added or edited): its spans index only the texts its
+    build parsed, which the snapshot carries (``index.texts``).
+    """
     index = retriever.index
-    texts = {d.id: read_text(d, settings.corpus_dir) for d in index.documents.values()}
+    texts = index.texts
     neighbours: dict[str, tuple[str | None, str | None]] = {}
     for document_id in index.documents:
         order = [s.id for root in index.roots if root.document_id == document_id for s in root.walk()]

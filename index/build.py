@@ -272,6 +272,7 @@ def build_index(
                 headers,
                 multilingual_vectors,
                 extra,
+                texts={d.document.id: (d.document.file, d.text) for d in parsed},
             )
             switch_current(data_dir, target)
         except BaseException:

@@ -13,9 +13,20 @@ that silently ranks with damaged vectors. Vectors are stored as ``.npy``
 files and the FAISS index is read with ``IO_FLAG_MMAP_IFC``, so they are
 memory-mapped: several server workers share one copy in the page cache.
 
+A snapshot stands on its own: it carries the exact texts its spans index
+(``index.texts``), so a rollback never puts a span over another text.
+
 The previous build stays on disk beside the current one (``data/previous``),
 so ``rollback`` can switch back and a running server's snapshot is never
-deleted under it by the next build.
+deleted under it by the next build. A damaged build never becomes
+``previous`` and the last intact one is never pruned (``switch_current``):
+a repair keeps the good copy.
+
+Memory-mapped files must not shrink under the process (touching a page past
+the end of a truncated file is SIGBUS, which kills it), so the loaded index
+keeps each mapped file open and ``StoredIndex.check_mapped`` compares their
+sizes (``fstat``, microseconds) with the manifest's before a request uses
+them.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import logging
 import os
 import shutil
 import time
+import weakref
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -37,11 +49,13 @@ from core.types import Document, Passage, PathElement, Section
 from corpus.kinds import KINDS, discover_kind
 from index.lexical import PASSAGES
 from index.sentences import UNIT_KINDS, Unit
+from index.texts import read_texts, write_texts
 
 __all__ = [
     "FORMAT_VERSION",
     "StoredIndex",
     "build_id",
+    "finished_builds",
     "load_index",
     "read_manifest",
     "rollback",
@@ -50,9 +64,9 @@ __all__ = [
     "write_snapshot",
 ]
 
-FORMAT_VERSION = (
-    6  # 2: sentence vectors; 3: multilingual-e5; 4: checksums, .npy arrays (mmap); 5: answer units; 6: path labels
-)
+# 2: sentence vectors; 3: multilingual-e5; 4: checksums, .npy arrays (mmap); 5: answer units; 6: path labels;
+# 7: the texts the spans index, in the snapshot (index.texts)
+FORMAT_VERSION = 7
 
 _log = logging.getLogger("policyqa.index")
 
@@ -137,11 +151,16 @@ class StoredIndex:
         sentence_vectors: np.ndarray,
         multilingual: tuple[np.ndarray, np.ndarray],
         headers: list[str] | None = None,
+        texts: dict[str, str] | None = None,
     ) -> None:
         self.root = root
         self.manifest = manifest
         self.build_id: str = manifest.get("build_id") or root.name
         self.verify_seconds = 0.0  # how long checking the files' checksums took (set by load_index)
+        # Each document's text as this snapshot's build parsed it: every span indexes into it.
+        self.texts: dict[str, str] = texts if texts is not None else {}
+        # Memory-mapped files held open: (name, fd, size the manifest says), for check_mapped.
+        self._mapped: list[tuple[str, int, int]] = []
         self.documents = {d.id: d for d in documents}
         self.roots = roots
         self.sections: dict[str, Section] = {}
@@ -165,6 +184,26 @@ class StoredIndex:
         for i, p in enumerate(passages):
             for sid in p.section_ids:
                 self.section_passages.setdefault(sid, []).append(i)
+
+    def hold_mapped(self, names: list[str]) -> None:
+        """Keep ``names`` (files of this snapshot that are memory-mapped) open for ``check_mapped``."""
+        files = self.manifest.get("files") or {}
+        for name in names:
+            fd = os.open(self.root / name, os.O_RDONLY | os.O_CLOEXEC)
+            self._mapped.append((name, fd, int(files[name]["size"])))
+        weakref.finalize(self, _close_all, [fd for _, fd, _ in self._mapped])
+
+    def check_mapped(self) -> None:
+        """``CorruptIndexError`` if a memory-mapped file is no longer the size its build wrote.
+
+        One ``fstat`` per mapped file (a few microseconds in all), run before
+        a request reads the vectors: a truncated file is reported instead of
+        killing the process with SIGBUS when a page past its new end is read.
+        """
+        for name, fd, size in self._mapped:
+            now = os.fstat(fd).st_size
+            if now != size:
+                raise _corrupt(self.root, name, f"is {now} bytes, the build wrote {size}")
 
     def _register(self, s: Section, parent: str | None) -> None:
         self.sections[s.id] = s
@@ -251,11 +290,15 @@ def write_snapshot(
     headers: list[str],
     multilingual: tuple[np.ndarray, np.ndarray],
     extra_files: tuple[Path, ...] = (),
+    texts: dict[str, tuple[str, str]] | None = None,
+    sources: dict[str, tuple[Path, ...]] | None = None,
 ) -> None:
     """Write a complete index into the new directory ``target``.
 
     ``extra_files`` (the query encoder exported for this build) are copied in
-    and checksummed like the rest. The manifest gets the build id (the
+    and checksummed like the rest. ``texts`` maps each document id to (file
+    name, the text its spans index), ``sources`` to further files of that
+    document (``index.texts``). The manifest gets the build id (the
     directory's name) and every file's size and sha256.
     """
     import faiss
@@ -294,8 +337,9 @@ def write_snapshot(
         )
         for extra in extra_files:
             shutil.copyfile(extra, target / extra.name)
+        document_files = write_texts(target, texts or {}, sources)
         # The manifest is written last: a directory without one is an unfinished build.
-        manifest = {**manifest, "build_id": target.name, "files": _checksums(target)}
+        manifest = {**manifest, "build_id": target.name, "document_files": document_files, "files": _checksums(target)}
         (target / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     except (OSError, RuntimeError, ValueError) as exc:
         raise IndexStoreError(f"cannot write index to {target}: {exc}") from exc
@@ -374,17 +418,38 @@ def _point(data_dir: Path, name: str, target: Path) -> None:
     tmp.replace(link)  # rename(2) over the old link is atomic
 
 
-def switch_current(data_dir: Path, target: Path) -> None:
-    """Point ``data_dir/current`` at ``target`` atomically; the old current becomes ``previous``.
+def _intact(root: Path) -> bool:
+    try:
+        verify_snapshot(root)
+    except IndexStoreError:
+        return False
+    return True
 
-    Only those two builds are kept: older ones are removed. A server still
-    on the old current keeps its files until it has reloaded (its next poll,
-    seconds later; builds take far longer).
+
+def switch_current(data_dir: Path, target: Path) -> None:
+    """Point ``data_dir/current`` at ``target`` atomically; the newest intact other build becomes ``previous``.
+
+    That is the old current, unless its files no longer match their
+    checksums: a repair build then keeps the intact ``previous`` it had (a
+    damaged build is never kept for rollback, and the last intact one is
+    never removed). Only current and previous are kept: older builds are
+    removed. A server still on the old current keeps its files until it has
+    reloaded (its next poll, seconds later; builds take far longer).
     """
-    old = build_id(data_dir)
     builds = data_dir / "builds"
-    if old is not None and old != target.name and (builds / old / _MANIFEST).is_file():
-        _point(data_dir, _PREVIOUS, builds / old)
+    candidates = [build_id(data_dir), build_id(data_dir, _PREVIOUS)]
+    previous = next(
+        (
+            name
+            for name in candidates
+            if name is not None and name != target.name and (builds / name).is_dir() and _intact(builds / name)
+        ),
+        None,
+    )
+    if previous is not None:
+        _point(data_dir, _PREVIOUS, builds / previous)
+    else:
+        (data_dir / _PREVIOUS).unlink(missing_ok=True)
     _point(data_dir, "current", target)
     _prune(data_dir)
 
@@ -394,6 +459,18 @@ def _prune(data_dir: Path) -> None:
     for old in (data_dir / "builds").iterdir():
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def finished_builds(data_dir: Path, exclude: set[str] | frozenset[str] = frozenset()) -> list[Path]:
+    """Finished builds under ``data_dir/builds`` but ``exclude``, newest first (not verified here).
+
+    Build directories are named by their start time, so their names sort by age.
+    """
+    builds = data_dir / "builds"
+    if not builds.is_dir():
+        return []
+    found = [b for b in builds.iterdir() if b.name not in exclude and (b / _MANIFEST).is_file()]
+    return sorted(found, key=lambda b: b.name, reverse=True)
 
 
 def rollback(data_dir: Path) -> str:
@@ -408,6 +485,14 @@ def rollback(data_dir: Path) -> str:
     verify_snapshot(target)
     switch_current(data_dir, target)  # the current build becomes the previous one, as after a build
     return previous
+
+
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def read_manifest(root: Path) -> dict[str, Any] | None:
@@ -450,6 +535,7 @@ def load_index(root: Path) -> StoredIndex:
             "run `policyqa build`"
         )
     verify_seconds = verify_snapshot(root, manifest)
+    texts = read_texts(root, manifest)
     try:
         passages = [
             _passage_from_json(json.loads(line))
@@ -484,7 +570,15 @@ def load_index(root: Path) -> StoredIndex:
         arrays["sentence_vectors"],
         multilingual,
         [str(h) for h in arrays["unit_headers"]],
+        texts,
     )
+    missing = sorted(set(index.documents) - set(texts))
+    if missing:
+        raise _corrupt(root, _MANIFEST, f"lists no text for {', '.join(missing)}")
+    try:
+        index.hold_mapped([name for name in manifest["files"] if name.endswith((".npy", ".faiss"))])
+    except OSError as exc:
+        raise _corrupt(root, "a vector file", f"cannot be opened ({exc.strerror})") from exc
     index.verify_seconds = verify_seconds
     _log.info("verified %d index files in %.1f ms", len(manifest["files"]), verify_seconds * 1000)
     return index
