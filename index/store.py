@@ -31,6 +31,7 @@ them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -489,10 +490,8 @@ def rollback(data_dir: Path) -> str:
 
 def _close_all(fds: list[int]) -> None:
     for fd in fds:
-        try:
+        with contextlib.suppress(OSError):
             os.close(fd)
-        except OSError:
-            pass
 
 
 def read_manifest(root: Path) -> dict[str, Any] | None:

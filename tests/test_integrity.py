@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from core.errors import CorruptIndexError
 from core.settings import Settings
-from index.build import build_index
+from index.build import build_index, rollback_index
 from index.store import build_id, load_index, verify_snapshot
 from qa.retrieve import Retriever
 from tests.fakes import HashingEmbedder
@@ -244,3 +244,20 @@ def test_policyqa_mcp_on_a_damaged_index_gives_the_short_reason(damaged_real_cop
     assert "the index could not be loaded" in message
     _says_which_file_and_what_to_run(message, "dense.faiss")
     assert str(damaged_real_copy.data_dir) not in message
+
+
+def test_a_repair_keeps_the_intact_previous_build(pristine: Path, tmp_path: Path) -> None:
+    # Issue 21, finding 4: the repair used to make the damaged build `previous` and delete the intact
+    # one, so `build --rollback` then failed on the damaged checksum.
+    data = tmp_path / "data"
+    shutil.copytree(pristine, data, symlinks=True)
+    settings = Settings(data_dir=data, reload_interval=0)
+    intact = build_id(data)
+    build_index(settings, HashingEmbedder(), force=True)
+    damaged = build_id(data)
+    _flip_bytes((data / "current").resolve())
+    assert build_index(settings, HashingEmbedder()).built
+    assert build_id(data, "previous") == intact
+    assert sorted(p.name for p in (data / "builds").iterdir()) == sorted([intact, build_id(data)])
+    assert damaged not in {p.name for p in (data / "builds").iterdir()}
+    assert rollback_index(settings) == intact  # verifies it: the good copy is whole
