@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import web
 from api.deps import Loaded, load_failure, load_state, loaded_from, ready_state
+from api.keeper import Keeper
 from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
 from api.middleware import HeadAndOptions, LoadShedder
 from api.reload import watch
@@ -156,6 +157,8 @@ def create_app(
                 tg.start_soon(_load_in_background, app, settings, embedder)
                 if settings.reload_interval > 0:
                     tg.start_soon(watch, app, settings, embedder)
+                if settings.verify_interval > 0:
+                    tg.start_soon(app.state.keeper.verify_forever)
             yield
             tg.cancel_scope.cancel()
 
@@ -177,6 +180,7 @@ def create_app(
     app.state.loaded = ready_state(retriever, settings) if retriever is not None else None
     app.state.load_error = None
     app.state.reload_skipped = None  # a build that failed to load: not retried until data/current changes
+    app.state.keeper = Keeper(app, settings)  # damage found in the served snapshot: fall back (api.keeper)
     # The limit is set on the routes, inside the exception handlers, so a 413 is JSON like every error.
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
     app.include_router(web.router)  # the staff page at / and /read/...

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Request
 
 from api.schemas import ErrorResponse
-from core.errors import IndexMissingError, PolicyQAError, public_reason
+from core.errors import CorruptIndexError, IndexMissingError, PolicyQAError, public_reason
 from core.settings import Settings
 from qa.retrieve import Retriever
 
@@ -29,16 +29,27 @@ __all__ = [
     "ERRORS",
     "INPUT_ERRORS",
     "LOOKUP_ERRORS",
+    "Degraded",
     "Loaded",
     "Ready",
     "get_loaded",
     "load_failure",
     "load_state",
     "loaded_from",
+    "open_state",
     "ready_state",
 ]
 
 _log = logging.getLogger("policyqa.api")
+
+
+@dataclass(frozen=True, slots=True)
+class Degraded:
+    """Why a server serves an older build than ``data/current`` names: that build is damaged."""
+
+    damaged: str  # the damaged build's id
+    reason: str  # what is wrong with it, without absolute paths
+    fix: str  # what the operator runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,8 @@ class Loaded:
     created: int  # when the index was loaded (Unix time), the model's "created"
     # Section id -> (previous, next) section id in reading order within its report, for the reading view.
     neighbours: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # Set when this is the newest intact build, loaded because the one ``data/current`` names is damaged.
+    degraded: Degraded | None = None
 
     @property
     def build_id(self) -> str:
@@ -70,7 +83,26 @@ def load_state(settings: Settings, embedder: Embedder | None = None) -> Loaded:
 
     report = build_index(settings, embedder, check_files=False)
     _log.info("index %s (%s)", "built" if report.built else "up to date", report.reason)
-    retriever = Retriever.open(settings, embedder)
+    return open_state(settings, embedder)
+
+
+def open_state(settings: Settings, embedder: Embedder | None = None) -> Loaded:
+    """Verify and load ``data/current`` with the models, warmed up; the newest intact build if it is damaged.
+
+    A damaged ``current`` (a file truncated or changed since its build) is
+    not a reason to answer 503 everywhere while an intact build is on disk:
+    the state then serves that one and says why (``Loaded.degraded``).
+    """
+    from api.keeper import fall_back
+    from index.store import build_id
+
+    try:
+        retriever = Retriever.open(settings, embedder)
+    except CorruptIndexError as exc:
+        damaged = build_id(settings.data_dir) or "current"
+        loaded = fall_back(settings, damaged, exc, lambda root: Retriever.open(settings, embedder, root=root))
+        _warm_up(loaded.retriever)
+        return loaded
     _warm_up(retriever)
     return ready_state(retriever, settings)
 
@@ -95,7 +127,7 @@ def _warm_up(retriever: Retriever) -> None:
     _log.info("models warmed up in %.1f s", time.perf_counter() - t0)
 
 
-def ready_state(retriever: Retriever, settings: Settings) -> Loaded:
+def ready_state(retriever: Retriever, settings: Settings, degraded: Degraded | None = None) -> Loaded:
     """The loaded retriever with the texts its citations index into: the snapshot's own, never the corpus dir's.
 
     The corpus directory may have changed since this snapshot was built (a
@@ -109,7 +141,7 @@ def ready_state(retriever: Retriever, settings: Settings) -> Loaded:
         order = [s.id for root in index.roots if root.document_id == document_id for s in root.walk()]
         for i, sid in enumerate(order):
             neighbours[sid] = (order[i - 1] if i else None, order[i + 1] if i + 1 < len(order) else None)
-    return Loaded(retriever, texts, int(time.time()), neighbours)
+    return Loaded(retriever, texts, int(time.time()), neighbours, degraded)
 
 
 def load_failure(exc: PolicyQAError) -> str:
@@ -131,6 +163,15 @@ def loaded_from(app: Any) -> Loaded:
     loaded: Loaded | None = app.state.loaded
     if loaded is None:
         raise IndexMissingError(app.state.load_error or "the index is still loading; retry shortly")
+    try:
+        # Microseconds: a memory-mapped file truncated under the process is reported, not read (SIGBUS).
+        loaded.retriever.index.check_mapped()
+    except CorruptIndexError as exc:
+        keeper = getattr(app.state, "keeper", None)
+        if keeper is None:
+            raise
+        keeper.damaged(loaded, exc)  # falls back to the newest intact build, in the background
+        raise IndexMissingError(app.state.load_error or load_failure(exc)) from exc
     return loaded
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "OutlineNode",
     "PassageDetail",
     "PathElementOut",
+    "Progress",
     "SearchFilters",
     "SearchRequest",
     "SearchResponse",
@@ -297,10 +298,22 @@ def _filter_values() -> type[BaseModel]:
 FilterValues = _filter_values()
 
 
+class Progress(BaseModel):
+    """How far the startup build is: step N of M, and what it is doing."""
+
+    step: int = Field(description="The step under way, from 1.", examples=[3])
+    steps: int = Field(description="How many steps the build has, loading the index included.", examples=[8])
+    doing: str = Field(description="What that step does.", examples=["embedding answer units"])
+
+
 class Status(BaseModel):
     """Liveness or readiness."""
 
-    status: Literal["ok", "ready"] = Field(examples=["ok"])
+    status: Literal["ok", "ready", "degraded", "building"] = Field(
+        examples=["ok"],
+        description="ready; degraded: serving an older intact build because the current one is damaged "
+        "(see reason and fix); building: the startup build is running (503, see progress)",
+    )
     build_id: str | None = Field(
         default=None,
         description="Readiness only: the build being served (its folder under data/builds).",
@@ -311,6 +324,13 @@ class Status(BaseModel):
         description="Readiness only: when that build was loaded (UTC, ISO 8601); it changes on a reload.",
         examples=["2026-12-02T03:15:07Z"],
     )
+    progress: Progress | None = Field(default=None, description="Building only: how far the startup build is.")
+    reason: str | None = Field(
+        default=None,
+        description="Degraded only: which build is damaged and why.",
+        examples=["build 20261202T031500-4242-1a2b3c4d is damaged: index file dense.faiss is 4096 bytes, ..."],
+    )
+    fix: str | None = Field(default=None, description="Degraded only: what the operator runs.")
 
 
 class ErrorBody(BaseModel):

@@ -83,6 +83,14 @@ class Settings(BaseSettings):
         le=3600.0,
         description="seconds between the server's checks for a new build in data/current (0: never reload)",
     )
+    # Measured (README "Snapshots and damage"): re-hashing the served snapshot's files takes VERIFY_MS
+    # of one core here; every 60 s that is well under 0.1% of a core, and damage is found within a minute.
+    verify_interval: float = Field(
+        default=60.0,
+        ge=0.0,
+        le=86400.0,
+        description="seconds between the server's re-verifications of the served snapshot's checksums (0: never)",
+    )
     max_query_chars: int = Field(default=2000, ge=10)
     max_top_k: int = Field(default=50, ge=1, le=1000)
     cors_origins: list[str] = Field(

@@ -28,6 +28,8 @@ from qa.rank import Ranked, Ranker
 from qa.route import named_documents, route
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from core.settings import Settings
     from index.embed import Embedder
     from index.store import StoredIndex
@@ -74,8 +76,9 @@ class Retriever:
         embedder: Embedder | None = None,
         multilingual: Embedder | None = None,
         translator: Translator | None = None,
+        root: Path | None = None,
     ) -> Retriever:
-        """Load the built index and the models; never builds or embeds the corpus.
+        """Load the built index (``root``, default ``data/current``) and the models; never builds or embeds.
 
         A fake ``embedder`` given alone (unit tests) stands in for both legs,
         with no translator unless one is given. With the real models, the
@@ -88,7 +91,7 @@ class Retriever:
         settings = settings or get_settings()
         if embedder is None and translator is None:
             translator = translator_for(settings)  # before the index: a configuration error fails fast
-        index = load_index(settings.index_dir)
+        index = load_index(root or settings.index_dir)
         if embedder is None:
             single_threaded_blas()
             embedder = query_embedder(settings, index)
@@ -98,8 +101,8 @@ class Retriever:
                 multilingual = E5Embedder(for_queries=True)
         return cls(index, embedder, settings, multilingual, translator)
 
-    def reopen(self) -> Retriever:
-        """A retriever over the index now at ``data/current``, sharing this one's models.
+    def reopen(self, root: Path | None = None) -> Retriever:
+        """A retriever over the index now at ``data/current`` (or ``root``), sharing this one's models.
 
         What a server's reload calls: the new snapshot is verified and loaded
         (seconds), the models are not loaded again. Refuses an index whose
@@ -107,7 +110,7 @@ class Retriever:
         """
         from index.store import load_index
 
-        index = load_index(self.settings.index_dir)
+        index = load_index(root or self.settings.index_dir)
         embedder = self.encoder.embedder
         if index.manifest.get("dimension") not in (None, embedder.dim):
             raise IndexStoreError(

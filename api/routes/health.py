@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
-from api.deps import ERRORS, Ready
-from api.schemas import Status
+from api.deps import ERRORS, loaded_from
+from api.schemas import Progress, Status
+from index.store import build_id
 
 __all__ = ["router"]
 
@@ -33,13 +35,33 @@ async def healthz() -> Status:
     summary="Readiness",
     description=(
         "Answers 200 once the index and model are loaded, with the build served and when it was loaded "
-        "(both change when the server reloads a new build); 503 before, or if the index failed to load "
-        "or verify (the message says why and what to run)."
+        "(both change when the server reloads a new build). `status` is `degraded` when the build "
+        "`data/current` names is damaged and an older intact build is served instead: `reason` says which "
+        'and why, `fix` what to run. 503 before: `{"status": "building", "progress": ...}` while the '
+        "startup build runs (step N of M), else an error saying why (still loading, or the index failed "
+        "to load or verify, and what to run)."
     ),
     response_model=Status,
-    responses=ERRORS,
+    response_model_exclude_none=True,
+    responses={**ERRORS, 503: {"model": Status, "description": "Building, or the index is not loaded."}},
     tags=["health"],
 )
-async def readyz(loaded: Ready) -> Status:
+async def readyz(request: Request) -> Status | JSONResponse:
+    state = request.app.state
+    progress: Progress | None = getattr(state, "progress", None)
+    if state.loaded is None and state.load_error is None and progress is not None:
+        body = Status(status="building", progress=progress).model_dump(exclude_none=True)
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+    loaded = loaded_from(request.app)  # 503 with the reason when not loaded
     loaded_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.created))
+    degraded = loaded.degraded
+    # Degraded while data/current still names another build than the one served (a rollback to it ends it).
+    if degraded is not None and build_id(loaded.retriever.settings.data_dir) != loaded.build_id:
+        return Status(
+            status="degraded",
+            build_id=loaded.build_id,
+            loaded_at=loaded_at,
+            reason=f"build {degraded.damaged} is damaged: {degraded.reason}; serving build {loaded.build_id}",
+            fix=degraded.fix,
+        )
     return Status(status="ready", build_id=loaded.build_id, loaded_at=loaded_at)
