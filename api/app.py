@@ -39,6 +39,7 @@ from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
 from api.middleware import HeadAndOptions, LoadShedder
 from api.reload import watch
 from api.routes import docs, router
+from api.schemas import Progress
 from core.errors import (
     CorruptIndexError,
     IndexMissingError,
@@ -180,6 +181,7 @@ def create_app(
     app.state.loaded = ready_state(retriever, settings) if retriever is not None else None
     app.state.load_error = None
     app.state.reload_skipped = None  # a build that failed to load: not retried until data/current changes
+    app.state.progress = None  # while the startup build runs: its step (api.schemas.Progress)
     app.state.keeper = Keeper(app, settings)  # damage found in the served snapshot: fall back (api.keeper)
     # The limit is set on the routes, inside the exception handlers, so a 413 is JSON like every error.
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
@@ -211,14 +213,20 @@ def create_app(
 
 
 async def _load_in_background(app: FastAPI, settings: Settings, embedder: Embedder | None = None) -> None:
+    def on_step(step: int, steps: int, doing: str) -> None:
+        app.state.progress = Progress(step=step, steps=steps, doing=doing)  # /readyz: "building", step N of M
+
     try:
-        app.state.loaded = await _in_daemon_thread(functools.partial(load_state, embedder=embedder), settings)
+        load = functools.partial(load_state, embedder=embedder, on_step=on_step)
+        app.state.loaded = await _in_daemon_thread(load, settings)
         _log.info("index loaded; ready")
     except PolicyQAError as exc:
         # Keep serving: /readyz and every operation answer 503 with a short reason; the
         # detail (absolute paths, library internals) is for the operator's log, not clients.
         app.state.load_error = load_failure(exc)
         _log.error("the index could not be loaded: %s", exc)
+    finally:
+        app.state.progress = None
 
 
 async def _in_daemon_thread(fn: Callable[[Settings], Loaded], settings: Settings) -> Loaded:

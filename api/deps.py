@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -70,19 +71,36 @@ class Loaded:
         return self.retriever.index.build_id
 
 
-def load_state(settings: Settings, embedder: Embedder | None = None) -> Loaded:
+def load_state(
+    settings: Settings, embedder: Embedder | None = None, on_step: Callable[[int, int, str], None] | None = None
+) -> Loaded:
     """Build the index if missing or stale, then verify and load it with the model (blocking: run in a thread).
 
     The HTTP app and the stdio MCP server load through this one function. The
-    build step does not check the files (``check_files=False``): a damaged
-    index is reported by the load (``CorruptIndexError``, naming the file and
-    saying to run ``policyqa build``), not silently rebuilt for minutes.
-    ``embedder`` (tests) stands in for both models, as in ``build_index``.
+    build runs in a child process (``index.child``), so this process keeps
+    only what it serves, and only when one is needed. It does not check the
+    files (``check_files=False``): a damaged index is reported by the load,
+    which falls back to an intact build if there is one (``open_state``),
+    not silently rebuilt for minutes. ``on_step`` is told each step of the
+    startup (the build's, then loading the index) as it begins: ``/readyz``
+    shows it. ``embedder`` (tests) stands in for both models, as in ``build_index``.
     """
-    from index.build import build_index
+    from index.build import BUILD_STEPS, is_up_to_date
+    from index.child import build_in_child
 
-    report = build_index(settings, embedder, check_files=False)
-    _log.info("index %s (%s)", "built" if report.built else "up to date", report.reason)
+    steps = len(BUILD_STEPS) + 1  # the build's, then loading what it built
+    if is_up_to_date(settings, embedder):
+        _log.info("index up to date")
+    else:
+        report = build_in_child(
+            settings,
+            embedder,
+            check_files=False,
+            on_step=(lambda n, _, what: on_step(n, steps, what)) if on_step is not None else None,
+        )
+        _log.info("index %s (%s)", "built" if report.built else "up to date", report.reason)
+        if on_step is not None:
+            on_step(steps, steps, "loading the index and models")
     return open_state(settings, embedder)
 
 

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,22 @@ from index.store import FORMAT_VERSION, read_manifest, rollback, switch_current,
 
 _log = logging.getLogger("policyqa.index")
 
-__all__ = ["build_index", "collect_passages", "fingerprint", "rollback_index"]
+__all__ = ["BUILD_STEPS", "OnStep", "build_index", "collect_passages", "fingerprint", "is_up_to_date", "rollback_index"]
+
+BUILD_STEPS: tuple[str, ...] = (
+    "loading the models",
+    "parsing the reports",
+    "embedding passages",
+    "embedding answer units",
+    "embedding passages (multilingual)",
+    "embedding answer units (multilingual)",
+    "exporting the query encoder",
+    "writing the snapshot",
+)
+"""The steps of a build, in order: ``on_step(n, len(BUILD_STEPS), BUILD_STEPS[n - 1])`` as each begins."""
+
+OnStep = Callable[[int, int, str], None]
+"""Told (step number from 1, number of steps, what the step does) as each step of a build begins."""
 
 # The code whose output lands in the index: change it and the index is stale.
 _PIPELINE_CODE = ("corpus", "index")
@@ -75,6 +91,19 @@ def fingerprint(
         "model": embedder.fingerprint if embedder is not None else _model_fingerprint(settings),
         "multilingual_model": multilingual.fingerprint if multilingual is not None else e5_fingerprint(),
     }
+
+
+def is_up_to_date(settings: Settings, embedder: Embedder | None = None) -> bool:
+    """Whether ``build_index(settings, embedder, check_files=False)`` would build nothing.
+
+    The fingerprint against the live manifest only: no lock, no torch, milliseconds. The
+    server asks it before starting a build process it would not need.
+    """
+    try:
+        current = read_manifest(settings.index_dir)
+    except CorruptIndexError:
+        return False
+    return current is not None and current.get("fingerprint") == fingerprint(settings, embedder, embedder)
 
 
 def collect_passages(settings: Settings) -> tuple[list[Any], list[Passage]]:
@@ -152,6 +181,7 @@ def build_index(
     force: bool = False,
     progress: bool = False,
     check_files: bool = True,
+    on_step: OnStep | None = None,
 ) -> BuildReport:
     """Build the index unless the live one is up to date (or ``force``).
 
@@ -163,8 +193,14 @@ def build_index(
 
     By default the real models (MiniLM, and multilingual-e5 for the
     cross-lingual leg) are loaded, and only when a build is needed; tests
-    pass a fake ``embedder``, which then stands in for both.
+    pass a fake ``embedder``, which then stands in for both. ``on_step`` is
+    told as each of ``BUILD_STEPS`` begins (the server's ``/readyz`` shows it).
     """
+
+    def step(n: int) -> None:
+        if on_step is not None:
+            on_step(n, len(BUILD_STEPS), BUILD_STEPS[n - 1])
+
     t0 = time.perf_counter()
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -204,6 +240,7 @@ def build_index(
             _log.warning("%s; rebuilding it", reason)
         else:
             reason = "no index yet" if current is None else "corpus, code or model changed"
+        step(1)
         if embedder is None:
             # Loaded only now: a no-op build never pays for importing torch.
             from index.embed import SentenceTransformerEmbedder
@@ -219,10 +256,12 @@ def build_index(
         model = embedder  # the model itself, for the ONNX export
         embedder = CachedEmbedder(embedder, settings.embedding_cache)
         multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
+        step(2)
         parsed, passages = collect_passages(settings)
         if not passages:
             raise IndexStoreError("the corpus produced no passages")
         _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
+        step(3)
         vectors = _encode_logged(embedder, [p.embed_text for p in passages], "passages", progress)
         # Answer units (sentences, list items, table rows) serve answers (qa.answer): each is embedded
         # here, so no answer text is embedded at query time.
@@ -236,10 +275,16 @@ def build_index(
             unit_embed_text(passages[i].text[u.start - passages[i].start : u.end - passages[i].start], u)
             for i, u in units
         ]
+        step(4)
         sentence_vectors = _encode_logged(embedder, sentence_texts, "sentences", progress)
         # The cross-lingual leg: the same passages and answer units, in multilingual-e5's space.
+        step(5)
+        multilingual_passages = _encode_logged(
+            multilingual, [p.embed_text for p in passages], "passages (multilingual)", progress
+        )
+        step(6)
         multilingual_vectors = (
-            _encode_logged(multilingual, [p.embed_text for p in passages], "passages (multilingual)", progress),
+            multilingual_passages,
             _encode_logged(multilingual, sentence_texts, "sentences (multilingual)", progress),
         )
         roots = [s for doc in parsed for s in doc.sections]
@@ -259,7 +304,9 @@ def build_index(
         target = data_dir / "builds" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=data_dir))
         try:
+            step(7)
             extra = _export_query_encoder(model, scratch)
+            step(8)
             write_snapshot(
                 target,
                 manifest,

@@ -313,6 +313,32 @@ async function renderReadView() {
 
 // -- start ------------------------------------------------------------------------
 
+// Until the index is ready, say so (the startup build's step N of M), and carry on by itself when it is.
+async function waitUntilReady() {
+  for (;;) {
+    let message;
+    try {
+      const response = await fetch("/readyz");
+      if (response.ok) break;
+      const body = await response.json().catch(() => ({}));
+      if (body.status === "building" && body.progress) {
+        const { step, steps, doing } = body.progress;
+        message = `Building the index (step ${step} of ${steps})… ${doing}. This page loads by itself when it is ready.`;
+      } else {
+        const why = body.error && body.error.message ? body.error.message : `The server answered ${response.status}.`;
+        message = `The service is not ready: ${why} This page loads by itself when it is ready.`;
+      }
+    } catch {
+      message = "The server cannot be reached. Check that policyqa is running; this page retries by itself.";
+    }
+    $("notice").replaceChildren(el("p", { class: "notice", text: message }));
+    document.body.dataset.waiting = "1";
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  $("notice").replaceChildren();
+  delete document.body.dataset.waiting;
+}
+
 function route() {
   if (location.pathname.startsWith("/read/")) renderReadView();
   else renderSearchView();
@@ -348,6 +374,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     }
   });
   window.addEventListener("popstate", route);
+  await waitUntilReady();
   try {
     await loadChoices();
   } catch (error) {
