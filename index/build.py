@@ -30,7 +30,16 @@ from corpus import corpus_hash, load_corpus
 from index.chunk import CHUNKER_VERSION, chunk_document
 from index.embed import CachedEmbedder, Embedder, e5_fingerprint
 from index.sentences import UNIT_KINDS, answer_units, unit_embed_text
-from index.store import FORMAT_VERSION, read_manifest, rollback, switch_current, verify_snapshot, write_snapshot
+from index.space import check_space, estimate_mb, no_space, out_of_space, remove_strays
+from index.store import (
+    FORMAT_VERSION,
+    build_id,
+    read_manifest,
+    rollback,
+    switch_current,
+    verify_snapshot,
+    write_snapshot,
+)
 
 _log = logging.getLogger("policyqa.index")
 
@@ -209,8 +218,12 @@ def build_index(
     wanted = fingerprint(settings, embedder, multilingual)
     with (data_dir / ".build.lock").open("w") as lock:
         _wait_for_lock(lock)  # one build at a time; readers never wait
-        for stale in data_dir.glob(".export-*"):  # left by a build killed during its ONNX export
-            shutil.rmtree(stale, ignore_errors=True)
+        # What killed or failed builds left: unfinished snapshots, export scratch, cache temporaries.
+        strays = remove_strays(
+            data_dir, settings.embedding_cache, {build_id(data_dir) or "", build_id(data_dir, "previous") or ""}
+        )
+        if strays:
+            _log.info("removed %d temporary files of earlier builds: %s", len(strays), ", ".join(sorted(strays)))
         damage: str | None = None
         try:
             current = read_manifest(settings.index_dir)
@@ -240,103 +253,116 @@ def build_index(
             _log.warning("%s; rebuilding it", reason)
         else:
             reason = "no index yet" if current is None else "corpus, code or model changed"
-        step(1)
-        if embedder is None:
-            # Loaded only now: a no-op build never pays for importing torch.
-            from index.embed import SentenceTransformerEmbedder
-
-            embedder = SentenceTransformerEmbedder.from_settings(settings)
-        if multilingual is None:
-            from index.embed import E5Embedder
-
-            multilingual = E5Embedder()
-        _log.info("building the index (%s) into %s", reason, data_dir)
-        # Texts embedded by an earlier build (same model, same text) are not embedded again.
-        same = multilingual is embedder  # a fake standing in for both legs: one cache, not two writers
-        model = embedder  # the model itself, for the ONNX export
-        embedder = CachedEmbedder(embedder, settings.embedding_cache)
-        multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
-        step(2)
-        parsed, passages = collect_passages(settings)
-        if not passages:
-            raise IndexStoreError("the corpus produced no passages")
-        _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
-        step(3)
-        vectors = _encode_logged(embedder, [p.embed_text for p in passages], "passages", progress)
-        # Answer units (sentences, list items, table rows) serve answers (qa.answer): each is embedded
-        # here, so no answer text is embedded at query time.
-        texts = {d.document.id: d.text for d in parsed}
-        units = [(i, u) for i, p in enumerate(passages) for u in answer_units(p.text, p.start, texts[p.document_id])]
-        sentences = np.array([(i, u.start, u.end, UNIT_KINDS.index(u.kind)) for i, u in units], dtype=np.int64).reshape(
-            -1, 4
-        )
-        headers = [u.header for _, u in units]
-        sentence_texts = [
-            unit_embed_text(passages[i].text[u.start - passages[i].start : u.end - passages[i].start], u)
-            for i, u in units
-        ]
-        step(4)
-        sentence_vectors = _encode_logged(embedder, sentence_texts, "sentences", progress)
-        # The cross-lingual leg: the same passages and answer units, in multilingual-e5's space.
-        step(5)
-        multilingual_passages = _encode_logged(
-            multilingual, [p.embed_text for p in passages], "passages (multilingual)", progress
-        )
-        step(6)
-        multilingual_vectors = (
-            multilingual_passages,
-            _encode_logged(multilingual, sentence_texts, "sentences (multilingual)", progress),
-        )
-        roots = [s for doc in parsed for s in doc.sections]
-        n_sections = sum(len(doc.walk()) for doc in parsed)
-        manifest = {
-            "format": FORMAT_VERSION,
-            "model": settings.model_name,
-            "multilingual_model": wanted["multilingual_model"],
-            "dimension": int(vectors.shape[1]),
-            "corpus_hash": wanted["corpus_hash"],
-            "fingerprint": wanted,
-            "passages": len(passages),
-            "sections": n_sections,
-            "documents": len(parsed),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
+        needed = estimate_mb(settings, exports_onnx=embedder is None)
+        check_space(settings, needed)  # before minutes of embedding: say so now, in one line
         target = data_dir / "builds" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=data_dir))
         try:
-            step(7)
-            extra = _export_query_encoder(model, scratch)
-            step(8)
-            write_snapshot(
-                target,
-                manifest,
-                [d.document for d in parsed],
-                roots,
-                passages,
-                vectors,
-                sentences,
-                sentence_vectors,
-                headers,
-                multilingual_vectors,
-                extra,
-                texts={d.document.id: (d.document.file, d.text) for d in parsed},
-            )
-            switch_current(data_dir, target)
-        except BaseException:
+            counts = _build_snapshot(settings, embedder, multilingual, wanted, reason, target, scratch, progress, step)
+        except BaseException as exc:
+            full = out_of_space(exc, data_dir)  # before the cleanup frees the space again
             # Interrupted or failed: drop the partial snapshot, keep the live index.
             shutil.rmtree(target, ignore_errors=True)
+            if full:
+                raise no_space(settings, needed) from exc
             raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        return BuildReport(
-            True,
-            str(settings.index_dir),
-            len(passages),
-            n_sections,
-            len(parsed),
-            time.perf_counter() - t0,
-            reason,
-        )
+        return BuildReport(True, str(settings.index_dir), *counts, time.perf_counter() - t0, reason)
+
+
+def _build_snapshot(
+    settings: Settings,
+    embedder: Embedder | None,
+    multilingual: Embedder | None,
+    wanted: dict[str, Any],
+    reason: str,
+    target: Path,
+    scratch: Path,
+    progress: bool,
+    step: Callable[[int], None],
+) -> tuple[int, int, int]:
+    """Embed the corpus and write the snapshot into ``target``, then switch to it; (passages, sections, reports)."""
+    data_dir = settings.data_dir
+    step(1)
+    if embedder is None:
+        # Loaded only now: a no-op build never pays for importing torch.
+        from index.embed import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder.from_settings(settings)
+    if multilingual is None:
+        from index.embed import E5Embedder
+
+        multilingual = E5Embedder()
+    _log.info("building the index (%s) into %s", reason, data_dir)
+    # Texts embedded by an earlier build (same model, same text) are not embedded again.
+    same = multilingual is embedder  # a fake standing in for both legs: one cache, not two writers
+    model = embedder  # the model itself, for the ONNX export
+    embedder = CachedEmbedder(embedder, settings.embedding_cache)
+    multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
+    step(2)
+    parsed, passages = collect_passages(settings)
+    if not passages:
+        raise IndexStoreError("the corpus produced no passages")
+    _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
+    step(3)
+    vectors = _encode_logged(embedder, [p.embed_text for p in passages], "passages", progress)
+    # Answer units (sentences, list items, table rows) serve answers (qa.answer): each is embedded
+    # here, so no answer text is embedded at query time.
+    texts = {d.document.id: d.text for d in parsed}
+    units = [(i, u) for i, p in enumerate(passages) for u in answer_units(p.text, p.start, texts[p.document_id])]
+    sentences = np.array([(i, u.start, u.end, UNIT_KINDS.index(u.kind)) for i, u in units], dtype=np.int64).reshape(
+        -1, 4
+    )
+    headers = [u.header for _, u in units]
+    sentence_texts = [
+        unit_embed_text(passages[i].text[u.start - passages[i].start : u.end - passages[i].start], u) for i, u in units
+    ]
+    step(4)
+    sentence_vectors = _encode_logged(embedder, sentence_texts, "sentences", progress)
+    # The cross-lingual leg: the same passages and answer units, in multilingual-e5's space.
+    step(5)
+    multilingual_passages = _encode_logged(
+        multilingual, [p.embed_text for p in passages], "passages (multilingual)", progress
+    )
+    step(6)
+    multilingual_vectors = (
+        multilingual_passages,
+        _encode_logged(multilingual, sentence_texts, "sentences (multilingual)", progress),
+    )
+    roots = [s for doc in parsed for s in doc.sections]
+    n_sections = sum(len(doc.walk()) for doc in parsed)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "model": settings.model_name,
+        "multilingual_model": wanted["multilingual_model"],
+        "dimension": int(vectors.shape[1]),
+        "corpus_hash": wanted["corpus_hash"],
+        "fingerprint": wanted,
+        "passages": len(passages),
+        "sections": n_sections,
+        "documents": len(parsed),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    step(7)
+    extra = _export_query_encoder(model, scratch)
+    step(8)
+    write_snapshot(
+        target,
+        manifest,
+        [d.document for d in parsed],
+        roots,
+        passages,
+        vectors,
+        sentences,
+        sentence_vectors,
+        headers,
+        multilingual_vectors,
+        extra,
+        texts={d.document.id: (d.document.file, d.text) for d in parsed},
+    )
+    switch_current(data_dir, target)
+    return len(passages), n_sections, len(parsed)
 
 
 def rollback_index(settings: Settings) -> str:

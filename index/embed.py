@@ -322,10 +322,11 @@ class CachedEmbedder:
         return np.vstack([self._vectors[k] for k in keys]).astype(np.float32)
 
     def _save(self) -> None:
+        from index.space import write_atomically
+
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._path.with_suffix(f".{os.getpid()}.tmp.npz")
         keys = list(self._vectors)
         # Digests as raw uint8 rows: numpy's bytes dtype would drop a digest's trailing NUL bytes.
         digests = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32)
-        np.savez(tmp, keys=digests, vectors=np.vstack([self._vectors[k] for k in keys]))
-        tmp.replace(self._path)
+        vectors = np.vstack([self._vectors[k] for k in keys])
+        write_atomically(self._path, lambda fh: np.savez(fh, keys=digests, vectors=vectors))
