@@ -34,6 +34,7 @@ import anyio
 import anyio.to_thread
 
 from api.deps import Degraded, Loaded, load_failure, ready_state
+from api.memory import release_memory
 from core.errors import CorruptIndexError, PolicyQAError, public_reason
 from index.store import build_id, finished_builds, verify_snapshot
 
@@ -114,6 +115,8 @@ class Keeper:
                 self._handling.discard(loaded.build_id)
         state.loaded = new
         state.load_error = None
+        del loaded
+        release_memory()  # the damaged snapshot's objects (api.memory)
 
     def verify(self, loaded: Loaded) -> float:
         """Check the served snapshot's mapped sizes, then every file's checksum; the seconds it took."""

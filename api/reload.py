@@ -23,6 +23,7 @@ import anyio
 import anyio.to_thread
 
 from api.deps import Loaded, load_failure, ready_state
+from api.memory import release_memory
 from core.errors import PolicyQAError
 from index.store import build_id
 from qa.retrieve import Retriever
@@ -68,6 +69,8 @@ async def check_once(app: Any, settings: Settings, embedder: Embedder | None = N
     app.state.reload_skipped = None
     was = loaded.build_id if loaded is not None else "nothing"
     _log.info("reloaded: now serving build %s (was %s), loaded in %.1f s", new.build_id, was, time.perf_counter() - t0)
+    loaded = None  # the old snapshot: nothing here holds it now
+    await anyio.to_thread.run_sync(release_memory)  # its pages back to the system (api.memory)
     return True
 
 

@@ -43,7 +43,7 @@ from typing import Any
 
 from core.errors import EvaluationError
 
-__all__ = ["CONCURRENCY", "http_load", "latency_summary", "process_memory", "run_bench"]
+__all__ = ["CONCURRENCY", "RELOADS", "http_load", "latency_summary", "process_memory", "reload_memory", "run_bench"]
 
 CONCURRENCY: tuple[int, ...] = (1, 4, 8)
 CHAT_CONCURRENCY = 1
@@ -315,6 +315,91 @@ def _wait_all_ready(port: int, workers: int, timeout: float = _SERVER_START_TIME
         time.sleep(0.1)
 
 
+RELOADS = 10
+
+
+def reload_memory(
+    env: dict[str, str], data_dir: Path, log: Callable[[str], None] = lambda _: None, reloads: int = RELOADS
+) -> dict[str, Any]:
+    """A server's resident memory before and after ``reloads`` reloads of a new build.
+
+    The live build (and the previous one, or a copy of the live one) are
+    copied into a temporary data dir; ``policyqa serve`` runs over it,
+    polling every 0.2 s, and each round switches ``current`` to the other
+    build (``rollback``), waits until ``/readyz`` serves it and asks one
+    question. A reload that kept the old snapshot would grow RSS by the
+    snapshot each round.
+    """
+    from index.store import build_id, rollback
+
+    tmp = Path(tempfile.mkdtemp(prefix="policyqa-reloads-"))
+    try:
+        (tmp / "builds").mkdir()
+        current = (data_dir / "current").resolve()
+        shutil.copytree(current, tmp / "builds" / current.name)
+        previous = (data_dir / "previous").resolve() if (data_dir / "previous").exists() else None
+        if previous is None or not (previous / "manifest.json").is_file():
+            previous = tmp / "builds" / "00000000T000000-0-copy"
+            shutil.copytree(current, previous)
+            manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
+            (previous / "manifest.json").write_text(json.dumps({**manifest, "build_id": previous.name}))
+        else:
+            shutil.copytree(previous, tmp / "builds" / previous.name)
+        (tmp / "current").symlink_to(f"builds/{current.name}")
+        (tmp / "previous").symlink_to(f"builds/{previous.name}")
+        port = _free_port()
+        proc = subprocess.Popen(
+            [sys.executable, *_CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env={
+                **env,
+                "POLICYQA_DATA_DIR": str(tmp),
+                "POLICYQA_RELOAD_INTERVAL": "0.2",
+                "POLICYQA_VERIFY_INTERVAL": "0",
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_ready(proc, port)
+            http_load(port, ["What does priority action 2.6 say?"], 5, 1)
+            before = process_memory(proc.pid)
+            t0 = time.perf_counter()
+            for _ in range(reloads):
+                rollback(tmp)
+                wanted = build_id(tmp)
+                deadline = time.monotonic() + _SERVER_START_TIMEOUT
+                while _served_build(port) != wanted:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise EvaluationError(f"the server did not reload build {wanted}")
+                    time.sleep(0.1)
+                http_load(port, ["What does priority action 2.6 say?"], 1, 1)
+            after = process_memory(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log(f"{reloads} reloads: RSS {before.get('rss_mb')} -> {after.get('rss_mb')} MB")
+    return {
+        "reloads": reloads,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "rss_before_mb": before.get("rss_mb"),
+        "rss_after_mb": after.get("rss_mb"),
+        "growth_mb": round(after.get("rss_mb", 0.0) - before.get("rss_mb", 0.0), 1),
+    }
+
+
+def _served_build(port: int) -> str | None:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/readyz")
+        body = json.loads(conn.getresponse().read() or b"{}")
+        conn.close()
+    except (OSError, ValueError):
+        return None
+    return body.get("build_id") if isinstance(body, dict) else None
+
+
 def _timed_asks(retriever: Any, questions: Sequence[str], rounds: int) -> tuple[list[float], float]:
     """Latencies of whole requests (search + answer) and the model encodings per request."""
     latencies = _timed_searches(lambda q: retriever.ask(q, k=10), questions, rounds)
@@ -404,6 +489,7 @@ def run_bench(
             figures["http"] = {"skipped": "--no-http"}
         else:
             figures["http"] = _bench_http(env, questions, requests, log, workers)
+            figures["reloads"] = reload_memory(env, Path(env["POLICYQA_DATA_DIR"]), log)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -399,4 +399,14 @@ def _print_bench(f: dict[str, Any]) -> None:
                 "",
                 f"RSS {m.get('rss_mb')} MB (peak {m.get('peak_rss_mb')}), PSS {m.get('pss_mb')} MB",
             )
+    if f.get("reloads"):
+        r = f["reloads"]
+        table.add_row(
+            f"server after {r['reloads']} reloads",
+            "",
+            "",
+            "",
+            "",
+            f"RSS {r['rss_before_mb']} -> {r['rss_after_mb']} MB",
+        )
     _out.print(table)

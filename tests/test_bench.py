@@ -63,3 +63,15 @@ def test_http_load_counts_non_200_answers_as_errors(stub_port: int) -> None:
     result = http_load(stub_port, ["ok", "fail"], requests=10, concurrency=2)
     # Every second request asks "fail": 5 of 10.
     assert result["errors"] == 5
+
+
+@pytest.mark.e2e
+def test_reload_memory_reports_rss_before_and_after_the_reloads(real_settings) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from eval.bench import reload_memory
+
+    figures = reload_memory(dict(os.environ), real_settings.data_dir, reloads=3)
+    assert figures["reloads"] == 3
+    assert figures["rss_before_mb"] > 0 and figures["rss_after_mb"] > 0
+    assert figures["growth_mb"] == round(figures["rss_after_mb"] - figures["rss_before_mb"], 1)
