@@ -83,7 +83,7 @@ class Settings(BaseSettings):
         le=3600.0,
         description="seconds between the server's checks for a new build in data/current (0: never reload)",
     )
-    # Measured (README "Snapshots and damage"): re-hashing the served snapshot's files takes VERIFY_MS
+    # Measured (README "Snapshots and damage"): re-hashing the served snapshot's files takes 33 ms
     # of one core here; every 60 s that is well under 0.1% of a core, and damage is found within a minute.
     verify_interval: float = Field(
         default=60.0,

@@ -5,7 +5,7 @@ the int8 ONNX query encoder), exports MiniLM to ONNX in a scratch folder
 first (the fp32 graph is as large as the weights, 91 MB, then the int8 one)
 and rewrites the embedding cache atomically (old and new side by side).
 Measured on a tmpfs: a build with the cache in the data dir peaked at
-MEASURED_PEAK_MB above the free space it started with.
+172 MB above the free space it started with (the estimate below says 191).
 
 A full disk used to surface as whatever the writer said: a 74-line
 ``OSError: [Errno 28]`` traceback from the cache, "Error parsing message

@@ -115,5 +115,6 @@ def test_a_build_that_cannot_fit_says_so_before_it_starts(tiny_disk: Path) -> No
     assert len(lines) == 1, out.stderr
     assert lines[0].startswith(f"error: no space left in {tiny_disk / 'data'}: the build needs about ")
     needed = int(lines[0].split("needs about ")[1].split(" MB")[0])
-    assert 150 <= needed <= 250  # measured peak of a real build: MEASURED_PEAK_MB
+    # A real build peaked 172 MB above its start (tmpfs, cache present); the estimate says 191.
+    assert 150 <= needed <= 250
     assert list((tiny_disk / "data").iterdir()) == [tiny_disk / "data" / ".build.lock"]
