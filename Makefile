@@ -47,8 +47,12 @@ $(INSPECTOR):
 build: setup
 	$(CLI) build
 
-run: build
-	$(CLI) serve
+# The server listens at once and builds the index itself, in a child process, if it is missing or
+# stale (/readyz and the page show its progress): no blocking `build` first.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+run: setup
+	$(CLI) serve --host $(HOST) --port $(PORT)
 
 ask: build
 	$(CLI) ask "$(Q)"
