@@ -12,6 +12,7 @@ import re
 __all__ = [
     "CorpusError",
     "CorruptIndexError",
+    "DiskFullError",
     "EvaluationError",
     "ExtractionError",
     "IndexMissingError",
@@ -60,7 +61,8 @@ def public_reason(exc: BaseException) -> str:
     our errors append after ``": "`` where they translate it, is left to the log.
     """
     text = _ABSOLUTE_PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1], str(exc))
-    return text.split(": ", 1)[0] if isinstance(exc, IndexStoreError) else text
+    cut = isinstance(exc, IndexStoreError) and not isinstance(exc, DiskFullError)
+    return text.split(": ", 1)[0] if cut else text
 
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.])/[^\s:'\"`]+")
@@ -96,6 +98,10 @@ class IndexMissingError(IndexStoreError):
 
 class CorruptIndexError(IndexStoreError):
     """An index file is missing, truncated or changed since its build; ``policyqa build`` repairs it."""
+
+
+class DiskFullError(IndexStoreError):
+    """The data dir has no room for a build: one whole line, how much it needs (no library text after it)."""
 
 
 class InvalidQueryError(PolicyQAError):

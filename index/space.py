@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from core.errors import IndexStoreError
+from core.errors import DiskFullError
 from core.settings import Settings
 
 __all__ = ["check_space", "estimate_mb", "no_space", "out_of_space", "remove_strays", "write_atomically"]
@@ -72,10 +72,10 @@ def _free_bytes(path: Path) -> int:
     return shutil.disk_usage(path).free
 
 
-def no_space(settings: Settings, needed_mb: int) -> IndexStoreError:
+def no_space(settings: Settings, needed_mb: int) -> DiskFullError:
     """The one line a full disk becomes."""
     free = _free_bytes(settings.data_dir) // _MB
-    return IndexStoreError(
+    return DiskFullError(
         f"no space left in {settings.data_dir}: the build needs about {needed_mb} MB, {free} MB are free"
     )
 

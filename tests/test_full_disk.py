@@ -118,3 +118,13 @@ def test_a_build_that_cannot_fit_says_so_before_it_starts(tiny_disk: Path) -> No
     # A real build peaked 172 MB above its start (tmpfs, cache present); the estimate says 191.
     assert 150 <= needed <= 250
     assert list((tiny_disk / "data").iterdir()) == [tiny_disk / "data" / ".build.lock"]
+
+
+def test_the_server_tells_a_full_disk_whole(tmp_path: Path) -> None:
+    # The server's 503 cuts an index error at its first ": " (a library's text follows); not this one.
+    from api.deps import load_failure
+    from index.space import no_space
+
+    message = load_failure(no_space(Settings(data_dir=tmp_path), 191))
+    assert message.startswith(f"the index could not be loaded: no space left in {tmp_path.name}: the build needs")
+    assert "191 MB" in message
