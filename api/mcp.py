@@ -186,6 +186,16 @@ def _sources_text(out: SearchOutput) -> str:
 # -- the server ----------------------------------------------------------------------
 
 
+def _version() -> str:
+    """The installed policyqa package's version (pyproject.toml), for the server's ``serverInfo``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("policyqa")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
 def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
     """The MCP server over the index that ``state`` returns; ``base_url`` makes result URLs absolute."""
     # The SDK logs every stateless request at INFO ("Terminating session"): warnings only.
@@ -193,6 +203,7 @@ def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
         name=SERVER_NAME,
         title="policyqa: cited drug-policy reports",
         instructions=_INSTRUCTIONS,
+        version=_version(),  # serverInfo.version in initialize (it was empty)
         log_level="WARNING",
     )
     logging.getLogger("mcp").setLevel(logging.WARNING)
