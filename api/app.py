@@ -1,9 +1,12 @@
 """The FastAPI application: one loaded index and model per process, errors as JSON.
 
 ``create_app`` is the factory (``uvicorn --factory api.app:create_app``).
-At startup it builds the index if it is missing or stale and loads it once,
-in a worker thread, so ``/healthz`` answers at once and ``/readyz`` turns
-200 when the index is ready. Tests inject a retriever and skip both steps.
+At startup it builds the index if it is missing or stale (in a child
+process, ``index.child``, so this one keeps only what it serves) and loads
+it once, in a worker thread, so ``/healthz`` answers at once, ``/readyz``
+shows the build's progress (503 ``building``, step N of M) and turns 200
+when the index is ready. ``api.keeper`` watches the served snapshot for
+damage and falls back to an intact build. Tests inject a retriever and skip both steps.
 Workers scale by process: each process holds its own model, and the index's
 vectors are memory-mapped, so workers share them. A server that loaded its
 own index watches ``data/current`` and reloads a new build without a
