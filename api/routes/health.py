@@ -7,8 +7,8 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import ERRORS, loaded_from
-from api.schemas import Progress, Status
+from api.deps import loaded_from
+from api.schemas import ErrorResponse, Progress, Status
 from index.store import build_id
 
 __all__ = ["router"]
@@ -43,7 +43,12 @@ async def healthz() -> Status:
     ),
     response_model=Status,
     response_model_exclude_none=True,
-    responses={**ERRORS, 503: {"model": Status, "description": "Building, or the index is not loaded."}},
+    responses={
+        503: {
+            "model": Status | ErrorResponse,  # type: ignore[dict-item]
+            "description": "Building (a Status with progress), or the index is not loaded (an error saying why).",
+        }
+    },
     tags=["health"],
 )
 async def readyz(request: Request) -> Status | JSONResponse:
