@@ -56,7 +56,7 @@ def test_a_fresh_data_dir_answers_readyz_at_once_with_progress_and_turns_ready(t
             except httpx.TransportError:
                 time.sleep(0.05)
         answered_after = time.monotonic() - t0
-        # 5 s on an idle machine (measured: 2.1 s, interpreter start and imports); on shared cores the
+        # 5 s on an idle machine (importing the app takes 1.6 s of CPU, measured); on shared cores the
         # imports wait their turn, so the bound grows with the load per core (noted, never below 5 s).
         contention = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
         print(f"/readyz answered {answered_after:.2f} s after the start (load per core {contention:.1f})")
