@@ -27,10 +27,12 @@ from api.schemas import (
     SectionSummary,
     TextPiece,
 )
-from core.errors import InvalidQueryError, NotFoundError, shown
+from core.errors import NotFoundError, shown
 from core.types import Answer, Filters, Hit, Passage, PathElement, Section
 from index.chunk import make_label
 from qa.answer import display_text
+from qa.compare import ReportView, asks_comparison, compare_reports
+from qa.display import display_passage
 
 __all__ = [
     "answer_out",
@@ -41,6 +43,7 @@ __all__ = [
     "outline_node",
     "passage_detail",
     "path_out",
+    "reading_url",
     "search_response",
     "section_detail",
     "section_extent",
@@ -133,10 +136,11 @@ def search_response(
 ) -> SearchResponse:
     """Retrieve, extract the answer and shape the response; runs in a worker thread.
 
-    With ``group_by="document"`` each report is also searched on its own (the
-    report as a filter), so ``groups`` holds every report's best passages, not
-    only those that made the overall top k; the query is encoded once for all.
-    ``language`` overrides the detected language of the question.
+    With ``group_by="document"`` each report is also asked on its own
+    (``qa.compare``): ``groups`` holds every report's own answer and the
+    passages that clear the relevance cut, or ``relevant: false`` for a
+    report that says nothing on the question. ``language`` overrides the
+    detected language of the question.
     """
     t0 = time.perf_counter()
     retriever = loaded.retriever
@@ -144,42 +148,48 @@ def search_response(
     answered = retriever.ask(query, k=top_k, filters=wanted, language=language)
     groups: list[DocumentGroup] | None = None
     if group_by == "document":
-        groups = []
-        for document_id in [wanted["document"]] if "document" in wanted else list(retriever.index.documents):
-            try:
-                hits = retriever.search(
-                    query,
-                    k=per_document,
-                    filters=wanted.replace(document=document_id),
-                    language=answered.language,
-                )
-            except InvalidQueryError:
-                continue  # the other filters match nothing in this report (a MEM area, say)
-            if hits:
-                title = retriever.index.documents[document_id].title
-                groups.append(
-                    DocumentGroup(
-                        document_id=document_id, document_title=title, results=[_result(loaded, h) for h in hits]
-                    )
-                )
-        groups.sort(key=lambda g: -g.results[0].score)
+        comparison = compare_reports(retriever, query, per_document, wanted, answered.language)
+        groups = [_group(loaded, view) for view in comparison.reports]
     return SearchResponse(
         query=query,
         results=[_result(loaded, h) for h in answered.hits],
         answer=answer_out(loaded, answered.answer),
         groups=groups,
         language=answered.language,
+        asks_comparison=asks_comparison(query),
         took_ms=round((time.perf_counter() - t0) * 1000, 2),
     )
 
 
+def _group(loaded: Loaded, view: ReportView) -> DocumentGroup:
+    document = loaded.retriever.index.documents[view.document_id]
+    return DocumentGroup(
+        document_id=view.document_id,
+        document_title=document.title,
+        short_title=document.short_title,
+        relevant=view.relevant,
+        relevance=round(view.relevance, 4),
+        answer=answer_out(loaded, view.answer),
+        results=[_result(loaded, h) for h in view.hits],
+    )
+
+
+def reading_url(loaded: Loaded, section_id: str, start: int | None = None, end: int | None = None) -> str:
+    """The reading view of ``section_id`` at the server's public address, the span highlighted if given."""
+    url = f"{loaded.retriever.settings.public_url.rstrip('/')}/read/{section_id}"
+    return url if start is None or end is None else f"{url}?start={start}&end={end}"
+
+
 def _result(loaded: Loaded, h: Hit) -> SearchResult:
+    p = h.passage
     return SearchResult(
         rank=h.rank,
         score=h.score,
-        passage_id=h.passage.id,
-        text=h.passage.text,
-        citation=citation(loaded, h.passage, h.passage.start, h.passage.end),
+        passage_id=p.id,
+        text=p.text,
+        display=display_passage(p.text),
+        url=reading_url(loaded, p.section_id, p.start, p.end),
+        citation=citation(loaded, p, p.start, p.end),
         routed="route" in h.scores,
     )
 
@@ -254,6 +264,7 @@ def passage_detail(loaded: Loaded, passage_id: str) -> PassageDetail:
     return PassageDetail(
         passage_id=p.id,
         text=p.text,
+        display=display_passage(p.text),
         citation=citation(loaded, p, p.start, p.end),
         section_ids=list(p.section_ids),
         previous_passage_id=neighbour(i - 1),

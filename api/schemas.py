@@ -27,6 +27,7 @@ __all__ = [
     "ChatMessage",
     "ChatMessageOut",
     "Citation",
+    "DocumentGroup",
     "DocumentOut",
     "DocumentOutline",
     "ErrorBody",
@@ -134,18 +135,19 @@ class SearchResult(BaseModel):
     score: float = Field(description="Ranking score; higher is better, comparable within one query.")
     passage_id: str = Field(description="Resolve it with GET /passages/{passage_id}.", examples=["738fe2a169900f33"])
     text: str = Field(description="The passage, verbatim: the corpus file's [char_start, char_end).")
+    display: str = Field(
+        description="The passage as a person reads it: markdown markers dropped, lines a page break cut "
+        "mid-sentence joined. For showing only; quote `text`, which the citation's span locates.",
+        examples=["The country has signed several international treaties ... which complement the Palermo ..."],
+    )
+    url: str = Field(
+        description="The reading view of the cited section with this passage highlighted (from POLICYQA_PUBLIC_URL).",
+        examples=[f"http://127.0.0.1:8000/read/{_SECTION_ID}?start=55109&end=55564"],
+    )
     citation: Citation
     routed: bool = Field(
         False, description="True when the passage belongs to a section the question names by number ('PA 2.6')."
     )
-
-
-class DocumentGroup(BaseModel):
-    """The best passages of one report (``group_by: document``)."""
-
-    document_id: str = Field(examples=["mem-mexico-2024"])
-    document_title: str
-    results: list[SearchResult] = Field(description="This report's best passages, ranked within the report.")
 
 
 class AnswerCell(BaseModel):
@@ -184,6 +186,32 @@ class AnswerOut(BaseModel):
     citation: Citation = Field(description="Its section; char_start/char_end span the answering text.")
 
 
+class DocumentGroup(BaseModel):
+    """One report's side of a comparison (``group_by: document``): its own answer and passages, or nothing."""
+
+    document_id: str = Field(examples=["mem-mexico-2024"])
+    document_title: str
+    short_title: str = Field(description="The report's short name, as staff cite it.", examples=["MEM Mexico 2024"])
+    relevant: bool = Field(
+        description="False when nothing in the report clears the answer threshold: it does not address the "
+        "question, `answer` is null and `results` is empty.",
+        examples=[True],
+    )
+    relevance: float = Field(
+        description="The best cosine of the report's top passages and their sentences to the question: what "
+        "the answer threshold is compared with.",
+        examples=[0.62],
+    )
+    answer: AnswerOut | None = Field(
+        description="The report's own answer (the best sentence, list item or table row of its passages, "
+        "under the same threshold as the search's answer); null when the report is not relevant."
+    )
+    results: list[SearchResult] = Field(
+        description="This report's passages that clear the relevance cut, ranked within the report (up to "
+        "per_document); empty when the report is not relevant."
+    )
+
+
 class SearchResponse(BaseModel):
     """Ranked passages with citations, and an extractive answer when one is relevant enough."""
 
@@ -191,10 +219,18 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
     answer: AnswerOut | None = Field(description="null when nothing is relevant enough.")
     groups: list[DocumentGroup] | None = Field(
-        None, description="With group_by=document: each report's best passages, the report with the best first."
+        None,
+        description="With group_by=document: what each report says, the reports that address the question "
+        "first (best first), then those that do not (`relevant: false`).",
     )
     language: Literal["en", "es"] = Field(
         description="The question's language as used: the request's `language`, or the detected one.", examples=["en"]
+    )
+    asks_comparison: bool = Field(
+        False,
+        description="True when the question asks what each report says ('each report', 'compare', 'cada "
+        "informe'): ask again with group_by=document for the comparison.",
+        examples=[False],
     )
     took_ms: float = Field(description="Server time spent on the search, in milliseconds.", examples=[42.0])
 
@@ -247,6 +283,7 @@ class PassageDetail(BaseModel):
 
     passage_id: str = Field(examples=["738fe2a169900f33"])
     text: str = Field(description="Verbatim passage text.")
+    display: str = Field(description="The passage as a person reads it (see SearchResult.display).")
     citation: Citation
     section_ids: list[str] = Field(description="Every section the text belongs to, the cited one first.")
     previous_passage_id: str | None = Field(description="The passage before it in the document, if any.")

@@ -44,7 +44,7 @@ def _fail(exc: PolicyQAError) -> typer.Exit:
     return typer.Exit(2)
 
 
-_RUN_FILES = ("results.json", "report.md", "*.trec")
+_RUN_FILES = ("results.json", "report.md", "*.trec", "compare.json")
 
 
 def run_dir(out: Path | None, base: Path = _OUT_DIR) -> Path:
@@ -266,9 +266,58 @@ def eval_command(
                 _out.print(_metrics_table(f"split {s}, questions in {lang} ({group['n']})", per_lang, METRICS))
     for s in shown:
         _print_answers(data, s)
+    if not url:
+        _print_comparison(retriever, shown, out)
     if old is not None:
         _print_compare(compare_results(old, data), METRICS)
     _out.print(f"wrote {len(written)} files to {escape(str(out))}: results.json, report.md, qrels*.trec, run.*.trec")
+
+
+def _print_comparison(retriever: Any, splits: list[str], out: Path) -> None:
+    """The comparison view on eval/compare.jsonl (``eval.compare``): which reports address each question.
+
+    In process only (``--url`` evaluates the server's ranking and answers); written to compare.json.
+    """
+    from eval.compare import load_compare, score_comparison, trigger_counts
+    from eval.gold import GOLD_PATHS, load_gold_sets
+
+    figures: dict[str, Any] = {}
+    for s in splits:
+        wanted = None if s == "all" else [s]
+        questions = load_compare(splits=wanted)
+        if not questions:
+            continue
+        f = figures[s] = score_comparison(retriever, questions)
+        f["trigger"] = trigger_counts(questions, load_gold_sets(GOLD_PATHS, wanted))
+        table = Table(
+            title=f"comparison view, split {s} ({f['questions']} questions, {f['pairs']} question-report pairs)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            padding=(0, 1),
+            pad_edge=False,
+        )
+        for column in ("relevant", "cut", "precision", "recall", "tp", "fp", "fn"):
+            table.add_column(column, justify="right" if column not in ("relevant", "cut") else "left")
+
+        def row(what: str, cut: str, m: dict[str, float], table: Table = table) -> None:
+            table.add_row(
+                what, cut, f"{m['precision']:.3f}", f"{m['recall']:.3f}", *(str(m[k]) for k in ("tp", "fp", "fn"))
+            )
+
+        row("reports", "served", f["reports"])
+        for cut, m in f["report_cuts"].items():
+            row("reports (en)", f"cosine >= {cut}", m)
+        for margin, m in f["passage_margins"].items():
+            row("passages", f"threshold - {margin}", m)
+        _out.print(table)
+        t = f["trigger"]
+        _out.print(
+            f"comparison asked: {t['caught']} of {t['comparison']} comparison questions caught, "
+            f"{t['flipped']} of {t['ordinary']} gold questions flipped"
+        )
+        for line in f["errors"]:
+            _out.print(f"  [dim]{escape(line)}[/dim]")
+    (out / "compare.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 
 _ANSWER_COLUMNS = ("evidence", "evidence_top3", "n_top3", "section", "abstain")

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from api.app import MAX_BODY_BYTES, create_app
 from core.settings import Settings
 from corpus import read_text
+from qa.display import display_passage
 from qa.retrieve import Retriever
 
 PA_26 = "mem-mexico-2024/thematic_area-institutional-strengthening/objective-2/priority_action-2.6"
@@ -377,19 +378,55 @@ def test_a_shared_body_cites_every_priority_action_it_belongs_to(client) -> None
 # -- grouping by report, filters, reading-order neighbours ---------------------------
 
 
-def test_group_by_document_returns_each_reports_best_passages(client: TestClient, fake_retriever: Retriever) -> None:
+def _client_with_threshold(retriever: Retriever, threshold: float) -> TestClient:
+    settings = Settings(**{**retriever.settings.model_dump(), "answer_min_score": threshold})
+    return TestClient(create_app(retriever=Retriever(retriever.index, retriever.embedder, settings)))
+
+
+def test_group_by_document_gives_each_relevant_report_its_own_answer(fake_retriever: Retriever) -> None:
+    client = _client_with_threshold(fake_retriever, -1.0)  # every report clears it
     body = {"query": "extradition of drug traffickers", "top_k": 3, "group_by": "document", "per_document": 2}
     data = client.post("/search", json=body).json()
     groups = data["groups"]
-    # Every report holds text about anything, so each of the five gets a group of exactly per_document passages.
     assert sorted(g["document_id"] for g in groups) == sorted(fake_retriever.index.documents)
-    assert all(len(g["results"]) == 2 for g in groups)
+    assert all(g["relevant"] is True and g["answer"] is not None for g in groups)
+    assert all(g["answer"]["citation"]["document_id"] == g["document_id"] for g in groups)
+    assert all(1 <= len(g["results"]) <= 2 for g in groups)
     assert all(r["citation"]["document_id"] == g["document_id"] for g in groups for r in g["results"])
-    # Groups come best report first, and the overall ranking is returned as without grouping.
-    assert [g["results"][0]["score"] for g in groups] == sorted(
-        (g["results"][0]["score"] for g in groups), reverse=True
-    )
+    assert [g["relevance"] for g in groups] == sorted((g["relevance"] for g in groups), reverse=True)
+    assert {g["short_title"] for g in groups} >= {"MEM Mexico 2024", "UNODC HONLAC 29 (2019)"}
     assert len(data["results"]) == 3
+
+
+def test_group_by_document_marks_a_report_below_the_threshold_not_relevant(fake_retriever: Retriever) -> None:
+    client = _client_with_threshold(fake_retriever, 1.0)  # no report clears it
+    body = {"query": "extradition of drug traffickers", "group_by": "document"}
+    groups = client.post("/search", json=body).json()["groups"]
+    assert len(groups) == 5
+    assert [(g["relevant"], g["answer"], g["results"]) for g in groups] == [(False, None, [])] * 5
+
+
+def test_every_result_has_a_display_form_and_a_reading_url(client: TestClient, fake_retriever: Retriever) -> None:
+    results = _search(client, "treatment services for people who use drugs")["results"]
+    base = fake_retriever.settings.public_url
+    for r in results:
+        c = r["citation"]
+        assert r["url"] == f"{base}/read/{c['section_id']}?start={c['char_start']}&end={c['char_end']}"
+        assert "**" not in r["display"] and "\n\n\n" not in r["display"]
+    # The display form only drops markers and breaks: the same words.
+    assert any(r["display"] != r["text"] for r in results)
+    assert all(r["display"].split() == display_passage(r["text"]).split() for r in results)
+
+
+def test_a_passage_lookup_has_its_display_form(client: TestClient, fake_retriever: Retriever) -> None:
+    passage = fake_retriever.index.passages[0]
+    body = client.get(f"/passages/{passage.id}").json()
+    assert body["text"] == passage.text and body["display"] == display_passage(passage.text)
+
+
+def test_search_says_when_the_question_asks_for_a_comparison(client: TestClient) -> None:
+    assert _search(client, "What does each report say about extradition?")["asks_comparison"] is True
+    assert _search(client, "extradition of drug traffickers")["asks_comparison"] is False
 
 
 def test_group_by_document_with_a_report_filter_has_one_group(client: TestClient) -> None:

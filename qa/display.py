@@ -1,0 +1,41 @@
+"""A passage as a person reads it: the conversion's line breaks and markers out, the words untouched.
+
+The corpus files come from PDF and HTML conversions. A page break in the
+middle of a sentence leaves it cut by blank lines ("... the Rights of the
+Child,\\n\\n\\n\\nwhich complement the Palermo Convention"), and markdown
+markers stand around words ("(*Centros de Integración Juvenil, A.C. -
+CIJ*)", "#### **Objective 4**"). ``display_passage`` joins what a break
+cut mid-sentence and drops the markers, for the page, chat replies and API
+clients that show text. The verbatim ``text`` and its span stay what they
+are: citations quote the file, never this.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["display_passage"]
+
+# Bold/italic markers, HTML tags and heading hashes; an asterisk counts as a marker only at a
+# word's edge, so "5 * 3" or a footnote's lone "*" in a table cell stays.
+_MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]*>|(?<![\w*])\*(?=[\w(])|(?<=[\w.),;:])\*(?![\w*])")
+_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
+# A break inside a sentence: the text before it ends without closing punctuation (a word, a comma)
+# and the text after it opens in lower case ("Children,\n\n\nwhich complement").
+_MID_SENTENCE = re.compile(r"(?<=[\w,;\-–])[ \t]*\n(?:[ \t]*\n)*[ \t]*(?=[a-z(])")
+_TRAILING = re.compile(r"[ \t]+\n")
+_BLANK_RUN = re.compile(r"\n(?:[ \t]*\n){2,}")
+
+
+def display_passage(text: str) -> str:
+    """``text`` without markdown markers, lines a break cut mid-sentence joined, blank runs cut to one line.
+
+    List items, table rows (tab-separated cells) and paragraphs keep their
+    own lines: only a break followed by a lower-case continuation is joined.
+    """
+    out = _HEADING.sub("", text)
+    out = _MARKUP.sub("", out)
+    out = _TRAILING.sub("\n", out)
+    out = _MID_SENTENCE.sub(" ", out)
+    out = _BLANK_RUN.sub("\n\n", out)
+    return out.strip()
