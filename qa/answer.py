@@ -90,8 +90,9 @@ LEAD_IN_WEIGHT = 0.2
 """Taken off a unit that ends with a colon: it announces a list or table ("Following is the amount
 of the annual budget ...:") whose items hold what it only introduces."""
 
-LABEL_WORDS = 6
-"""Longest bare line (no closing punctuation) taken for a sub-heading rather than an answer."""
+LABEL_WORDS = 8
+"""Longest bare line (no closing punctuation; a stray quote does not count) taken for a sub-heading
+rather than an answer (measured: docs/answer-experiments.md, "Layout labels")."""
 
 FRAGMENT_WORDS = 4
 """A sentence unit of fewer words ("Bicentennial Agreement.") is a fragment: a name or a caption
@@ -264,7 +265,10 @@ def _is_label(c: _Candidate) -> bool:
     alone = (not before.strip(" \t") or before.rstrip(" \t").endswith("\n")) and (
         not after.strip(" \t") or after.lstrip(" \t").startswith("\n")
     )
-    return alone and "\n" not in text and len(text.split()) <= LABEL_WORDS and text.rstrip()[-1:] not in '.!?:;)"”'
+    end = text.rstrip()
+    if end[-1:] in '"”' and sum(end.count(q) for q in '"“”') == 1:
+        end = end[:-1]  # a stray quote left by the conversion ('People at Large"') closes nothing
+    return alone and "\n" not in text and len(text.split()) <= LABEL_WORDS and end[-1:] not in '.!?:;)"”'
 
 
 def _cell(query: str, row: str, header: str) -> tuple[str, str] | None:

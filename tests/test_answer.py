@@ -362,3 +362,22 @@ def test_the_answer_does_not_depend_on_how_many_results_were_asked_for(fake_retr
     assert ten.answer is not None and ten.answer.passage == ten.hits[1].passage
     assert [h.passage for h in one.hits] == [ten.hits[0].passage]
     assert one.answer == ten.answer
+
+
+def test_a_layout_label_with_a_stray_quote_is_not_the_answer() -> None:
+    # Elementa's indicator label, seven words and a quote the conversion left, stands alone between
+    # blank lines: a label, not an answer, though closest to "extradition" (cosine 0.95 against 0.90).
+    text = 'Increase in the Extradition of Wanted Fugitives.\n\nNumber of Extraditions of People at Large"\n\nEnd'
+    passage = Passage("p", "d", ("d/s",), ((),), "label", 0, len(text), text, text)
+    units = answer_units(text, 0)
+    assert [text[u.start : u.end] for u in units][:2] == [
+        "Increase in the Extradition of Wanted Fugitives.",
+        'Number of Extraditions of People at Large"',
+    ]
+    hits = [Hit(passage, 1.0, 1, {"fused": 1.0, "dense": 0.9})]
+    cosines = [0.90, 0.95] + [0.1] * (len(units) - 2)
+    vectors = np.array([[c, (1 - c**2) ** 0.5] for c in cosines])
+    store = UnitStore(None, {"p": vectors}, {"p": units})  # type: ignore[arg-type]
+    answer = extract_answer("extradition", hits, np.array([1.0, 0.0]), store, -1.0, "extradition")
+    assert answer is not None
+    assert answer.text == "Increase in the Extradition of Wanted Fugitives."
