@@ -23,6 +23,11 @@ _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
 # A break inside a sentence: the text before it ends without closing punctuation (a word, a comma)
 # and the text after it opens in lower case ("Children,\n\n\nwhich complement").
 _MID_SENTENCE = re.compile(r"(?<=[\w,;\-–])[ \t]*\n(?:[ \t]*\n)*[ \t]*(?=[a-z(])")
+# ... or it ends with a word no sentence or heading ends with ("the rejection of\n\nU.S. extradition requests").
+_OPEN_END = re.compile(
+    r"\b(of|the|a|an|and|or|to|in|on|for|with|by|from|at|as|that|which|its|their|between)"
+    r"[ \t]*\n(?:[ \t]*\n)*[ \t]*(?=\S)"
+)
 _TRAILING = re.compile(r"[ \t]+\n")
 _BLANK_RUN = re.compile(r"\n(?:[ \t]*\n){2,}")
 
@@ -37,5 +42,6 @@ def display_passage(text: str) -> str:
     out = _MARKUP.sub("", out)
     out = _TRAILING.sub("\n", out)
     out = _MID_SENTENCE.sub(" ", out)
+    out = _OPEN_END.sub(r"\1 ", out)
     out = _BLANK_RUN.sub("\n\n", out)
     return out.strip()

@@ -19,6 +19,11 @@ def test_a_page_break_inside_a_sentence_is_joined() -> None:
     assert display_passage(text) == "Especially Women and Children, which complement the Palermo Convention."
 
 
+def test_a_page_break_after_a_word_no_sentence_ends_with_is_joined() -> None:
+    text = "a consistent decrease in the rejection of\n\nU.S. extradition requests"
+    assert display_passage(text) == "a consistent decrease in the rejection of U.S. extradition requests"
+
+
 def test_italic_and_bold_markers_are_dropped() -> None:
     text = "the Juvenile Integration Centers, A.C. (*Centros de Integración Juvenil, A.C. - CIJ*) and **CONASAMA**"
     assert display_passage(text) == (

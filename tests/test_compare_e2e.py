@@ -34,6 +34,7 @@ def test_the_other_three_answer_about_extradition(groups: dict[str, dict]) -> No
         group = groups[document_id]
         assert group["relevant"] is True
         assert "extradit" in group["answer"]["text"].lower(), group["answer"]["text"]
+        assert group["answer"]["display"].endswith("."), group["answer"]["display"]  # a statement, not a label
         assert group["results"] and all(r["citation"]["document_id"] == document_id for r in group["results"])
 
 

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from core.settings import PROJECT_ROOT
 from corpus import read_text
+from qa.display import display_passage
 from qa.retrieve import Retriever
 
 pytestmark = pytest.mark.e2e
@@ -157,8 +158,9 @@ def test_a_result_opens_the_cited_span_highlighted_in_its_section(page: Page, re
     start, end = (int(x) for x in re.findall(r"(?:start|end)=(\d+)", page.url))
     document = real_retriever.index.documents["mem-mexico-2024"]
     verbatim = read_text(document, real_retriever.settings.corpus_dir)[start:end]
-    # Shown without the files' markdown markers ("**", "#### "), word for word otherwise.
-    assert cited.text_content() == re.sub(r"^#{1,6}[ \t]+", "", verbatim, flags=re.M).replace("**", "")
+    # Shown without the files' markdown markers ("**", "*", "#### ") and page breaks, word for word otherwise.
+    assert cited.text_content().split() == display_passage(verbatim).split()
+    assert "*" not in cited.text_content()
     crumbs = page.locator("#crumbs li").all_inner_texts()
     assert crumbs == ["Search", "Measures of Prevention, Treatment and Recovery Support", "Objective 4"]
     page.screenshot(path=str(OUT / "reading-1280.png"))
@@ -196,12 +198,92 @@ def test_the_report_filter_narrows_the_results(page: Page) -> None:
     assert "document=unodc-honlac-29-2019" in page.url
 
 
-def test_results_grouped_by_report(page: Page, documents: dict[str, dict]) -> None:
+EXTRADITION = "What does each report say about extradition?"
+SPEAKING = {"MEM Mexico 2024", "Elementa Warlike Approach 2024", "US-Mexico Binational Drug Strategy 1998"}
+SILENT = ["UNODC HONLAC 29 (2019)", "INL Mexico Fact Sheet 2005"]
+NO_INNER_SCROLL = """m => {
+  const box = m.closest('.passage-text');
+  const style = getComputedStyle(box);
+  return box.scrollHeight <= box.clientHeight + 1 && !['auto', 'scroll'].includes(style.overflowY);
+}"""
+
+
+def test_the_extradition_comparison_answers_per_report_and_names_the_silent_ones(page: Page) -> None:
     _ready(page)
-    page.check("#group")
-    _search(page, "What does each report say about extradition?")
+    _search(page, EXTRADITION)  # no box ticked: the question asks for the comparison itself
+    assert page.locator("#group").is_checked()
     titles = page.locator("section.group h3.group-title").all_inner_texts()
-    assert sorted(titles) == sorted(d["title"] for d in documents.values())
+    assert set(titles) == SPEAKING and len(titles) == 3
+    for group in page.locator("section.group").all():
+        assert "extradit" in group.locator(".report-answer blockquote").inner_text().lower()
+    line = page.locator(".not-addressed").inner_text()
+    assert line.startswith("Not addressed in: ")
+    assert sorted(line.removeprefix("Not addressed in: ").split(", ")) == sorted(SILENT)
+    # The count says what is shown.
+    shown = page.locator("section.group ol.results > li").count()
+    assert page.locator("#status").inner_text() == f"{shown} passages from 3 of 5 reports."
+    # Passages read like the report: no blank gaps, no markdown markers.
+    for text in page.locator("section.group .passage-text").all_text_contents():
+        assert "\n\n\n" not in text and not re.search(r"[a-z,]\n\s*\n\s*[a-z]", text), text
+        assert not re.search(r"\b(?:of|the|and|to|in)\n", text), text
+        assert not re.search(r"\*\w|\w\*", text), text
+    # Every highlight is in view once its block is, without scrolling inside a box.
+    marks = page.locator("section.group mark").all()
+    assert marks
+    for mark in marks:
+        mark.scroll_into_view_if_needed()
+        assert mark.is_visible() and mark.evaluate(NO_INNER_SCROLL)
+    OUT.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(OUT / "compare-1280.png"), full_page=True)
+    assert [v["id"] for v in _axe(page)] == []
+
+
+def test_copy_comparison_puts_a_memo_block_on_the_clipboard(page: Page, documents: dict[str, dict]) -> None:
+    _ready(page)
+    _search(page, EXTRADITION)
+    answers = page.locator("section.group .report-answer blockquote").all_inner_texts()
+    page.locator("#copy-comparison").click()
+    page.wait_for_function("document.querySelector('#copy-comparison').textContent === 'Copied'")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    lines = copied.split("\n")
+    assert lines[0] == f"What each report says: {EXTRADITION}"
+    for title, answer in zip(page.locator("section.group h3.group-title").all_inner_texts(), answers, strict=True):
+        assert f"{title}: \u201c{answer}\u201d" in lines
+    mem = documents["mem-mexico-2024"]
+    assert any(line.startswith(f"  {mem['title']} ({mem['publisher']}, 2024), ") for line in lines)
+    assert lines[-1].startswith("Not addressed in: ") and all(s in lines[-1] for s in SILENT)
+
+
+def test_an_ordinary_question_keeps_the_ranked_list_and_the_comparison_can_be_left(page: Page) -> None:
+    _ready(page)
+    _search(page, REHAB)
+    assert page.locator("section.group").count() == 0 and not page.locator("#group").is_checked()
+    _search(page, EXTRADITION)
+    page.get_by_role("link", name="Show the ranked passages instead").click()
+    page.wait_for_function("document.querySelector('ol.results > li') && !document.querySelector('section.group')")
+    assert "group=none" in page.url
+    assert page.locator("#status").inner_text() == f"{page.locator('ol.results > li').count()} passages."
+
+
+def test_a_long_passage_is_cut_around_its_highlight_and_shows_all_on_request(page: Page) -> None:
+    _ready(page)
+    _search(page, "Did the BA fund military equipment?")
+    item = page.locator("ol.results > li.has-answer").first
+    mark = item.locator("mark")
+    assert "does not include provisions for funding military equipment" in mark.inner_text()
+    box = item.locator(".passage-text")
+    cut = box.text_content()
+    assert cut.startswith("… ") and len(cut) < 1100
+    assert mark.evaluate(NO_INNER_SCROLL)
+    button = item.get_by_role("button", name="Show all")
+    assert button.get_attribute("aria-expanded") == "false"
+    button.click()
+    full = box.text_content()
+    assert len(full) > 1500 and full.endswith("military equipment or training.")
+    assert item.get_by_role("button", name="Show less").get_attribute("aria-expanded") == "true"
+    assert item.locator("mark").is_visible()
+    page.screenshot(path=str(OUT / "long-passage-1280.png"))
 
 
 def test_an_invalid_filter_shows_the_api_message(page: Page) -> None:

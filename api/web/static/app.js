@@ -52,24 +52,79 @@ function showError(message) {
   box.replaceChildren(message ? el("p", { class: "error", text: message }) : "");
 }
 
-// The reports' files carry markdown markers from their conversion ("#### **Objective 4**"). For
-// reading they are dropped; the words are untouched, and copied citations use ids and spans, not this.
+// The reports' files carry their conversion's traces: markdown markers ("#### **Objective 4**",
+// "*CIJ*") and page breaks that cut a sentence with blank lines ("Children,\n\n\nwhich complement").
+// For reading they are dropped and the cut sentence joined, as qa/display.py does for the API's
+// `display`; the words are untouched, and copied citations use ids and spans, not this.
+const WORD = "[\\p{L}\\p{N}_]";
+const MARKS = "[\uE000\uE001]?"; // the highlight's own markers (markedText) may stand at a join
+const MARKUP = new RegExp(
+  `\\*\\*|__|</?[a-zA-Z][^>]*>|(?<!${WORD}|\\*)\\*(?=${WORD}|\\()|(?<=${WORD}|[.),;:])\\*(?!${WORD}|\\*)`,
+  "gu",
+);
+const OPEN_END = new RegExp(
+  `\\b(of|the|a|an|and|or|to|in|on|for|with|by|from|at|as|that|which|its|their|between)(${MARKS})[ \\t]*\\n(?:[ \\t]*\\n)*[ \\t]*(?=\\S)`,
+  "gu",
+);
+const MID_SENTENCE = new RegExp(`(?<=(?:${WORD}|[,;\\-–])${MARKS})[ \\t]*\\n(?:[ \\t]*\\n)*[ \\t]*(?=${MARKS}[a-z(])`, "gu");
+
 function readable(text) {
-  return text.replace(/^#{1,6}[ \t]+/gm, "").replace(/\*\*/g, "");
+  return text
+    .replace(/^[ \t]*#{1,6}[ \t]+/gm, "")
+    .replace(MARKUP, "")
+    .replace(/[ \t]+\n/g, "\n")
+    .replace(MID_SENTENCE, " ")
+    .replace(OPEN_END, "$1$2 ")
+    .replace(/\n(?:[ \t]*\n){2,}/g, "\n\n");
 }
 
-// Text with [start, end) marked, offsets relative to the text (marked before markers are dropped).
-function markedText(text, start, end, markId) {
+const LONG_PASSAGE = 1100; // characters shown in full; a longer passage is cut around its highlight
+const CONTEXT = 350; // characters kept on each side of the highlight when cut
+
+// Text with [start, end) marked, offsets relative to the verbatim text. The markers are placed
+// before the text is made readable, so the highlight covers exactly the cited words.
+function markedText(text, start, end, markId, cut = false) {
   const box = el("div", { class: "passage-text" });
   const from = Math.max(start ?? -1, 0);
   const to = Math.min(end ?? -1, text.length);
-  if (start === null || start === undefined || from >= to) {
-    box.textContent = readable(text);
+  const marked = start !== null && start !== undefined && from < to;
+  const shown = readable(marked ? text.slice(0, from) + "\uE000" + text.slice(from, to) + "\uE001" + text.slice(to) : text);
+  const full = shown.trim();
+  const draw = (whole) => {
+    let body = full;
+    let head = "";
+    let tail = "";
+    if (!whole) {
+      const ms = marked ? full.indexOf("\uE000") : 0;
+      const me = marked ? full.indexOf("\uE001") : 0;
+      let a = Math.max(0, ms - CONTEXT);
+      let b = Math.min(full.length, Math.max(me + CONTEXT, a + 2 * CONTEXT));
+      if (a > 0) a = full.indexOf(" ", a) + 1 || a;
+      if (b < full.length) b = full.lastIndexOf(" ", b) > me ? full.lastIndexOf(" ", b) : b;
+      body = full.slice(a, b);
+      head = a > 0 ? "… " : "";
+      tail = b < full.length ? " …" : "";
+    }
+    const [before, rest = ""] = body.split("\uE000");
+    const [inside, after] = rest.includes("\uE001") ? rest.split("\uE001") : [null, rest];
+    box.replaceChildren(head + before);
+    if (marked && inside !== null) box.append(el("mark", { id: markId, text: inside }));
+    box.append(after.replace("\uE001", "") + tail);
+  };
+  if (!cut || full.length <= LONG_PASSAGE) {
+    draw(true);
     return box;
   }
-  box.append(readable(text.slice(0, from)), el("mark", { id: markId, text: readable(text.slice(from, to)) }));
-  box.append(readable(text.slice(to)));
-  return box;
+  draw(false);
+  const more = el("button", { type: "button", class: "show-all", "aria-expanded": "false", text: "Show all" });
+  more.addEventListener("click", () => {
+    const open = more.getAttribute("aria-expanded") === "true";
+    draw(open ? false : true);
+    more.setAttribute("aria-expanded", open ? "false" : "true");
+    more.textContent = open ? "Show all" : "Show less";
+  });
+  const wrap = el("div", { class: "passage" }, box, more);
+  return wrap;
 }
 
 // -- citations --------------------------------------------------------------------
@@ -146,9 +201,13 @@ function resultItem(result, answer) {
     "li",
     { class: "result" + (start !== null ? " has-answer" : "") },
     el("h3", {}, readLink(c)),
-    markedText(result.text, start, end),
+    markedText(result.text, start, end, null, true),
     el("p", { class: "cite-row" }, copyButton(c.document_id, c.label, c.section_id), el("code", { text: c.section_id })),
   );
+}
+
+function answerSentence(answer) {
+  return readable(answer.display || answer.text).replace(/\s+/g, " ").trim();
 }
 
 function answerBlock(answer) {
@@ -157,14 +216,104 @@ function answerBlock(answer) {
     "section",
     { class: "answer", "aria-labelledby": "answer-heading" },
     el("h2", { id: "answer-heading", text: "Answer" }),
-    el("blockquote", { text: readable(answer.display || answer.text).replace(/\s+/g, " ").trim() }),
+    el("blockquote", { text: answerSentence(answer) }),
     el("p", { class: "source" }, "Source: ", readLink(c)),
     el("p", { class: "cite-row" }, copyButton(c.document_id, c.label, c.section_id)),
   );
 }
 
-function renderResults(data) {
+function shortTitle(group) {
+  return group.short_title || (state.documents[group.document_id] || {}).short_title || group.document_title;
+}
+
+// The whole comparison as a memo block: per report that speaks, its answer sentence and its
+// citation; then the reports that say nothing on the question.
+function comparisonMemo(query, groups) {
+  const lines = [`What each report says: ${query}`, ""];
+  for (const g of groups.filter((g) => g.relevant && g.answer)) {
+    const c = g.answer.citation;
+    lines.push(`${shortTitle(g)}: \u201c${answerSentence(g.answer)}\u201d`);
+    lines.push(`  ${citationText(c.document_id, c.label, c.section_id)}`, "");
+  }
+  const silent = groups.filter((g) => !g.relevant).map(shortTitle);
+  if (silent.length) lines.push(`Not addressed in: ${silent.join(", ")}`);
+  return lines.join("\n").trim();
+}
+
+function copyComparison(query, groups) {
+  const text = "Copy comparison";
+  const button = el("button", { type: "button", class: "copy", id: "copy-comparison", text });
+  button.addEventListener("click", async () => {
+    const memo = comparisonMemo(query, groups);
+    try {
+      await navigator.clipboard.writeText(memo);
+      button.textContent = "Copied";
+    } catch {
+      window.prompt("Copy this comparison:", memo);
+    }
+    setTimeout(() => (button.textContent = text), 2000);
+  });
+  return button;
+}
+
+function reportBlock(group) {
+  const a = group.answer;
+  return el(
+    "section",
+    { class: "group", "aria-label": shortTitle(group) },
+    el("h3", { class: "group-title", text: shortTitle(group) }),
+    a
+      ? el(
+          "div",
+          { class: "answer report-answer" },
+          el("blockquote", { text: answerSentence(a) }),
+          el("p", { class: "source" }, "Source: ", readLink(a.citation)),
+        )
+      : null,
+    el("ol", { class: "results" }, group.results.map((r) => resultItem(r, a))),
+  );
+}
+
+function renderComparison(data, auto) {
+  const parts = [];
+  const speaking = data.groups.filter((g) => g.relevant);
+  const silent = data.groups.filter((g) => !g.relevant);
+  parts.push(
+    el(
+      "div",
+      { class: "compare-head" },
+      el("h2", { class: "results-heading", text: "What each report says" }),
+      speaking.length ? copyComparison(data.query, data.groups) : null,
+    ),
+  );
+  if (auto) {
+    const list = new URLSearchParams(location.search);
+    list.set("group", "none");
+    parts.push(
+      el(
+        "p",
+        { class: "switch-note" },
+        "The question asks what each report says, so the reports are compared. ",
+        el("a", { href: `/?${list}`, text: "Show the ranked passages instead" }),
+      ),
+    );
+  }
+  if (!speaking.length) parts.push(el("p", { class: "no-answer", text: "No report addresses this closely enough." }));
+  for (const group of speaking) parts.push(reportBlock(group));
+  if (silent.length) {
+    parts.push(
+      el("p", { class: "not-addressed" }, el("strong", { text: "Not addressed in: " }), silent.map(shortTitle).join(", ")),
+    );
+  }
+  return parts;
+}
+
+function renderResults(data, auto = false) {
   const box = $("results");
+  if (data.groups) {
+    box.replaceChildren(...renderComparison(data, auto));
+    return;
+  }
   const parts = [];
   const routed = data.results.some((r) => r.routed);
   if (data.answer) parts.push(answerBlock(data.answer));
@@ -183,23 +332,16 @@ function renderResults(data) {
       ),
     );
   }
-  if (data.groups) {
-    parts.push(el("h2", { class: "results-heading", text: "What each report says" }));
-    for (const group of data.groups) {
-      parts.push(
-        el(
-          "section",
-          { class: "group", "aria-label": group.document_title },
-          el("h3", { class: "group-title", text: group.document_title }),
-          el("ol", { class: "results" }, group.results.map((r) => resultItem(r, data.answer))),
-        ),
-      );
-    }
-  } else {
-    parts.push(el("h2", { class: "results-heading", text: `Passages (${data.results.length})` }));
-    parts.push(el("ol", { class: "results" }, data.results.map((r) => resultItem(r, data.answer))));
-  }
+  parts.push(el("h2", { class: "results-heading", text: `Passages (${data.results.length})` }));
+  parts.push(el("ol", { class: "results" }, data.results.map((r) => resultItem(r, data.answer))));
   box.replaceChildren(...parts);
+}
+
+function shownCount(data) {
+  if (!data.groups) return `${data.results.length} passages.`;
+  const passages = data.groups.reduce((n, g) => n + g.results.length, 0);
+  const speaking = data.groups.filter((g) => g.relevant).length;
+  return `${passages} passage${passages === 1 ? "" : "s"} from ${speaking} of ${data.groups.length} reports.`;
 }
 
 async function runSearch(params) {
@@ -210,9 +352,17 @@ async function runSearch(params) {
   for (const name of ["document", "thematic_area"]) if (params.get(name)) query.set(name, params.get(name));
   if (params.get("group") === "document") query.set("group_by", "document");
   try {
-    const data = await api(`/search?${query}`);
-    renderResults(data);
-    $("status").textContent = `${data.results.length} passages.`;
+    let data = await api(`/search?${query}`);
+    // A question that asks what each report says gets the comparison by itself, unless the
+    // person chose the list ("group=none", the note's link) or a single report.
+    const auto = !data.groups && data.asks_comparison && !params.get("group") && !params.get("document");
+    if (auto) {
+      query.set("group_by", "document");
+      data = await api(`/search?${query}`);
+      $("group").checked = true;
+    }
+    renderResults(data, auto);
+    $("status").textContent = shownCount(data);
   } catch (error) {
     $("results").replaceChildren();
     $("status").textContent = "";
