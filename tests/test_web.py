@@ -260,6 +260,10 @@ def test_an_ordinary_question_keeps_the_ranked_list_and_the_comparison_can_be_le
     _search(page, REHAB)
     assert page.locator("section.group").count() == 0 and not page.locator("#group").is_checked()
     _search(page, EXTRADITION)
+    assert page.locator("#group").is_checked()
+    _search(page, REHAB)  # the box the page ticked by itself does not carry over
+    assert page.locator("section.group").count() == 0 and "group=" not in page.url
+    _search(page, EXTRADITION)
     page.get_by_role("link", name="Show the ranked passages instead").click()
     page.wait_for_function("document.querySelector('ol.results > li') && !document.querySelector('section.group')")
     assert "group=none" in page.url

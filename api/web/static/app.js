@@ -178,7 +178,8 @@ function formParams() {
   for (const name of ["document", "thematic_area"]) {
     if ($(name).value) params.set(name, $(name).value);
   }
-  if ($("group").checked) params.set("group", "document");
+  // A box the page ticked by itself (a comparison question) does not carry over to the next question.
+  if ($("group").checked && !$("group").dataset.auto) params.set("group", "document");
   return params;
 }
 
@@ -187,6 +188,7 @@ function fillForm(params) {
   $("document").value = params.get("document") || "";
   $("thematic_area").value = params.get("thematic_area") || "";
   $("group").checked = params.get("group") === "document";
+  delete $("group").dataset.auto;
 }
 
 function resultItem(result, answer) {
@@ -360,6 +362,7 @@ async function runSearch(params) {
       query.set("group_by", "document");
       data = await api(`/search?${query}`);
       $("group").checked = true;
+      $("group").dataset.auto = "1";
     }
     renderResults(data, auto);
     $("status").textContent = shownCount(data);
@@ -505,6 +508,7 @@ async function loadChoices() {
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
+  $("group").addEventListener("change", () => delete $("group").dataset.auto);
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const params = formParams();
