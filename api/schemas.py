@@ -88,12 +88,16 @@ class SearchRequest(_Strict):
     filters: SearchFilters | None = Field(None, description="Optional restrictions.")
     group_by: Literal["document"] | None = Field(
         None,
-        description="`document`: also return `groups`, the best passages of each report, for questions like "
-        "'what does each report say about extradition?'.",
+        description="`document`: also return `groups`, what each report says (its own answer and passages, or "
+        "relevant: false), for questions like 'what does each report say about extradition?'.",
         examples=["document"],
     )
     per_document: int = Field(
-        3, ge=1, le=MAX_PER_DOCUMENT, description="With group_by=document: passages per report.", examples=[3]
+        3,
+        ge=1,
+        le=MAX_PER_DOCUMENT,
+        description="With group_by=document: at most this many passages per report (those that clear the cut).",
+        examples=[3],
     )
     language: Literal["en", "es"] | None = Field(
         None,

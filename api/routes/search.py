@@ -23,8 +23,11 @@ _SEARCH_DESCRIPTION = (
     "span of the text in the corpus file. `answer` is the best sentence or two of the top passages, with "
     "its own citation span, or null when nothing is relevant enough. Filters restrict the search to a "
     "report, a MEM thematic area, an objective or a priority action; a filter value that matches nothing "
-    "is refused with the list of valid values (GET /filters lists them). `group_by: document` adds `groups`, the "
-    "best `per_document` passages of each report. Questions may be in English or Spanish: `language` in the "
+    "is refused with the list of valid values (GET /filters lists them). `group_by: document` adds `groups`, "
+    "what each report says: the question asked of each report alone, with the report's own `answer` and "
+    "passages, or `relevant: false` (no answer, no passages) for a report that does not address it. "
+    "`asks_comparison` says when the question asks for that ('what does each report say about ...'). "
+    "Questions may be in English or Spanish: `language` in the "
     "response says which was used (detected, or the request's `language`); cited text is always the "
     "reports' verbatim English."
 )
@@ -74,7 +77,7 @@ def search_get(
     top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K, description="How many passages.", examples=[5])] = 10,
     group_by: Annotated[
         Literal["document"] | None,
-        Query(description="`document`: also return each report's best passages.", examples=["document"]),
+        Query(description="`document`: also return what each report says (see POST).", examples=["document"]),
     ] = None,
     per_document: Annotated[
         int, Query(ge=1, le=MAX_PER_DOCUMENT, description="With group_by=document: passages per report.", examples=[3])
