@@ -40,6 +40,7 @@ from index.store import (
     verify_snapshot,
     write_snapshot,
 )
+from index.weights import weights_digest
 
 _log = logging.getLogger("policyqa.index")
 
@@ -75,15 +76,10 @@ def _code_hash() -> str:
 
 
 def _model_fingerprint(settings: Settings) -> str:
-    # Cheap identity of the on-disk model: its config plus the weights' size.
-    model = Path(settings.model_path)
-    h = hashlib.sha256(settings.model_name.encode())
-    for name in ("config.json", "modules.json", "sentence_bert_config.json"):
-        if (model / name).is_file():
-            h.update((model / name).read_bytes())
-    for weights in sorted(model.glob("*.safetensors")) + sorted(model.glob("*.bin")):
-        h.update(f"{weights.name}:{weights.stat().st_size}".encode())
-    return f"{settings.model_name}@{settings.model_max_wordpieces}#{h.hexdigest()[:16]}"
+    # The on-disk model's identity, as SentenceTransformerEmbedder.fingerprint gives it, without
+    # loading it: a digest of its files' bytes (remembered by size and mtime, index.weights).
+    digest = weights_digest(settings.model_path, settings.embedding_cache / "weights.json")
+    return f"{settings.model_name}@{settings.model_max_wordpieces}#{digest}"
 
 
 def fingerprint(

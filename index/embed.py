@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 from core.errors import IndexStoreError
+from index.weights import weights_digest
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -64,6 +65,7 @@ class SentenceTransformerEmbedder:
         batch_size: int = 32,
         max_wordpieces: int = 256,
         threads: int | None = None,
+        digest_cache: Path | None = None,
     ):
         # Never reach for a model hub: the weights are on disk.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -86,6 +88,10 @@ class SentenceTransformerEmbedder:
             raise IndexStoreError(f"cannot load embedding model from {model_path}: {exc}") from exc
         self._model.max_seq_length = max_wordpieces
         self._name = model_name
+        # The weights, not the name, identify the model: another POLICYQA_MODEL_PATH (or the build's
+        # adapted copy) under the same name must never read this model's cached vectors.
+        self.weights = weights_digest(model_path, digest_cache)
+        self.model_path = model_path
         self._batch_size = batch_size
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = get_dim()
@@ -94,14 +100,20 @@ class SentenceTransformerEmbedder:
         self._dim = int(dim)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, for_queries: bool = False) -> SentenceTransformerEmbedder:
-        """The configured model; ``for_queries`` limits torch to ``settings.query_threads``."""
+    def from_settings(
+        cls, settings: Settings, *, for_queries: bool = False, model_path: str | None = None
+    ) -> SentenceTransformerEmbedder:
+        """The configured model (or the one at ``model_path``, an adapted copy of it, under the same name).
+
+        ``for_queries`` limits torch to ``settings.query_threads``.
+        """
         return cls(
-            settings.model_path,
+            model_path or settings.model_path,
             settings.model_name,
             settings.embed_batch_size,
             settings.model_max_wordpieces,
             threads=settings.query_threads if for_queries else None,
+            digest_cache=settings.embedding_cache / "weights.json",
         )
 
     @property
@@ -110,7 +122,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def fingerprint(self) -> str:
-        return f"{self._name}@{self._model.max_seq_length}"
+        return f"{self._name}@{self._model.max_seq_length}#{self.weights}"
 
     @property
     def tokenizer(self):  # type: ignore[no-untyped-def]
@@ -299,8 +311,9 @@ class CachedEmbedder:
     mostly the same texts again; with both models that is minutes of CPU on
     this machine. The cache makes it seconds: only texts never embedded by
     this model are encoded. Keys are the sha256 of the text, so an edited
-    text is a new key; one file per model fingerprint, so a new model never
-    reads another's vectors. The file is rewritten atomically after each
+    text is a new key; one file per model fingerprint (which names the
+    weights' digest, ``index.weights``), so a new model never reads another's
+    vectors, whatever its name. The file is rewritten atomically after each
     call that added vectors: an interrupted build keeps what it embedded.
     """
 
