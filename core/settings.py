@@ -137,6 +137,31 @@ class Settings(BaseSettings):
         description="the same for a non-English question, on multilingual-e5 cosines (which run higher)",
     )
 
+    # The MiniLM leg adapted to the reports at build time (index/adapt.py): English only, the Spanish
+    # leg (multilingual-e5) is not trained. Measured on the gold dev split: see the README's
+    # "Adapting MiniLM to the reports" and docs/adaptation-experiments.md.
+    adapt: bool = Field(
+        default=True,
+        description="fine-tune MiniLM on pairs from the corpus at build time (cached in <data_dir>/adapted)",
+    )
+    adapt_cache_dir: Path | None = Field(
+        default=None, description="adapted models, one folder per key (default: <data_dir>/adapted)"
+    )
+    adapt_epochs: int = Field(default=1, ge=1, le=20)
+    adapt_learning_rate: float = Field(default=2e-5, gt=0.0, le=1e-3)
+    adapt_batch_size: int = Field(default=16, ge=2, le=512, description="in-batch negatives per anchor, plus one")
+    adapt_statement_passages: int = Field(default=3, ge=0, le=50, description="passages per numbered statement")
+    adapt_cloze_sentences: int = Field(default=2, ge=0, le=50, description="inverse-cloze sentences per passage")
+    adapt_table_rows: int = Field(default=0, ge=0, le=50, description="passages of rows per table header")
+    adapt_heading_passages: int = Field(default=0, ge=0, le=50, description="passages per unnumbered heading")
+    adapt_holdout: list[Path] = Field(
+        default_factory=lambda: [
+            PROJECT_ROOT / "eval" / name
+            for name in ("gold.jsonl", "gold_es.jsonl", "answerability.jsonl", "answerability_es.jsonl")
+        ],
+        description="JSONL files whose questions and evidence quotes training never uses as anchors (the gold sets)",
+    )
+
     @field_validator("corpus_dir")
     @classmethod
     def _corpus_exists(cls, v: Path) -> Path:
@@ -169,6 +194,11 @@ class Settings(BaseSettings):
     def embedding_cache(self) -> Path:
         """Where builds keep the vectors of texts they embedded, so a rebuild embeds only new texts."""
         return self.embedding_cache_dir or self.data_dir / "embeddings"
+
+    @property
+    def adapted_models(self) -> Path:
+        """Where builds keep the MiniLM models they adapted to the reports, so a rebuild trains only when needed."""
+        return self.adapt_cache_dir or self.data_dir / "adapted"
 
     @property
     def index_dir(self) -> Path:

@@ -472,6 +472,9 @@ def run_bench(
         t0 = time.perf_counter()
         retriever = Retriever.open(settings)
         figures["verify_ms"] = round(retriever.index.verify_seconds * 1000, 1)
+        # MiniLM adapted to the reports (index.adapt): what training cost, in the cold build above
+        # (or, with --no-build, when the live index's model was trained).
+        figures["adaptation"] = retriever.index.manifest.get("adapted")
         retriever.search("warm up the model", k=10)
         figures["open_s"] = round(time.perf_counter() - t0, 3)
         figures["passages"] = len(retriever.index.passages)

@@ -407,6 +407,17 @@ def _print_bench(f: dict[str, Any]) -> None:
             if b is None:
                 continue
             table.add_row(f"build ({name})", "", "", "", "", f"{b['seconds']:.2f} s, peak RSS {b['peak_rss_mb']} MB")
+    adapted = f.get("adaptation")
+    if adapted:
+        how = "in the cold build above" if f.get("build") else "when the live index's model was trained"
+        table.add_row(
+            "adapting MiniLM (training)",
+            "",
+            "",
+            "",
+            "",
+            f"{adapted['training_seconds']:.0f} s on {adapted['pairs']} pairs, {how}",
+        )
     table.add_row(
         "open index + model", "", "", "", "", f"{f['open_s']:.2f} s (checksums verified in {f['verify_ms']} ms)"
     )

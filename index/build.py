@@ -27,6 +27,7 @@ from core.errors import CorruptIndexError, IndexStoreError
 from core.settings import Settings
 from core.types import BuildReport, Passage
 from corpus import corpus_hash, load_corpus
+from index.adapt import Adapted, adapt_key, ensure_adapted
 from index.chunk import CHUNKER_VERSION, chunk_document
 from index.embed import CachedEmbedder, Embedder, e5_fingerprint
 from index.sentences import UNIT_KINDS, answer_units, unit_embed_text
@@ -85,8 +86,14 @@ def _model_fingerprint(settings: Settings) -> str:
 def fingerprint(
     settings: Settings, embedder: Embedder | None = None, multilingual: Embedder | None = None
 ) -> dict[str, Any]:
-    """Everything that determines the index contents: both models included."""
+    """Everything that determines the index contents: both models included, and MiniLM's adaptation.
+
+    The adapted model is named by its key (what it is trained from, ``index.adapt.adapt_key``),
+    computed without training or loading anything; a given embedder (tests' fake) is never adapted.
+    """
+    adapted = adapt_key(settings) if settings.adapt and embedder is None else None
     return {
+        "adapted": adapted,
         "format": FORMAT_VERSION,
         "corpus_hash": corpus_hash(settings.corpus_dir),
         "code_hash": _code_hash(),
@@ -281,11 +288,19 @@ def _build_snapshot(
     """Embed the corpus and write the snapshot into ``target``, then switch to it; (passages, sections, reports)."""
     data_dir = settings.data_dir
     step(1)
+    adapted: Adapted | None = None
+    parsed_early: tuple[list[Any], list[Passage]] | None = None
     if embedder is None:
         # Loaded only now: a no-op build never pays for importing torch.
         from index.embed import SentenceTransformerEmbedder
 
-        embedder = SentenceTransformerEmbedder.from_settings(settings)
+        if settings.adapt:
+            # MiniLM adapted to the reports (index.adapt): trained from the parsed corpus, or reused.
+            parsed_early = collect_passages(settings)
+            adapted = ensure_adapted(settings, *parsed_early)
+            embedder = SentenceTransformerEmbedder.from_settings(settings, model_path=str(adapted.model_dir))
+        else:
+            embedder = SentenceTransformerEmbedder.from_settings(settings)
     if multilingual is None:
         from index.embed import E5Embedder
 
@@ -297,7 +312,7 @@ def _build_snapshot(
     embedder = CachedEmbedder(embedder, settings.embedding_cache)
     multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
     step(2)
-    parsed, passages = collect_passages(settings)
+    parsed, passages = parsed_early or collect_passages(settings)
     if not passages:
         raise IndexStoreError("the corpus produced no passages")
     _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
@@ -339,6 +354,16 @@ def _build_snapshot(
         "sections": n_sections,
         "documents": len(parsed),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        # Where the adapted MiniLM is (the torch query encoder loads it) and what it cost to train.
+        "adapted": None
+        if adapted is None
+        else {
+            "key": adapted.key,
+            "model_dir": str(adapted.model_dir),
+            "trained_here": adapted.trained,
+            "training_seconds": round(adapted.seconds, 1),
+            "pairs": adapted.pairs,
+        },
     }
     step(7)
     extra = _export_query_encoder(model, scratch)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -88,9 +89,14 @@ def query_embedder(settings: Settings, index: StoredIndex) -> Embedder:
         # computes the same vectors, only slower. Every real build writes the file, and a build
         # that lost it fails verification before this point.
         _log.warning("index %s has no %s; encoding queries with torch", index.build_id, ONNX_QUERY_ENCODER)
+    from core.errors import IndexStoreError
     from index.embed import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
+    # An index built by MiniLM adapted to the reports (index.adapt) is queried by that model.
+    adapted = (index.manifest.get("adapted") or {}).get("model_dir")
+    if adapted and not Path(adapted).is_dir():
+        raise IndexStoreError(f"the adapted model {adapted} of this index is gone; run `policyqa build --force`")
+    return SentenceTransformerEmbedder.from_settings(settings, for_queries=True, model_path=adapted)
 
 
 def single_threaded_blas() -> None:

@@ -32,7 +32,8 @@ def main() -> None:
 
     settings = get_settings()
     index = load_index(settings.index_dir)
-    torch_model = SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
+    adapted = (index.manifest.get("adapted") or {}).get("model_dir")  # the model the index was built with
+    torch_model = SentenceTransformerEmbedder.from_settings(settings, for_queries=True, model_path=adapted)
     onnx = OnnxQueryEmbedder(index.root / ONNX_QUERY_ENCODER, settings.model_path, settings.model_name)
     questions = [q.question for q in load_gold_sets([GOLD_PATH])]
     rows = np.linspace(0, len(index.passages) - 1, min(args.passages, len(index.passages))).astype(int)

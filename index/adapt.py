@@ -1,0 +1,272 @@
+"""MiniLM adapted to the reports: fine-tuned at build time on pairs from the corpus alone.
+
+Staff's paraphrased questions miss when they name a thing in everyday words
+and the report in its own terms. Training the bundled MiniLM on the reports'
+own statements and sentences (``index.pairs``) with MultipleNegativesRankingLoss
+(in-batch negatives plus one BM25 hard negative) moves those questions closer
+to their passages. English only: the Spanish leg (multilingual-e5) is not trained.
+
+Training is deterministic (fixed seeds, CPU, one data order) and cached:
+``<data_dir>/adapted/<key>/`` (``settings.adapted_models``) holds the adapted model, ``key`` a digest of the
+corpus, the code that makes the pairs and trains, the base model's weights,
+the settings of the pairs and the training, and the held-out texts. A build
+with the same key reuses the model; anything else trains anew.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import IndexStoreError
+from core.settings import PROJECT_ROOT, Settings
+from core.types import ParsedDocument, Passage
+from corpus import corpus_hash
+from index.pairs import Pair, PairConfig, build_pairs
+from index.weights import weights_digest
+
+__all__ = ["Adapted", "TrainConfig", "adapt_key", "ensure_adapted", "read_holdout", "train"]
+
+_log = logging.getLogger("policyqa.index")
+
+_META = "adapt.json"
+_KEEP = 3  # adapted models kept on disk (the newest), so a rollback's model is usually still there
+
+# The code whose output is the adapted model: the parsing and chunking that make the passages,
+# the pair builder and this trainer. A change elsewhere (the store, the retriever) does not retrain.
+_CODE = ("corpus", "index/chunk.py", "index/sentences.py", "index/pairs.py", "index/adapt.py")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """The fine-tuning's settings."""
+
+    epochs: int = 1
+    learning_rate: float = 2e-5
+    batch_size: int = 16
+    max_wordpieces: int = 256
+    warmup_ratio: float = 0.1
+    seed: int = 13
+
+
+@dataclass(frozen=True, slots=True)
+class Adapted:
+    """The adapted model of one build: where it is, its key, and whether this build trained it."""
+
+    model_dir: Path
+    key: str
+    trained: bool
+    seconds: float
+    pairs: int
+
+
+def _code_hash() -> str:
+    h = hashlib.sha256()
+    for name in _CODE:
+        path = PROJECT_ROOT / name
+        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            h.update(f.relative_to(PROJECT_ROOT).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def read_holdout(paths: Iterable[Path]) -> list[str]:
+    """The texts training must never use as anchors: each JSONL line's question (or query) and evidence quotes."""
+    out: list[str] = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            out.extend(str(item[k]) for k in ("question", "query") if item.get(k))
+            out.extend(str(e["quote"]) for e in item.get("evidence", ()) if e.get("quote"))
+    return out
+
+
+def configs(settings: Settings) -> tuple[PairConfig, TrainConfig]:
+    """The pairs' and the training's settings, from ``POLICYQA_ADAPT_*``."""
+    pairs = PairConfig(
+        statement_passages=settings.adapt_statement_passages,
+        cloze_sentences=settings.adapt_cloze_sentences,
+        table_rows=settings.adapt_table_rows,
+        heading_passages=settings.adapt_heading_passages,
+    )
+    training = TrainConfig(
+        epochs=settings.adapt_epochs,
+        learning_rate=settings.adapt_learning_rate,
+        batch_size=settings.adapt_batch_size,
+        max_wordpieces=settings.model_max_wordpieces,
+    )
+    return pairs, training
+
+
+def adapt_key(settings: Settings) -> str:
+    """What the adapted model depends on, as one digest (cheap: no model is loaded)."""
+    pairs, training = configs(settings)
+    holdout = hashlib.sha256("\n".join(sorted(read_holdout(settings.adapt_holdout))).encode()).hexdigest()
+    parts = {
+        "corpus": corpus_hash(settings.corpus_dir),
+        "code": _code_hash(),
+        "base": weights_digest(settings.model_path, settings.embedding_cache / "weights.json"),
+        "pairs": asdict(pairs),
+        "training": asdict(training),
+        "holdout": holdout,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _seed(seed: int) -> None:
+    import numpy as np
+    import torch
+    import transformers
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    transformers.set_seed(seed)
+
+
+PROGRESS_SECONDS = 10.0
+"""How often training logs how far along it is: minutes of CPU show in the build's log, not in silence."""
+
+
+def _progress_callback():  # type: ignore[no-untyped-def]
+    from transformers import TrainerCallback
+
+    class _Progress(TrainerCallback):
+        def __init__(self) -> None:
+            self.t0 = self.last = time.monotonic()
+
+        def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+            now = time.monotonic()
+            if now - self.last >= PROGRESS_SECONDS or state.global_step == state.max_steps:
+                _log.info("trained %d/%d steps (%.0f s)", state.global_step, state.max_steps, now - self.t0)
+                self.last = now
+
+    return _Progress()
+
+
+def train(base: str, pairs: Sequence[Pair], config: TrainConfig, out: Path) -> None:
+    """Fine-tune the sentence-transformers model at ``base`` on ``pairs`` and save it to ``out``."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    try:
+        from datasets import Dataset
+        from sentence_transformers import (
+            SentenceTransformer,
+            SentenceTransformerTrainer,
+            SentenceTransformerTrainingArguments,
+            losses,
+        )
+        from sentence_transformers.training_args import BatchSamplers
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
+        _seed(config.seed)
+        model = SentenceTransformer(base, device="cpu")
+        model.max_seq_length = config.max_wordpieces
+        columns: dict[str, list[str]] = {"anchor": [p.anchor for p in pairs], "positive": [p.positive for p in pairs]}
+        if all(p.negative is not None for p in pairs):
+            columns["negative"] = [p.negative or "" for p in pairs]
+        dataset = Dataset.from_dict(columns)
+        scratch = out.parent / f".trainer-{os.getpid()}"
+        args = SentenceTransformerTrainingArguments(
+            output_dir=str(scratch),
+            num_train_epochs=config.epochs,
+            per_device_train_batch_size=config.batch_size,
+            learning_rate=config.learning_rate,
+            warmup_steps=config.warmup_ratio,  # a float below 1 is a ratio of the steps (transformers 5)
+            seed=config.seed,
+            data_seed=config.seed,
+            use_cpu=True,
+            save_strategy="no",
+            report_to="none",
+            logging_strategy="no",
+            disable_tqdm=True,
+            dataloader_num_workers=0,
+            # A repeated anchor or passage in one batch would be its own false in-batch negative.
+            batch_sampler=BatchSamplers.NO_DUPLICATES,
+        )
+        trainer = SentenceTransformerTrainer(
+            model=model,
+            args=args,
+            train_dataset=dataset,
+            loss=losses.MultipleNegativesRankingLoss(model),
+            callbacks=[_progress_callback()],
+        )
+        trainer.train()
+        model.save(str(out))
+    except IndexStoreError:
+        raise
+    except Exception as exc:  # library errors become ours at the boundary
+        raise IndexStoreError(f"cannot adapt the model to the reports: {exc}") from exc
+    finally:
+        shutil.rmtree(out.parent / f".trainer-{os.getpid()}", ignore_errors=True)
+
+
+def _prune(root: Path, keep: str) -> None:
+    models = [p for p in root.iterdir() if p.is_dir() and (p / _META).is_file()]
+    models.sort(key=lambda p: p.stat().st_mtime)
+    for old in models[:-_KEEP]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def ensure_adapted(settings: Settings, parsed: Sequence[ParsedDocument], passages: Sequence[Passage]) -> Adapted:
+    """The adapted model for this corpus and code: the cached one when its key matches, else trained now."""
+    key = adapt_key(settings)
+    root = settings.adapted_models
+    target = root / key
+    if (target / _META).is_file():
+        meta = json.loads((target / _META).read_text(encoding="utf-8"))
+        _log.info("reusing the adapted model %s (trained in %.0f s on %d pairs)", key, meta["seconds"], meta["pairs"])
+        os.utime(target)  # the newest used is the last pruned
+        return Adapted(target, key, False, float(meta["seconds"]), int(meta["pairs"]))
+    pair_config, train_config = configs(settings)
+    t0 = time.monotonic()
+    pairs = build_pairs(parsed, passages, pair_config, read_holdout(settings.adapt_holdout))
+    if pair_config.hard_negatives:  # the loss takes a negative for every pair or for none
+        pairs = [p for p in pairs if p.negative is not None]
+    if not pairs:
+        raise IndexStoreError("the corpus gave no training pairs to adapt the model; set POLICYQA_ADAPT=false")
+    counts: dict[str, int] = {}
+    for p in pairs:
+        counts[p.source] = counts.get(p.source, 0) + 1
+    _log.info("adapting MiniLM to the reports: %d pairs %s, %s", len(pairs), counts, train_config)
+    root.mkdir(parents=True, exist_ok=True)
+    partial = root / f".{key}-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        train(settings.model_path, pairs, train_config, partial)
+        seconds = time.monotonic() - t0
+        meta: dict[str, Any] = {
+            "key": key,
+            "base": settings.model_path,
+            "pairs": len(pairs),
+            "sources": counts,
+            "pair_config": asdict(pair_config),
+            "train_config": asdict(train_config),
+            "seconds": round(seconds, 1),
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (partial / _META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    _log.info("adapted MiniLM in %.0f s", seconds)
+    _prune(root, key)
+    return Adapted(target, key, True, seconds, len(pairs))

@@ -1,0 +1,101 @@
+"""The adapted MiniLM in real builds: reused by a second build, retrained for a changed corpus; and
+another model path re-embeds. On a one-report corpus (the INL fact sheet), so training takes seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.settings import PROJECT_ROOT, Settings
+from index.build import build_index
+from index.embed import SentenceTransformerEmbedder
+from index.store import StoredIndex, load_index
+
+pytestmark = pytest.mark.e2e
+
+_REPORT = "state-inl-mexico-fact-sheet-2005"
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    catalog = json.loads((PROJECT_ROOT / "corpus" / "catalog.json").read_text(encoding="utf-8"))
+    entry = next(d for d in catalog if d["id"] == _REPORT)
+    (corpus / "catalog.json").write_text(json.dumps([entry]), encoding="utf-8")
+    shutil.copy(PROJECT_ROOT / "corpus" / entry["file"], corpus / entry["file"])
+    return corpus
+
+
+def _vectors(index: StoredIndex) -> np.ndarray:
+    """The passages' MiniLM vectors, as the FAISS index holds them."""
+    return np.array(index.dense.reconstruct_n(0, index.dense.ntotal))
+
+
+def _settings(data: Path, corpus: Path, **overrides: object) -> Settings:
+    cache = PROJECT_ROOT / ".cache" / "embeddings"  # e5's vectors of earlier sessions are reused
+    return Settings(data_dir=data, corpus_dir=corpus, embedding_cache_dir=cache, **overrides)  # type: ignore[arg-type]
+
+
+def test_a_second_build_reuses_the_adapted_model_and_a_changed_report_retrains_it(
+    tmp_path: Path, small_corpus: Path
+) -> None:
+    settings = _settings(tmp_path / "data", small_corpus)
+    assert build_index(settings).built
+    first = load_index(settings.index_dir).manifest["adapted"]
+    assert first["trained_here"] and first["pairs"] > 0
+    # The passages are embedded by the adapted model, not the bundled one.
+    index = load_index(settings.index_dir)
+    adapted = SentenceTransformerEmbedder(first["model_dir"], settings.model_name)
+    assert np.allclose(_vectors(index)[:3], adapted.encode([p.embed_text for p in index.passages[:3]]), atol=1e-5)
+
+    assert build_index(settings, force=True).built
+    second = load_index(settings.index_dir).manifest["adapted"]
+    assert not second["trained_here"]
+    assert (second["key"], second["model_dir"]) == (first["key"], first["model_dir"])
+
+    with (small_corpus / f"{_REPORT}.txt").open("a", encoding="utf-8") as f:
+        f.write("\nMexico and the United States agreed to share more intelligence on precursor chemicals.\n")
+    assert build_index(settings).built  # the corpus changed: not up to date
+    third = load_index(settings.index_dir).manifest["adapted"]
+    assert third["trained_here"] and third["key"] != first["key"]
+
+
+def _perturbed_copy(model_path: str, out: Path) -> Path:
+    """The bundled MiniLM with one layer's weights scaled: another model under the same name and sizes."""
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(model_path, out)
+    tensors = load_file(str(out / "model.safetensors"))
+    name = next(n for n in sorted(tensors) if n.endswith("layer.5.output.dense.weight"))
+    tensors[name] = tensors[name] * 1.5
+    save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
+    return out
+
+
+def test_policyqa_build_with_another_model_path_re_embeds(tmp_path: Path, small_corpus: Path) -> None:
+    base = _settings(tmp_path / "data", small_corpus, adapt=False)
+    build_index(base)
+    before = _vectors(load_index(base.index_dir))
+    other = _perturbed_copy(base.model_path, tmp_path / "other-model")
+    env = {
+        **os.environ,
+        "POLICYQA_DATA_DIR": str(base.data_dir),
+        "POLICYQA_CORPUS_DIR": str(small_corpus),
+        "POLICYQA_EMBEDDING_CACHE_DIR": str(base.embedding_cache),
+        "POLICYQA_MODEL_PATH": str(other),
+        "POLICYQA_ADAPT": "false",
+    }
+    subprocess.run([sys.executable, "-m", "cli", "build"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+    index = load_index(base.index_dir)
+    after = _vectors(index)
+    expected = SentenceTransformerEmbedder(str(other), base.model_name).encode([p.embed_text for p in index.passages])
+    assert not np.allclose(after, before, atol=1e-3)
+    assert np.allclose(after, expected, atol=1e-5)
