@@ -150,10 +150,16 @@ class Settings(BaseSettings):
     adapt_epochs: int = Field(default=1, ge=1, le=20)
     adapt_learning_rate: float = Field(default=2e-5, gt=0.0, le=1e-3)
     adapt_batch_size: int = Field(default=16, ge=2, le=512, description="in-batch negatives per anchor, plus one")
+    adapt_max_wordpieces: int = Field(
+        default=128, ge=16, le=512, description="word pieces of a training text (longer ones are cut): its cost"
+    )
     adapt_statement_passages: int = Field(default=3, ge=0, le=50, description="passages per numbered statement")
     adapt_cloze_sentences: int = Field(default=2, ge=0, le=50, description="inverse-cloze sentences per passage")
     adapt_table_rows: int = Field(default=0, ge=0, le=50, description="passages of rows per table header")
     adapt_heading_passages: int = Field(default=0, ge=0, le=50, description="passages per unnumbered heading")
+    adapt_hard_negatives: bool = Field(
+        default=True, description="one BM25 hard negative per pair, besides the batch's other passages"
+    )
     adapt_holdout: list[Path] = Field(
         default_factory=lambda: [
             PROJECT_ROOT / "eval" / name

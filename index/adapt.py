@@ -53,7 +53,7 @@ class TrainConfig:
     epochs: int = 1
     learning_rate: float = 2e-5
     batch_size: int = 16
-    max_wordpieces: int = 256
+    max_wordpieces: int = 128
     warmup_ratio: float = 0.1
     seed: int = 13
 
@@ -101,12 +101,13 @@ def configs(settings: Settings) -> tuple[PairConfig, TrainConfig]:
         cloze_sentences=settings.adapt_cloze_sentences,
         table_rows=settings.adapt_table_rows,
         heading_passages=settings.adapt_heading_passages,
+        hard_negatives=settings.adapt_hard_negatives,
     )
     training = TrainConfig(
         epochs=settings.adapt_epochs,
         learning_rate=settings.adapt_learning_rate,
         batch_size=settings.adapt_batch_size,
-        max_wordpieces=settings.model_max_wordpieces,
+        max_wordpieces=settings.adapt_max_wordpieces,
     )
     return pairs, training
 
