@@ -218,6 +218,24 @@ def train(base: str, pairs: Sequence[Pair], config: TrainConfig, out: Path) -> N
         shutil.rmtree(out.parent / f".trainer-{os.getpid()}", ignore_errors=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _drop_strays(root: Path) -> None:
+    """Remove what a killed training left (``.trainer-PID``, ``.KEY-PID``): its process is gone."""
+    for stray in root.glob(".*-*"):
+        pid = stray.name.rsplit("-", 1)[-1]
+        if stray.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stray, ignore_errors=True)
+
+
 def _prune(root: Path, keep: str) -> None:
     models = [p for p in root.iterdir() if p.is_dir() and (p / _META).is_file()]
     models.sort(key=lambda p: p.stat().st_mtime)
@@ -248,6 +266,7 @@ def ensure_adapted(settings: Settings, parsed: Sequence[ParsedDocument], passage
         counts[p.source] = counts.get(p.source, 0) + 1
     _log.info("adapting MiniLM to the reports: %d pairs %s, %s", len(pairs), counts, train_config)
     root.mkdir(parents=True, exist_ok=True)
+    _drop_strays(root)
     partial = root / f".{key}-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     try:

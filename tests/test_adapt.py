@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -57,3 +58,13 @@ def test_a_model_with_a_matching_key_is_reused_without_training(tmp_path: Path) 
     (cached / "adapt.json").write_text(json.dumps({"seconds": 201.5, "pairs": 625}))
     adapted = ensure_adapted(settings, *collect_passages(settings))  # would train (minutes) on a miss
     assert (adapted.model_dir, adapted.trained, adapted.seconds, adapted.pairs) == (cached, False, 201.5, 625)
+
+
+def test_what_a_killed_training_left_is_removed_and_a_running_ones_kept(tmp_path: Path) -> None:
+    from index.adapt import _drop_strays
+
+    dead, running = tmp_path / ".trainer-999999999", tmp_path / f".abc-{os.getpid()}"
+    dead.mkdir()
+    running.mkdir()
+    _drop_strays(tmp_path)
+    assert (dead.exists(), running.exists()) == (False, True)
