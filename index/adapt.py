@@ -169,9 +169,9 @@ def train(base: str, pairs: Sequence[Pair], config: TrainConfig, out: Path) -> N
             SentenceTransformer,
             SentenceTransformerTrainer,
             SentenceTransformerTrainingArguments,
-            losses,
         )
-        from sentence_transformers.training_args import BatchSamplers
+        from sentence_transformers.sentence_transformer import losses
+        from sentence_transformers.sentence_transformer.training_args import BatchSamplers
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
