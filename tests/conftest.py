@@ -49,7 +49,8 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
     """Settings whose data dir holds an index built with the real model (built once)."""
     # The vectors of earlier sessions' builds (same model, same texts) are reused: a fresh clone
     # (CI) embeds everything, a second `make test` only what the code changed.
-    # So is the MiniLM adapted to the reports (minutes of training): retrained only when its key changes.
+    # So is the MiniLM adapted to the reports when POLICYQA_ADAPT=true (minutes of training): trained again
+    # only when its key changes.
     cache = PROJECT_ROOT / ".cache" / "embeddings"
     adapted = PROJECT_ROOT / ".cache" / "adapted"
     settings = make_settings(tmp_path_factory.mktemp("real-data"), embedding_cache_dir=cache, adapt_cache_dir=adapted)

@@ -46,9 +46,9 @@ def test_a_changed_gold_set_changes_the_key(tmp_path: Path) -> None:
 
 
 def test_the_build_fingerprint_names_the_adapted_model_only_when_adapting(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, adapt=True)
     assert fingerprint(settings)["adapted"] == adapt_key(settings)
-    assert fingerprint(Settings(data_dir=tmp_path, adapt=False))["adapted"] is None
+    assert fingerprint(Settings(data_dir=tmp_path))["adapted"] is None  # off by default
 
 
 def test_a_model_with_a_matching_key_is_reused_without_training(tmp_path: Path) -> None:

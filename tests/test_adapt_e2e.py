@@ -47,7 +47,7 @@ def _settings(data: Path, corpus: Path, **overrides: object) -> Settings:
 def test_a_second_build_reuses_the_adapted_model_and_a_changed_report_retrains_it(
     tmp_path: Path, small_corpus: Path
 ) -> None:
-    settings = _settings(tmp_path / "data", small_corpus)
+    settings = _settings(tmp_path / "data", small_corpus, adapt=True)
     assert build_index(settings).built
     first = load_index(settings.index_dir).manifest["adapted"]
     assert first["trained_here"] and first["pairs"] > 0
