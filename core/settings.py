@@ -77,6 +77,30 @@ class Settings(BaseSettings):
         le=100_000,
         description="query vectors kept per process (LRU; 0: none, as the benchmark measures)",
     )
+    # The dense leg's FAISS index by collection size (index.ann), measured with scripts/measure_ann.py
+    # on the synthetic 300-report collection of `policyqa bench --scale 300` (42,300 passages; CPU ms a
+    # query, 170 English gold questions). The exact scan as the store runs it (every passage scored):
+    # 0.09 ms at 705 passages, 1.05 at 5,000, 2.78 at 10,000, 5.98 at 20,000, 15.3 at 42,300. So flat up
+    # to 10,000 passages (about 70 reports like the bundled ones; under 3 ms of the 20 ms budget), HNSW
+    # from there. HNSW, recall@10 against exact / ms a query: M 16 efConstruction 80, efSearch 128 0.772 /
+    # 0.36, 256 0.840 / 0.56; M 32 efConstruction 80, efSearch 256 0.892 / 0.50, 512 0.960 / 1.00, 1024
+    # 0.974 / 2.13; M 32 efConstruction 200 (built in 21 s CPU), efSearch 256 0.955 / 0.75, 512 0.978 /
+    # 1.16, 1024 0.987 / 2.57. The synthetic copies are near-duplicates (60 of each passage), the hard
+    # case for a graph search; the defaults are the cheapest measured to reach 0.97.
+    ann_min_passages: int = Field(
+        default=10_000,
+        ge=1,
+        description="passages from which a build writes an approximate (HNSW) dense index instead of an exact "
+        "(flat) one",
+    )
+    hnsw_m: int = Field(default=32, ge=4, le=128, description="HNSW links per vector (graph degree)")
+    hnsw_ef_construction: int = Field(default=200, ge=8, le=2048, description="HNSW build-time beam width")
+    hnsw_ef_search: int = Field(
+        default=512,
+        ge=10,
+        le=4096,
+        description="HNSW search beam width: candidates the dense leg scores (recall against exact rises with it)",
+    )
     reload_interval: float = Field(
         default=5.0,
         ge=0.0,

@@ -368,8 +368,25 @@ def bench_command(
     workers: Annotated[int, typer.Option(help="Server worker processes for the HTTP figures.", min=1)] = 2,
     gold: Annotated[Path | None, typer.Option(help="Questions to send (gold set JSONL).")] = None,
     out: Annotated[Path, typer.Option(help="Where to write bench.json.")] = _OUT_DIR,
+    scale: Annotated[
+        int | None,
+        typer.Option(
+            help="Instead: a synthetic collection of N reports made from the live index (index size, load, "
+            "memory, latency, recall; see README 'Scale'); writes bench-scale-N.json.",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Measure speed and memory: build times, search latency p50/p95/p99, HTTP throughput, peak RSS."""
+    if scale is not None:
+        from eval.scale_cli import bench_scale
+
+        _quiet()
+        try:
+            bench_scale(scale, rounds=rounds, requests=requests, http=http, workers=workers, gold=gold, out=out)
+        except PolicyQAError as exc:
+            raise _fail(exc) from exc
+        return
     from eval.bench import run_bench
     from eval.gold import GOLD_PATHS, load_gold_sets
     from qa.configs import CONFIGS

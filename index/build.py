@@ -28,6 +28,7 @@ from core.settings import Settings
 from core.types import BuildReport, Passage
 from corpus import corpus_hash, load_corpus
 from index.adapt import Adapted, adapt_key, ensure_adapted
+from index.ann import DenseSpec
 from index.chunk import CHUNKER_VERSION, chunk_document
 from index.embed import CachedEmbedder, Embedder, e5_fingerprint
 from index.sentences import UNIT_KINDS, answer_units, unit_embed_text
@@ -102,6 +103,12 @@ def fingerprint(
         "context_tokens": settings.context_tokens,
         "model": embedder.fingerprint if embedder is not None else _model_fingerprint(settings),
         "multilingual_model": multilingual.fingerprint if multilingual is not None else e5_fingerprint(),
+        "dense_index": [
+            settings.ann_min_passages,
+            settings.hnsw_m,
+            settings.hnsw_ef_construction,
+            settings.hnsw_ef_search,
+        ],
     }
 
 
@@ -381,6 +388,7 @@ def _build_snapshot(
         multilingual_vectors,
         extra,
         texts={d.document.id: (d.document.file, d.text) for d in parsed},
+        dense_spec=DenseSpec.for_size(len(passages), settings),
     )
     switch_current(data_dir, target)
     return len(passages), n_sections, len(parsed)

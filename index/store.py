@@ -39,6 +39,7 @@ import os
 import shutil
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,18 @@ import numpy as np
 from core.errors import CorruptIndexError, IndexMissingError, IndexStoreError
 from core.types import Document, Passage, PathElement, Section
 from corpus.kinds import KINDS, discover_kind
+from index.ann import (
+    FLAT,
+    LEXICAL_RESCORED,
+    DenseSpec,
+    build_dense,
+    dense_kind,
+    exact_scores,
+    range_sample,
+    search_dense,
+)
 from index.lexical import PASSAGES
+from index.rows import ByPassage
 from index.sentences import UNIT_KINDS, Unit
 from index.texts import read_texts, write_texts
 
@@ -90,10 +102,29 @@ def _passage_to_json(p: Passage) -> dict[str, Any]:
     return d
 
 
-def _passage_from_json(d: dict[str, Any]) -> Passage:
+class _Paths:
+    """One ``PathElement`` tuple per distinct path read: the passages of a section share their paths.
+
+    At 40,000 passages, making a fresh element for every step of every path was
+    most of the time spent reading ``passages.jsonl``, and as many objects in memory.
+    """
+
+    def __init__(self) -> None:
+        self._paths: dict[tuple[tuple[str, str | None, str], ...], tuple[PathElement, ...]] = {}
+
+    def __call__(self, path: list[dict[str, Any]]) -> tuple[PathElement, ...]:
+        key = tuple((el["kind"], el["number"], el["title"]) for el in path)
+        found = self._paths.get(key)
+        if found is None:
+            found = self._paths[key] = tuple(PathElement(*k) for k in key)
+        return found
+
+
+def _passage_from_json(d: dict[str, Any], paths: _Paths | None = None) -> Passage:
+    paths = paths or _Paths()
     d = dict(d)
     d["section_ids"] = tuple(d["section_ids"])
-    d["paths"] = tuple(tuple(PathElement(**el) for el in path) for path in d["paths"])
+    d["paths"] = tuple(paths(path) for path in d["paths"])
     return Passage(**d)
 
 
@@ -112,8 +143,9 @@ def _section_to_json(s: Section, parent: str | None) -> dict[str, Any]:
     }
 
 
-def _sections_from_json(rows: list[dict[str, Any]]) -> list[Section]:
+def _sections_from_json(rows: list[dict[str, Any]], paths: _Paths | None = None) -> list[Section]:
     """Rebuild the section forest (roots first) from flat rows."""
+    paths = paths or _Paths()
     by_id = {r["id"]: r for r in rows}
     built: dict[str, Section] = {}
 
@@ -126,7 +158,7 @@ def _sections_from_json(rows: list[dict[str, Any]]) -> list[Section]:
                 kind=r["kind"],
                 number=r["number"],
                 title=r["title"],
-                path=tuple(PathElement(**el) for el in r["path"]),
+                path=paths(r["path"]),
                 heading=tuple(r["heading"]) if r["heading"] else None,  # type: ignore[arg-type]
                 body=tuple(tuple(b) for b in r["body"]),  # type: ignore[misc]
                 children=tuple(build(c) for c in r["children"]),
@@ -171,6 +203,7 @@ class StoredIndex:
         self.passages = passages
         self.passage_index = {p.id: i for i, p in enumerate(passages)}
         self.dense = dense
+        self._range_sample = range_sample(len(passages))
         self.bm25 = bm25
         # One row per answer unit (sentence, list item, table row) of every passage:
         # (passage index, start, end, kind as an index of UNIT_KINDS), passages in order;
@@ -215,28 +248,26 @@ class StoredIndex:
         for c in s.children:
             self._register(c, s.id)
 
-    def sentence_vectors_by_passage(self, multilingual: bool = False) -> dict[str, np.ndarray]:
+    def sentence_vectors_by_passage(self, multilingual: bool = False) -> ByPassage[np.ndarray]:
         """Each passage's sentence vectors (rows in sentence order), keyed by passage id.
 
         ``multilingual`` gives the multilingual-e5 vectors of the same sentences.
+        A mapping that slices on access (``index.rows``).
         """
-        out: dict[str, np.ndarray] = {}
-        if len(self.sentences) == 0:
-            return out
-        vectors = self.multilingual_sentences if multilingual else self.sentence_vectors
-        bounds = np.flatnonzero(np.diff(self.sentences[:, 0])) + 1
-        for rows, block in zip(
-            np.split(np.arange(len(self.sentences)), bounds), np.split(vectors, bounds), strict=True
-        ):
-            out[self.passages[int(self.sentences[rows[0], 0])].id] = block
-        return out
+        vectors = (self.multilingual_sentences if multilingual else self.sentence_vectors).view(np.ndarray)
+        return ByPassage([p.id for p in self.passages], self.sentences[:, 0], lambda a, b: vectors[a:b])
 
-    def units_by_passage(self) -> dict[str, list[Unit]]:
+    def units_by_passage(self) -> ByPassage[list[Unit]]:
         """Each passage's answer units (rows as ``sentence_vectors_by_passage``), keyed by passage id."""
-        out: dict[str, list[Unit]] = {}
-        for (i, start, end, kind), header in zip(self.sentences.tolist(), self.headers, strict=True):
-            out.setdefault(self.passages[i].id, []).append(Unit(start, end, UNIT_KINDS[kind], header))
-        return out
+        rows, headers = self.sentences, self.headers
+
+        def units(a: int, b: int) -> list[Unit]:
+            return [
+                Unit(start, end, UNIT_KINDS[kind], header)
+                for (_, start, end, kind), header in zip(rows[a:b].tolist(), headers[a:b], strict=True)
+            ]
+
+        return ByPassage([p.id for p in self.passages], rows[:, 0], units)
 
     def bm25_scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for ``query`` (zeros when no term matches)."""
@@ -255,27 +286,41 @@ class StoredIndex:
             out[~allowed] = -np.inf
         return out
 
-    def dense_scores(self, vector: np.ndarray, allowed: np.ndarray | None = None, k: int | None = None) -> np.ndarray:
+    @property
+    def approximate(self) -> bool:
+        """Whether the dense index is approximate (HNSW: candidates only, ``index.ann``)."""
+        return dense_kind(self.dense) == "hnsw"
+
+    def dense_scores(
+        self,
+        vector: np.ndarray,
+        allowed: np.ndarray | None = None,
+        k: int | None = None,
+        also: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Cosine similarity of every passage to ``vector``; -inf outside ``allowed``.
 
         The filter is applied inside FAISS (an id selector) so a filtered
-        search ranks only the allowed passages.
+        search ranks only the allowed passages. An approximate (HNSW) index
+        scores its best candidates, plus exactly: a fixed sample of passages
+        (its lowest score stands for the collection's, which convex fusion
+        normalises by) and the best ``LEXICAL_RESCORED`` passages of ``also``
+        (the lexical leg's scores); the rest are -inf (``index.ann``). A flat
+        index scores every passage and ignores ``also``.
         """
-        import faiss
-
         n = len(self.passages)
-        k = n if k is None else min(k, n)
-        params = None
-        if allowed is not None:
-            ids = np.flatnonzero(allowed).astype(np.int64)
-            if len(ids) == 0:
-                return np.full(n, -np.inf, dtype=np.float32)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-            k = min(k, len(ids))
-        dist, idx = self.dense.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
+        dist, idx = search_dense(self.dense, vector, allowed, k)
         out = np.full(n, -np.inf, dtype=np.float32)
-        valid = idx[0] >= 0
-        out[idx[0][valid]] = dist[0][valid]
+        if dense_kind(self.dense) == "hnsw" and k is None:
+            extra = [self._range_sample]
+            if also is not None:
+                best = np.argpartition(-also, min(LEXICAL_RESCORED, n) - 1)[:LEXICAL_RESCORED]
+                extra.append(best[np.isfinite(also[best])])
+            rows = np.unique(np.concatenate(extra))
+            if allowed is not None:
+                rows = rows[allowed[rows]]
+            out[rows] = exact_scores(self.dense, vector, rows)
+        out[idx] = dist
         return out
 
 
@@ -293,8 +338,12 @@ def write_snapshot(
     extra_files: tuple[Path, ...] = (),
     texts: dict[str, tuple[str, str]] | None = None,
     sources: dict[str, tuple[Path, ...]] | None = None,
+    dense_spec: DenseSpec = FLAT,
 ) -> None:
     """Write a complete index into the new directory ``target``.
+
+    ``dense_spec`` says which FAISS index holds the passage vectors (``index.ann``;
+    the build chooses it by size) and is recorded in the manifest.
 
     ``extra_files`` (the query encoder exported for this build) are copied in
     and checksummed like the rest. ``texts`` maps each document id to (file
@@ -306,8 +355,7 @@ def write_snapshot(
 
     try:
         target.mkdir(parents=True)
-        dense = faiss.IndexFlatIP(vectors.shape[1])  # exact cosine on unit vectors: the corpus is small
-        dense.add(vectors)
+        dense = build_dense(vectors, dense_spec)
         faiss.write_index(dense, str(target / "dense.faiss"))
         arrays = {
             "sentence_rows": sentences,
@@ -340,7 +388,13 @@ def write_snapshot(
             shutil.copyfile(extra, target / extra.name)
         document_files = write_texts(target, texts or {}, sources)
         # The manifest is written last: a directory without one is an unfinished build.
-        manifest = {**manifest, "build_id": target.name, "document_files": document_files, "files": _checksums(target)}
+        manifest = {
+            **manifest,
+            "dense_index": dense_spec.as_dict(),
+            "build_id": target.name,
+            "document_files": document_files,
+        }
+        manifest["files"] = _checksums(target)
         (target / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     except (OSError, RuntimeError, ValueError) as exc:
         raise IndexStoreError(f"cannot write index to {target}: {exc}") from exc
@@ -349,6 +403,13 @@ def write_snapshot(
 def _sha256(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _digest_or_error(path: Path) -> str | OSError:
+    try:
+        return _sha256(path)
+    except OSError as exc:
+        return exc
 
 
 def _checksums(root: Path) -> dict[str, dict[str, Any]]:
@@ -389,13 +450,14 @@ def verify_snapshot(root: Path, manifest: dict[str, Any] | None = None) -> float
             raise _corrupt(root, name, f"cannot be read ({exc.strerror})") from exc
         if size != expected["size"]:
             raise _corrupt(root, name, f"is {size} bytes, the build wrote {expected['size']}")
-    for name, expected in files.items():
-        try:
-            digest = _sha256(root / name)
-        except OSError as exc:
-            raise _corrupt(root, name, f"cannot be read ({exc.strerror})") from exc
-        if digest != expected["sha256"]:
-            raise _corrupt(root, name, "does not match its checksum (changed or damaged since the build)")
+    # Hashed on every core (hashlib releases the GIL): at 300 reports the files are about 1 GB.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        digests = pool.map(_digest_or_error, [root / name for name in files])
+        for (name, expected), digest in zip(files.items(), digests, strict=True):
+            if isinstance(digest, OSError):
+                raise _corrupt(root, name, f"cannot be read ({digest.strerror})") from digest
+            if digest != expected["sha256"]:
+                raise _corrupt(root, name, "does not match its checksum (changed or damaged since the build)")
     return time.perf_counter() - t0
 
 
@@ -536,18 +598,20 @@ def load_index(root: Path) -> StoredIndex:
     verify_seconds = verify_snapshot(root, manifest)
     texts = read_texts(root, manifest)
     try:
+        paths = _Paths()
         passages = [
-            _passage_from_json(json.loads(line))
+            _passage_from_json(json.loads(line), paths)
             for line in (root / "passages.jsonl").read_text(encoding="utf-8").splitlines()
         ]
-        roots = _sections_from_json(json.loads((root / "sections.json").read_text(encoding="utf-8")))
+        roots = _sections_from_json(json.loads((root / "sections.json").read_text(encoding="utf-8")), paths)
         documents = [
             Document(
                 **{**d, "names": tuple(d.get("names", ())), "area_names": tuple(map(tuple, d.get("area_names", ())))}
             )
             for d in json.loads((root / "documents.json").read_text(encoding="utf-8"))
         ]
-        # IO_FLAG_MMAP_IFC maps a flat index's vectors (plain IO_FLAG_MMAP reads them into memory).
+        # IO_FLAG_MMAP_IFC maps the vectors of a flat index and of an HNSW index's flat storage
+        # (plain IO_FLAG_MMAP reads them into memory); an HNSW graph's links are read in.
         dense = faiss.read_index(str(root / "dense.faiss"), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         bm25 = bm25s.BM25.load(str(root / _BM25_DIR), mmap=True, show_progress=False)
         arrays = {name: np.load(root / file, mmap_mode="r") for name, file in _ARRAYS.items()}

@@ -10,7 +10,9 @@ filters (``qa.filters``), the query encoders and their cache
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,7 +26,7 @@ from qa.filters import FilterIndex
 from qa.fusion import DEFAULT_FUSION, Fusion, get_fusion
 from qa.lang import check_language, detect_language
 from qa.legs import Leg, LegQuery, get_leg
-from qa.rank import Ranked, Ranker
+from qa.rank import Ranked, Ranker, best_first
 from qa.route import named_documents, route
 
 if TYPE_CHECKING:
@@ -241,8 +243,8 @@ class Retriever:
         mask = self.filter_mask(filters)
         ranked = self._score(q, lang, mask, cfg, fuse, vectors)
         scores = ranked.fused
-        ranked_all = np.argsort(-scores, kind="stable")
-        order: list[int] = ranked_all[np.isfinite(scores[ranked_all])].tolist()  # vectorised: ~1 ms less a query
+        finite = np.isfinite(scores)
+        order: Iterable[int] = best_first(np.flatnonzero(finite), scores)
         # Tiers: passages of sections the question names by number (2), then
         # passages of a report it names ("according to the MEM") (1), then the rest.
         tier = np.zeros(len(scores), dtype=np.int64)
@@ -262,10 +264,13 @@ class Retriever:
             if filters is None or not filters.get("document"):
                 docs = set(named_documents(q, self.index.documents.values()))
                 if docs:
-                    in_named = [i for i in order if self.index.passages[i].document_id in docs and not tier[i]]
-                    tier[in_named] = 1
-            ranked_ids = routed + [i for i in order if tier[i] == 1] + [i for i in order if tier[i] == 0]
-            order = list(dict.fromkeys(ranked_ids))
+                    tier[finite & (tier == 0) & self.ranker.in_documents(docs)] = 1
+            # Routed passages (distinct, tier 2) first, then each tier best first: the tiers are disjoint.
+            order = itertools.chain(
+                routed,
+                best_first(np.flatnonzero(finite & (tier == 1)), scores),
+                best_first(np.flatnonzero(finite & (tier == 0)), scores),
+            )
         return self.ranker.hits(ranked, order, tier, reading_order, k)
 
     def _score(

@@ -37,7 +37,10 @@ class DenseLeg:
         return WEIGHT
 
     def scores(self, query: LegQuery, mask: np.ndarray | None) -> np.ndarray:
-        return self.index.dense_scores(query.vector(), mask)
+        # An approximate (HNSW) index also scores BM25's best passages exactly (index.ann), so that a
+        # passage the lexical leg ranks high keeps its dense score in the fusion; a flat one scores all.
+        also = self.index.bm25_scores(query.text) if self.index.approximate else None
+        return self.index.dense_scores(query.vector(), mask, also=also)
 
 
 register_leg("dense", DenseLeg)

@@ -32,7 +32,10 @@ class MultilingualLeg:
 
     def __init__(self, index: StoredIndex) -> None:
         self.index = index
-        self._unit_passage = np.asarray(index.sentences[:, 0], dtype=np.int64)  # passage of each unit's row
+        unit_passage = np.asarray(index.sentences[:, 0], dtype=np.int64)  # passage of each unit's row
+        # Units are stored passage by passage: the first row of each passage's run, and that passage.
+        self._unit_starts = np.flatnonzero(np.diff(unit_passage, prepend=-1))
+        self._unit_owners = unit_passage[self._unit_starts]
 
     def applies(self, query: LegQuery) -> bool:
         return query.language != "en"
@@ -52,7 +55,9 @@ class MultilingualLeg:
     def _best_unit(self, unit_scores: np.ndarray, passage_scores: np.ndarray) -> np.ndarray:
         """Each passage's best unit score (its own score where it has no unit; -inf stays -inf)."""
         best = np.full(len(passage_scores), -np.inf, dtype=np.float32)
-        np.maximum.at(best, self._unit_passage, unit_scores.astype(np.float32))
+        if len(self._unit_starts):
+            # One reduceat over the runs (np.maximum.at, unbuffered, took 5 ms at 100,000 units).
+            best[self._unit_owners] = np.maximum.reduceat(unit_scores.astype(np.float32), self._unit_starts)
         return np.where(np.isfinite(passage_scores), np.where(np.isfinite(best), best, passage_scores), -np.inf)
 
 
