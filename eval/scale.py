@@ -129,7 +129,8 @@ def _timed(search: Callable[[Any], object], questions: Sequence[Any], rounds: in
 def _open(settings: Settings, embedder: Embedder | None) -> tuple[Retriever, dict[str, float]]:
     """The retriever over ``settings``' index, the models loaded first so the load is timed alone."""
     from index.store import load_index
-    from qa.retrieve import Retriever, _single_threaded_blas, query_embedder
+    from qa.encode import query_embedder, single_threaded_blas
+    from qa.retrieve import Retriever
     from qa.translate import translator_for
 
     translator = None
@@ -137,7 +138,7 @@ def _open(settings: Settings, embedder: Embedder | None) -> tuple[Retriever, dic
     if embedder is None:
         from index.embed import E5Embedder
 
-        _single_threaded_blas()
+        single_threaded_blas()
         translator = translator_for(settings)
         multilingual = E5Embedder(for_queries=True)
     t0 = time.perf_counter()

@@ -110,13 +110,13 @@ class _Paths:
     """
 
     def __init__(self) -> None:
-        self._paths: dict[tuple[tuple[str, str | None, str], ...], tuple[PathElement, ...]] = {}
+        self._paths: dict[tuple[tuple[Any, ...], ...], tuple[PathElement, ...]] = {}
 
     def __call__(self, path: list[dict[str, Any]]) -> tuple[PathElement, ...]:
-        key = tuple((el["kind"], el["number"], el["title"]) for el in path)
+        key = tuple(tuple(el.values()) for el in path)
         found = self._paths.get(key)
         if found is None:
-            found = self._paths[key] = tuple(PathElement(*k) for k in key)
+            found = self._paths[key] = tuple(PathElement(**el) for el in path)
         return found
 
 

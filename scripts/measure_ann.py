@@ -49,9 +49,9 @@ def main() -> None:
     from eval.gold import GOLD_PATH, load_gold_sets
     from index.ann import DenseSpec, build_dense, search_dense, storage_vectors
     from index.store import load_index
-    from qa.retrieve import _single_threaded_blas, query_embedder
+    from qa.encode import query_embedder, single_threaded_blas
 
-    _single_threaded_blas()
+    single_threaded_blas()
     faiss.omp_set_num_threads(1)
     index = load_index(args.data_dir / "current")
     vectors = np.ascontiguousarray(storage_vectors(index.dense))
