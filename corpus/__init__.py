@@ -15,6 +15,7 @@ from core.errors import CorpusError, NotFoundError
 from core.types import Document, ParsedDocument
 from corpus._schemes import SCHEMES, get_parser
 from corpus._tree import freeze
+from corpus.library import read_page_map
 
 __all__ = [
     "CORPUS_DIR",
@@ -66,6 +67,8 @@ def load_catalog(corpus_dir: Path = CORPUS_DIR) -> tuple[Document, ...]:
                     for by_title in entry.get("area_names", {}).values()
                     for title, name in by_title.items()
                 ),
+                pages=read_page_map(corpus_dir, entry),
+                original=entry.get("original") or None,
             )
         )
     return tuple(docs)
@@ -112,4 +115,5 @@ def corpus_hash(corpus_dir: Path = CORPUS_DIR) -> str:
     for d in load_catalog(corpus_dir):
         h.update(d.file.encode())
         h.update((corpus_dir / d.file).read_bytes())
+        h.update(repr(d.pages).encode())
     return h.hexdigest()
