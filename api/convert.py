@@ -245,6 +245,7 @@ def section_detail(loaded: Loaded, section_id: str) -> SectionDetail:
         char_start=extent[0] if extent else None,
         char_end=extent[1] if extent else None,
         text=text[extent[0] : extent[1]] if extent else "",
+        pages=page_range(loaded, section.document_id, *extent) if extent else None,
         pieces=[TextPiece(char_start=s, char_end=e, text=text[s:e]) for s, e in section_pieces(section, text)],
         children=[section_summary(loaded, c) for c in section.children],
         passage_ids=[index.passages[i].id for i in index.section_passages.get(section.id, [])],

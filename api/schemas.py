@@ -279,6 +279,9 @@ class SectionDetail(SectionSummary):
         "Usually one run equal to `text`; a MEM objective whose priority actions stand in the annex has two, "
         "and `text` then spans the other objectives between them.",
     )
+    pages: list[int] | None = Field(
+        default=None, description="[first, last] pages (1-based) of the published file; null if it has none."
+    )
     children: list[SectionSummary]
     passage_ids: list[str] = Field(description="Passages of the section's own text, in order.")
     ancestors: list[SectionSummary] = Field(

@@ -102,3 +102,22 @@ def test_chat_sources_name_the_page(client: TestClient) -> None:
     law = [c for c in reply["citations"] if c["document_id"] == "law"]
     assert law and all(c["pages"] == [2, 2] for c in law)
     assert ", p. 2 (law/" in reply["choices"][0]["message"]["content"]
+
+
+def test_a_section_knows_its_pages(client: TestClient) -> None:
+    hit = _top(client, "seizure of precursor chemicals at the northern border")
+    assert client.get(f"/sections/{hit['citation']['section_id']}").json()["pages"] == [2, 2]
+
+
+def test_cli_ask_json_has_pages(added: tuple[Settings, HashingEmbedder]) -> None:
+    from cli.commands import hit_json
+
+    settings, embedder = added
+    retriever = Retriever.open(settings, embedder)
+    hit = retriever.search("seizure of precursor chemicals register", k=1, filters=None)[0]
+    document = retriever.index.documents[hit.passage.document_id]
+    assert hit_json(hit, document.pages_of(hit.passage.start, hit.passage.end))["pages"] == [2, 2]
+
+
+def test_uploads_off_by_default(client: TestClient) -> None:
+    assert client.get("/web/uploads").json() == {"enabled": False, "max_bytes": 50_000_000}
