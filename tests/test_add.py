@@ -141,7 +141,7 @@ def test_empty_library_build_says_what_to_do(tmp_path: Path) -> None:
     from index.build import build_index
 
     lib = library(tmp_path, bundled=())
-    with pytest.raises(PolicyQAError, match=r"^the corpus is empty: add a report with `policyqa add FILE`$"):
+    with pytest.raises(PolicyQAError, match=r"^the corpus is empty; add a report with `policyqa add FILE`$"):
         build_index(lib, HashingEmbedder())
 
 

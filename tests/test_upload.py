@@ -121,3 +121,24 @@ def test_two_concurrent_uploads_both_land(admin: tuple[Settings, TestClient]) ->
         "state-inl-mexico-fact-sheet-2005",
         "two",
     ]
+
+
+def test_an_empty_library_serves_fills_and_empties_without_restart(tmp_path: Path) -> None:
+    settings = library(tmp_path, bundled=()).model_copy(update={"admin_token": SecretStr(TOKEN)})
+    with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
+        deadline = time.monotonic() + 30
+        while "could not be loaded" not in client.get("/readyz").text:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert "the corpus is empty; add a report with `policyqa add FILE`" in ready.json()["error"]["message"]
+        assert client.get("/").status_code == 200
+        assert client.get("/web/uploads").json()["enabled"] is True
+        assert _upload(client, "s.md", REPORT_MD.encode(), id="strategy").status_code == 201
+        hits = client.post("/search", json={"query": "certified treatment centre", "top_k": 1}).json()["results"]
+        assert hits[0]["citation"]["document_id"] == "strategy"
+        assert client.delete("/documents/strategy", headers=AUTH).json() == {"removed": "strategy", "documents": 0}
+        assert client.get("/readyz").json()["error"]["message"] == (
+            "no index: the library is empty; add a report with `policyqa add FILE`"
+        )

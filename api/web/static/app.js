@@ -526,6 +526,10 @@ async function loadChoices() {
     $("document").append(el("option", { value: doc.id, text: doc.short_title }));
   }
   for (const area of filters.thematic_area) $("thematic_area").append(el("option", { value: area, text: area }));
+}
+
+async function showUploadForm() {
+  // Before the catalog: an empty library (no index yet) is exactly when the form is needed.
   const uploads = await api("/web/uploads");
   $("add-report").hidden = !uploads.enabled;
 }
@@ -580,6 +584,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("add-form").addEventListener("submit", addReport);
   await waitUntilReady();
   try {
+    await showUploadForm();
     await loadChoices();
   } catch (error) {
     showError(error.message);
