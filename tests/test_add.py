@@ -297,3 +297,29 @@ def test_kill_9_mid_add_changes_nothing(lib: Settings, tmp_path: Path) -> None:
     add_document(lib, report(tmp_path), doc_id="s", embedder=HashingEmbedder())
     assert [d.id for d in load_catalog(lib.corpus_dir)] == ["state-inl-mexico-fact-sheet-2005", "s"]
     assert list(lib.data_dir.glob(".add-*")) == []
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(lib: Settings, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from core.settings import PROJECT_ROOT
+
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    env = {**os.environ, "POLICYQA_CORPUS_DIR": str(lib.corpus_dir), "POLICYQA_DATA_DIR": str(lib.data_dir)}
+    before = state(lib)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "add", str(tmp_path / "empty.pdf")],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (2, "error: empty.pdf: the file is empty (0 bytes)\n")
+    assert state(lib) == before
+    listed = subprocess.run(
+        [sys.executable, "-m", "cli", "documents"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert listed.stdout.startswith("state-inl-mexico-fact-sheet-2005  inl, 2005-08-10  Counternarcotics")
