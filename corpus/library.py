@@ -30,6 +30,7 @@ __all__ = [
     "catalog_entries",
     "read_page_map",
     "recognise_scheme",
+    "short_title",
     "slug",
 ]
 
@@ -101,7 +102,7 @@ class NewEntry:
         return {
             "id": self.id,
             "title": self.title,
-            "short_title": self.title if len(self.title) <= 60 else self.title[:57].rstrip() + "...",
+            "short_title": short_title(self.title),
             "publisher": self.publisher,
             "date": self.date,
             "country": "not stated",
@@ -112,6 +113,17 @@ class NewEntry:
             "original": self.original,
             "pages": self.pages_file,
         }
+
+
+def short_title(title: str, most: int = 60) -> str:
+    """The title as a citation label starts: whole if short, else cut at a word (or at a colon or bracket) + "…"."""
+    if len(title) <= most:
+        return title
+    cut = title[: most - 1]
+    for mark in (":", ",", " ("):
+        if (at := cut.find(mark)) >= 20:
+            return cut[:at].rstrip()
+    return cut.rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def catalog_entries(corpus_dir: Path) -> list[dict[str, Any]]:

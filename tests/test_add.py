@@ -323,3 +323,23 @@ def test_cli_bad_input_is_one_line_and_exit_2(lib: Settings, tmp_path: Path) -> 
         [sys.executable, "-m", "cli", "documents"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
     )
     assert listed.stdout.startswith("state-inl-mexico-fact-sheet-2005  inl, 2005-08-10  Counternarcotics")
+
+
+@pytest.mark.parametrize(
+    ("title", "short"),
+    [
+        ("National Drug Strategy 2030", "National Drug Strategy 2030"),
+        (
+            "Multilateral Evaluation Mechanism (MEM), Evaluation Report on Drug Policies: Mexico, Comprehensive",
+            "Multilateral Evaluation Mechanism (MEM)",
+        ),
+        (
+            "Implementation of the recommendations adopted by the Twenty-eighth Meeting",
+            "Implementation of the recommendations adopted by the…",
+        ),
+    ],
+)
+def test_short_title(title: str, short: str) -> None:
+    from corpus.library import short_title
+
+    assert short_title(title) == short
