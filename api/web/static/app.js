@@ -582,9 +582,13 @@ document.addEventListener("DOMContentLoaded", async () => {
   });
   window.addEventListener("popstate", route);
   $("add-form").addEventListener("submit", addReport);
+  try {
+    await showUploadForm(); // before waiting: an empty library is never ready until a report is added
+  } catch (error) {
+    showError(error.message);
+  }
   await waitUntilReady();
   try {
-    await showUploadForm();
     await loadChoices();
   } catch (error) {
     showError(error.message);
