@@ -42,9 +42,11 @@ from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
 from api.middleware import HeadAndOptions, LoadShedder
 from api.reload import watch
 from api.routes import docs, router
+from api.routes.admin import UPLOAD_OVERHEAD, UnauthorizedError, admin_router, unauthorized_response
 from api.schemas import Progress
 from core.errors import (
     CorruptIndexError,
+    ExtractionError,
     IndexMissingError,
     InvalidQueryError,
     NotFoundError,
@@ -68,6 +70,7 @@ _log = logging.getLogger("policyqa.api")
 # core.errors -> (status, error type); the first matching class wins, so subclasses come first.
 _STATUSES: tuple[tuple[type[PolicyQAError], int, str], ...] = (
     (InvalidQueryError, 422, "invalid_request"),
+    (ExtractionError, 422, "invalid_report"),
     (NotFoundError, 404, "not_found"),
     (IndexMissingError, 503, "index_unavailable"),
     (CorruptIndexError, 503, "index_unavailable"),
@@ -109,7 +112,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     kind = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
     message = str(exc.detail)
-    if exc.status_code == 413:
+    if exc.status_code == 413 and request.url.path != "/documents":
         message = _TOO_LARGE
     response = _error(exc.status_code, kind, message)
     if exc.headers:
@@ -124,14 +127,18 @@ class _DeclaredBodyLimit:
     length, but answers a declared over-long length in plain text itself.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, upload_limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
+        self.upload_limit = upload_limit  # POST /documents (an admin's upload) takes files
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             length = Headers(scope=scope).get("content-length", "")
-            if length.isdigit() and int(length) > MAX_BODY_BYTES:
-                response = _error(413, "request_entity_too_large", _TOO_LARGE)
+            upload = scope["method"] == "POST" and scope["path"] == "/documents"
+            limit = self.upload_limit if upload else MAX_BODY_BYTES
+            if length.isdigit() and int(length) > limit:
+                message = f"the upload is over the size limit of {limit:,} bytes" if upload else _TOO_LARGE
+                response = _error(413, "request_entity_too_large", message)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -186,8 +193,13 @@ def create_app(
     app.state.reload_skipped = None  # a build that failed to load: not retried until data/current changes
     app.state.progress = None  # while the startup build runs: its step (api.schemas.Progress)
     app.state.keeper = Keeper(app, settings)  # damage found in the served snapshot: fall back (api.keeper)
+    app.state.uploads_enabled = settings.admin_token is not None  # the page's "Add a report" form
+    app.state.max_upload_bytes = settings.max_upload_bytes
     # The limit is set on the routes, inside the exception handlers, so a 413 is JSON like every error.
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
+    if settings.admin_token is not None:  # uploads are off unless an administrator sets a token
+        app.include_router(admin_router(settings, embedder), max_body_size=settings.max_upload_bytes + UPLOAD_OVERHEAD)
+        app.add_exception_handler(UnauthorizedError, lambda request, exc: unauthorized_response())
     app.include_router(web.router)  # the staff page at / and /read/...
     app.mount("/static", web.static_files(), name="static")
     app.include_router(docs.router)
@@ -206,7 +218,7 @@ def create_app(
         LoadShedder, limit=settings.max_inflight_searches, paths=("/search", "/v1/chat/completions", MCP_PATH)
     )
     app.add_middleware(HeadAndOptions)
-    app.add_middleware(_DeclaredBodyLimit)
+    app.add_middleware(_DeclaredBodyLimit, upload_limit=settings.max_upload_bytes + UPLOAD_OVERHEAD)
     if settings.cors_origins:
         # None by default: a browser page from another origin may call the API only if listed.
         app.add_middleware(

@@ -41,6 +41,8 @@ __all__ = [
     "document_outline",
     "filter_values",
     "outline_node",
+    "page_note",
+    "page_range",
     "passage_detail",
     "path_out",
     "reading_url",
@@ -68,7 +70,21 @@ def citation(loaded: Loaded, passage: Passage, start: int, end: int) -> Citation
         path=path_out(passage.path),
         char_start=start,
         char_end=end,
+        pages=page_range(loaded, passage.document_id, start, end),
     )
+
+
+def page_range(loaded: Loaded, document_id: str, start: int, end: int) -> list[int] | None:
+    """``[first, last]`` pages of ``[start, end)`` in the report, or None when it has no pages."""
+    found = loaded.retriever.index.documents[document_id].pages_of(start, end)
+    return list(found) if found else None
+
+
+def page_note(pages: list[int] | None) -> str:
+    """ ", p. 12" or ", pp. 12-13", as it follows a label in a memo; nothing for a report without pages."""
+    if not pages:
+        return ""
+    return f", p. {pages[0]}" if pages[0] == pages[1] else f", pp. {pages[0]}-{pages[1]}"
 
 
 def section_label(loaded: Loaded, section: Section) -> str:
@@ -229,6 +245,7 @@ def section_detail(loaded: Loaded, section_id: str) -> SectionDetail:
         char_start=extent[0] if extent else None,
         char_end=extent[1] if extent else None,
         text=text[extent[0] : extent[1]] if extent else "",
+        pages=page_range(loaded, section.document_id, *extent) if extent else None,
         pieces=[TextPiece(char_start=s, char_end=e, text=text[s:e]) for s, e in section_pieces(section, text)],
         children=[section_summary(loaded, c) for c in section.children],
         passage_ids=[index.passages[i].id for i in index.section_passages.get(section.id, [])],
@@ -292,6 +309,8 @@ def document_list(loaded: Loaded) -> list[DocumentOut]:
             kind=d.kind,
             sections=sections.get(d.id, 0),
             passages=passages.get(d.id, 0),
+            file_url=f"/documents/{d.id}/file",
+            pages=len(d.pages),
         )
         for d in index.documents.values()
     ]

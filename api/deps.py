@@ -169,7 +169,7 @@ def load_failure(exc: PolicyQAError) -> str:
     server's log, which gets the whole ``exc``.
     """
     reason = public_reason(exc)
-    fix = "" if "policyqa build" in reason else "; run `policyqa build`"
+    fix = "" if "`policyqa " in reason else "; run `policyqa build`"
     return f"the index could not be loaded: {reason}{fix} (the server log has the detail)"
 
 

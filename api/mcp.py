@@ -34,7 +34,14 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from api.convert import document_list, document_outline, passage_detail, search_response, section_detail
+from api.convert import (
+    document_list,
+    document_outline,
+    page_note,
+    passage_detail,
+    search_response,
+    section_detail,
+)
 from api.deps import Loaded, load_failure, load_state
 from api.schemas import (
     MAX_QUERY_CHARS,
@@ -103,6 +110,9 @@ class SearchHit(BaseModel):
     path: list[PathElementOut] = Field(description="Typed section path, outermost first.")
     char_start: int = Field(description="Start of the passage in the report's text file.")
     char_end: int = Field(description="End (exclusive) of the passage in the report's text file.")
+    pages: list[int] | None = Field(
+        default=None, description="[first, last] pages (1-based) of the published file; null if it has none."
+    )
 
 
 class SearchOutput(BaseModel):
@@ -177,7 +187,7 @@ def _sources_text(out: SearchOutput) -> str:
     if not out.results:
         lines.append("No passage found.")
     for hit in out.results:
-        lines.append(f"[{hit.rank}] {hit.label}")
+        lines.append(f"[{hit.rank}] {hit.label}{page_note(hit.pages)}")
         lines.append(f"    section_id: {hit.section_id}")
         lines.append(f"    {' '.join(hit.text.split())}")
     return "\n".join(lines)
@@ -251,6 +261,7 @@ def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
                     path=r.citation.path,
                     char_start=r.citation.char_start,
                     char_end=r.citation.char_end,
+                    pages=r.citation.pages,
                 )
                 for r in response.results
             ],

@@ -47,6 +47,12 @@ async def check_once(app: Any, settings: Settings, embedder: Embedder | None = N
     """Load and swap in the build ``data/current`` names if it is new; whether a swap happened."""
     current = build_id(settings.data_dir)
     loaded: Loaded | None = app.state.loaded
+    if current is None and loaded is not None and not (settings.data_dir / "current").exists():
+        # The last report was removed (``policyqa remove``): nothing to serve until one is added.
+        app.state.loaded = None
+        app.state.load_error = "no index: the library is empty; add a report with `policyqa add FILE`"
+        _log.info("data/current is gone (the library is empty): no longer serving build %s", loaded.build_id)
+        return True
     if current is None or current == app.state.reload_skipped:
         return False
     if loaded is None and app.state.load_error is None:

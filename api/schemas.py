@@ -130,6 +130,12 @@ class Citation(BaseModel):
     path: list[PathElementOut] = Field(description="The section path, outermost first.")
     char_start: int = Field(description="Start offset of the cited text in the corpus file.", examples=[55109])
     char_end: int = Field(description="End offset (exclusive).", examples=[55564])
+    pages: list[int] | None = Field(
+        default=None,
+        description="[first, last] pages (1-based) of the published file the text lies on; null for a report "
+        "with no pages (a text, Markdown, HTML or DOCX file).",
+        examples=[[12, 13]],
+    )
 
 
 class SearchResult(BaseModel):
@@ -273,6 +279,9 @@ class SectionDetail(SectionSummary):
         "Usually one run equal to `text`; a MEM objective whose priority actions stand in the annex has two, "
         "and `text` then spans the other objectives between them.",
     )
+    pages: list[int] | None = Field(
+        default=None, description="[first, last] pages (1-based) of the published file; null if it has none."
+    )
     children: list[SectionSummary]
     passage_ids: list[str] = Field(description="Passages of the section's own text, in order.")
     ancestors: list[SectionSummary] = Field(
@@ -306,6 +315,11 @@ class DocumentOut(BaseModel):
     kind: str = Field(examples=["evaluation report"])
     sections: int = Field(description="How many sections its tree has.", examples=[66])
     passages: int = Field(description="How many passages it was indexed as.", examples=[200])
+    file_url: str = Field(
+        description="The report as published (the added PDF, DOCX...; the text file for a bundled report).",
+        examples=["/documents/mem-mexico-2024/file"],
+    )
+    pages: int = Field(default=0, description="How many pages it has (0: a format without pages).")
 
 
 class OutlineNode(BaseModel):
@@ -436,6 +450,7 @@ class ChatCitation(BaseModel):
     label: str = Field(examples=[_LABEL])
     char_start: int = Field(description="Start of the cited span in the corpus file.", examples=[55109])
     char_end: int = Field(description="End of the cited span (exclusive).", examples=[55209])
+    pages: list[int] | None = Field(default=None, description="[first, last] pages (1-based), if it has pages.")
 
 
 class ChatMessageOut(BaseModel):

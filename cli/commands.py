@@ -66,8 +66,8 @@ def build(
     )
 
 
-def hit_json(hit: Hit) -> dict[str, Any]:
-    """A hit as plain JSON (the CLI's ``--json`` output)."""
+def hit_json(hit: Hit, pages: tuple[int, int] | None = None) -> dict[str, Any]:
+    """A hit as plain JSON (the CLI's ``--json`` output); ``pages``: its [first, last] PDF pages, if any."""
     p = hit.passage
     return {
         "rank": hit.rank,
@@ -81,6 +81,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "path": [{"kind": el.kind, "number": el.number, "title": el.title} for el in p.path],
         "char_start": p.start,
         "char_end": p.end,
+        "pages": list(pages) if pages else None,
         "text": p.text,
     }
 
@@ -120,6 +121,16 @@ def ask(
     except PolicyQAError as exc:
         raise _fail(exc) from exc
     hits, answer = answered.hits, answered.answer
+    documents = retriever.index.documents
+
+    def pages(document_id: str, start: int, end: int) -> tuple[int, int] | None:
+        return documents[document_id].pages_of(start, end)
+
+    def page_note(found: tuple[int, int] | None) -> str:
+        if not found:
+            return ""
+        return f", p. {found[0]}" if found[0] == found[1] else f", pp. {found[0]}-{found[1]}"
+
     if as_json:
         found = None
         if answer is not None:
@@ -133,12 +144,13 @@ def ask(
                 "label": answer.passage.label,
                 "char_start": answer.start,
                 "char_end": answer.end,
+                "pages": list(pages(answer.passage.document_id, answer.start, answer.end) or []) or None,
             }
         doc = {
             "query": question,
             "language": answered.language,
             "answer": found,
-            "results": [hit_json(h) for h in hits],
+            "results": [hit_json(h, pages(h.passage.document_id, h.passage.start, h.passage.end)) for h in hits],
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return
@@ -147,10 +159,12 @@ def ask(
     if answer is not None:
         # As a person reads it (no markdown markers; a table row with its named cell); the span is verbatim.
         _out.print(f"[bold green]Answer:[/bold green] {escape(display_text(answer))}")
-        _out.print(f"[dim]Source: {escape(answer.passage.label)} [{answer.start}:{answer.end})[/dim]")
+        where = page_note(pages(answer.passage.document_id, answer.start, answer.end))
+        _out.print(f"[dim]Source: {escape(answer.passage.label)}{where} [{answer.start}:{answer.end})[/dim]")
         _out.print()
     for h in hits:
-        _out.print(f"[bold]{h.rank}. {escape(h.passage.label)}[/bold]  [dim]score {h.score:.4f}[/dim]")
+        where = page_note(pages(h.passage.document_id, h.passage.start, h.passage.end))
+        _out.print(f"[bold]{h.rank}. {escape(h.passage.label)}{where}[/bold]  [dim]score {h.score:.4f}[/dim]")
         _out.print(f"[dim]{h.passage.section_id} [{h.passage.start}:{h.passage.end})[/dim]")
         _out.print(escape(h.passage.text.strip()), soft_wrap=True)
         _out.print()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from api.cli import mcp_command, serve_command
 from cli.commands import app
+from cli.documents import add_command, documents_command, remove_command
 from eval.cli import bench_command, eval_command
 
 __all__ = ["app"]
@@ -17,3 +18,6 @@ app.command("serve")(serve_command)
 app.command("mcp")(mcp_command)
 app.command("eval")(eval_command)
 app.command("bench")(bench_command)
+app.command("add")(add_command)
+app.command("remove")(remove_command)
+app.command("documents")(documents_command)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
@@ -115,6 +115,15 @@ class Settings(BaseSettings):
         le=86400.0,
         description="seconds between the server's re-verifications of the served snapshot's checksums (0: never)",
     )
+    max_upload_bytes: int = Field(
+        default=50_000_000,
+        ge=1,
+        description="largest report file `policyqa add` and POST /documents accept, in bytes",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token for POST /documents and DELETE /documents/{id}; unset: those routes do not exist",
+    )
     max_query_chars: int = Field(default=2000, ge=10)
     max_top_k: int = Field(default=50, ge=1, le=1000)
     cors_origins: list[str] = Field(
@@ -197,8 +206,9 @@ class Settings(BaseSettings):
     @field_validator("corpus_dir")
     @classmethod
     def _corpus_exists(cls, v: Path) -> Path:
-        if not (v / "catalog.json").is_file():
-            raise ValueError(f"{v} has no catalog.json")
+        # An empty directory (or one without catalog.json) is an empty library: `policyqa add` fills it.
+        if not v.is_dir():
+            raise ValueError(f"{v} is not a directory")
         return v
 
     @field_validator("cors_origins")

@@ -13,6 +13,7 @@ cannot be changed behind the receiver's back. API schemas live apart, in
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -52,6 +53,18 @@ class Document:
     """What users call the report, in every language (``catalog.json``'s ``names``): routing reads them."""
     area_names: tuple[tuple[str, str], ...] = ()
     """(the report's own area title, its name in another language): routing and the area filter read them."""
+    pages: tuple[Span, ...] = ()
+    """Page ``n``'s ``[start, end)`` in the text is ``pages[n - 1]`` (a report added from a PDF); else ``()``."""
+    original: str | None = None
+    """The file as published, relative to the corpus directory (``originals/ID.pdf``), for an added report."""
+
+    def pages_of(self, start: int, end: int) -> tuple[int, int] | None:
+        """The 1-based ``(first, last)`` pages the text ``[start, end)`` lies on; None without a page map."""
+        pages = self.pages
+        if not pages or end <= start or start < pages[0][0] or end > pages[-1][1]:
+            return None
+        starts = [s for s, _ in pages]
+        return bisect_right(starts, start), bisect_right(starts, end - 1)
 
 
 @dataclass(frozen=True, slots=True)

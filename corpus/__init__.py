@@ -15,6 +15,7 @@ from core.errors import CorpusError, NotFoundError
 from core.types import Document, ParsedDocument
 from corpus._schemes import SCHEMES, get_parser
 from corpus._tree import freeze
+from corpus.library import read_page_map
 
 __all__ = [
     "CORPUS_DIR",
@@ -35,6 +36,8 @@ _REQUIRED = ("id", "title", "short_title", "publisher", "date", "country", "kind
 def load_catalog(corpus_dir: Path = CORPUS_DIR) -> tuple[Document, ...]:
     """Read and validate ``catalog.json``: every field present, ids unique, files exist."""
     path = corpus_dir / "catalog.json"
+    if not path.exists():
+        return ()  # an empty library: a corpus directory reports are still to be added to
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -64,6 +67,8 @@ def load_catalog(corpus_dir: Path = CORPUS_DIR) -> tuple[Document, ...]:
                     for by_title in entry.get("area_names", {}).values()
                     for title, name in by_title.items()
                 ),
+                pages=read_page_map(corpus_dir, entry),
+                original=entry.get("original") or None,
             )
         )
     return tuple(docs)
@@ -105,8 +110,10 @@ def load_corpus(corpus_dir: Path = CORPUS_DIR, only: str | None = None) -> tuple
 def corpus_hash(corpus_dir: Path = CORPUS_DIR) -> str:
     """A digest of the catalog and every report file: changes when any of them does."""
     h = hashlib.sha256()
-    h.update((corpus_dir / "catalog.json").read_bytes())
+    catalog = corpus_dir / "catalog.json"
+    h.update(catalog.read_bytes() if catalog.exists() else b"")
     for d in load_catalog(corpus_dir):
         h.update(d.file.encode())
         h.update((corpus_dir / d.file).read_bytes())
+        h.update(repr(d.pages).encode())
     return h.hexdigest()

@@ -201,6 +201,7 @@ def build_index(
     progress: bool = False,
     check_files: bool = True,
     on_step: OnStep | None = None,
+    before_switch: Callable[[], None] | None = None,
 ) -> BuildReport:
     """Build the index unless the live one is up to date (or ``force``).
 
@@ -214,6 +215,10 @@ def build_index(
     cross-lingual leg) are loaded, and only when a build is needed; tests
     pass a fake ``embedder``, which then stands in for both. ``on_step`` is
     told as each of ``BUILD_STEPS`` begins (the server's ``/readyz`` shows it).
+
+    ``before_switch`` runs once the new snapshot is complete, just before
+    ``data/current`` is switched to it (``index.add`` commits the corpus
+    there); if it raises, the snapshot is dropped and the live index stays.
     """
 
     def step(n: int) -> None:
@@ -268,7 +273,9 @@ def build_index(
         target = data_dir / "builds" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=data_dir))
         try:
-            counts = _build_snapshot(settings, embedder, multilingual, wanted, reason, target, scratch, progress, step)
+            counts = _build_snapshot(
+                settings, embedder, multilingual, wanted, reason, target, scratch, progress, step, before_switch
+            )
         except BaseException as exc:
             full = out_of_space(exc, data_dir)  # before the cleanup frees the space again
             # Interrupted or failed: drop the partial snapshot, keep the live index.
@@ -291,6 +298,7 @@ def _build_snapshot(
     scratch: Path,
     progress: bool,
     step: Callable[[int], None],
+    before_switch: Callable[[], None] | None = None,
 ) -> tuple[int, int, int]:
     """Embed the corpus and write the snapshot into ``target``, then switch to it; (passages, sections, reports)."""
     data_dir = settings.data_dir
@@ -320,6 +328,8 @@ def _build_snapshot(
     multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
     step(2)
     parsed, passages = parsed_early or collect_passages(settings)
+    if not parsed:
+        raise IndexStoreError("the corpus is empty; add a report with `policyqa add FILE`")
     if not passages:
         raise IndexStoreError("the corpus produced no passages")
     _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
@@ -390,6 +400,8 @@ def _build_snapshot(
         texts={d.document.id: (d.document.file, d.text) for d in parsed},
         dense_spec=DenseSpec.for_size(len(passages), settings),
     )
+    if before_switch is not None:
+        before_switch()
     switch_current(data_dir, target)
     return len(passages), n_sections, len(parsed)
 

@@ -68,6 +68,7 @@ __all__ = [
     "FORMAT_VERSION",
     "StoredIndex",
     "build_id",
+    "clear_current",
     "finished_builds",
     "load_index",
     "read_manifest",
@@ -517,6 +518,16 @@ def switch_current(data_dir: Path, target: Path) -> None:
     _prune(data_dir)
 
 
+def clear_current(data_dir: Path) -> None:
+    """No live index (the library was emptied): ``current`` goes, its build becomes ``previous``."""
+    old = build_id(data_dir)
+    if old is None:
+        return
+    if (data_dir / "builds" / old / _MANIFEST).is_file():
+        _point(data_dir, _PREVIOUS, data_dir / "builds" / old)
+    (data_dir / "current").unlink(missing_ok=True)
+
+
 def _prune(data_dir: Path) -> None:
     keep = {build_id(data_dir), build_id(data_dir, _PREVIOUS)}
     for old in (data_dir / "builds").iterdir():
@@ -606,7 +617,12 @@ def load_index(root: Path) -> StoredIndex:
         roots = _sections_from_json(json.loads((root / "sections.json").read_text(encoding="utf-8")), paths)
         documents = [
             Document(
-                **{**d, "names": tuple(d.get("names", ())), "area_names": tuple(map(tuple, d.get("area_names", ())))}
+                **{
+                    **d,
+                    "names": tuple(d.get("names", ())),
+                    "area_names": tuple(map(tuple, d.get("area_names", ()))),
+                    "pages": tuple(map(tuple, d.get("pages", ()))),
+                }
             )
             for d in json.loads((root / "documents.json").read_text(encoding="utf-8"))
         ]

@@ -289,8 +289,8 @@ def test_configured_cors_origin_is_allowed(fake_retriever: Retriever) -> None:
 def test_every_operation_is_described_for_tool_importers(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     operations = [op for path in schema["paths"].values() for op in path.values()]
-    # search x2, section, passage, documents, outline, filters, healthz, readyz, models, chat
-    assert len(operations) == 11
+    # search x2, section, passage, documents, outline, file, filters, healthz, readyz, models, chat
+    assert len(operations) == 12
     for op in operations:
         assert op["summary"] and op["description"] and op["operationId"]
 

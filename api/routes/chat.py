@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, format_sse_event
 
+from api.convert import page_note, page_range
 from api.deps import ERRORS, INPUT_ERRORS, LOOKUP_ERRORS, Loaded, Ready
 from api.schemas import (
     ChatChoice,
@@ -68,19 +69,19 @@ def _reply(loaded: Loaded, question: str) -> tuple[str, list[ChatCitation]]:
     lang = answered.language
     if answer is None:
         return _NO_ANSWER[lang], []
-    citations = [_chat_citation(1, answer.passage, answer.start, answer.end)]
+    citations = [_chat_citation(loaded, 1, answer.passage, answer.start, answer.end)]
     seen = {answer.passage.section_id}
     for h in hits:
         if len(citations) == _CHAT_SOURCES:
             break
         if h.passage.section_id not in seen:
             seen.add(h.passage.section_id)
-            citations.append(_chat_citation(len(citations) + 1, h.passage, h.passage.start, h.passage.end))
-    sources = "\n".join(f"[{c.index}] {c.label} ({c.section_id})" for c in citations)
+            citations.append(_chat_citation(loaded, len(citations) + 1, h.passage, h.passage.start, h.passage.end))
+    sources = "\n".join(f"[{c.index}] {c.label}{page_note(c.pages)} ({c.section_id})" for c in citations)
     return f"{display_text(answer)} [1]\n\n{_SOURCES[lang]}\n{sources}", citations
 
 
-def _chat_citation(n: int, p: Passage, start: int, end: int) -> ChatCitation:
+def _chat_citation(loaded: Loaded, n: int, p: Passage, start: int, end: int) -> ChatCitation:
     return ChatCitation(
         index=n,
         passage_id=p.id,
@@ -89,6 +90,7 @@ def _chat_citation(n: int, p: Passage, start: int, end: int) -> ChatCitation:
         label=p.label,
         char_start=start,
         char_end=end,
+        pages=page_range(loaded, p.document_id, start, end),
     )
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import mimetypes
+from pathlib import Path as Path_
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from fastapi.responses import FileResponse
 
 from api.convert import document_list, document_outline, filter_values, passage_detail, section_detail
 from api.deps import ERRORS, LOOKUP_ERRORS, Ready
 from api.schemas import DocumentOut, DocumentOutline, FilterValues, PassageDetail, SectionDetail
+from core.errors import NotFoundError, shown
 
 __all__ = ["router"]
 
@@ -101,3 +105,32 @@ def get_outline(
 )
 def list_filter_values(loaded: Ready) -> FilterValues:
     return filter_values(loaded)
+
+
+@router.get(
+    "/documents/{document_id}/file",
+    operation_id="get_document_file",
+    summary="The report as published",
+    description="The original file of the report (the PDF, DOCX, HTML... it was added from; the text file for a "
+    "bundled report) with its own content type, to check a passage in the report as published. A PDF opens at a "
+    "cited page with `#page=N`.",
+    response_class=FileResponse,
+    responses={**LOOKUP_ERRORS, 200: {"content": {"application/pdf": {}, "text/plain": {}}}},
+    tags=["lookup"],
+)
+def get_document_file(
+    loaded: Ready,
+    document_id: Annotated[str, Path(description="A document id from GET /documents.", examples=["mem-mexico-2024"])],
+) -> FileResponse:
+    documents = loaded.retriever.index.documents
+    if document_id not in documents:
+        raise NotFoundError(f"no document {shown(document_id)}; valid: {', '.join(documents)}")
+    document = documents[document_id]
+    name = document.original or document.file
+    path = loaded.retriever.settings.corpus_dir / name
+    if not path.is_file():
+        raise NotFoundError(f"the file of document {shown(document_id)} is no longer in the corpus")
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8"
+    return FileResponse(path, media_type=media_type, content_disposition_type="inline", filename=Path_(name).name)

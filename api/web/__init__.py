@@ -50,3 +50,9 @@ async def reading_page(section_id: str, request: Request) -> HTMLResponse:
 def static_files() -> StaticFiles:
     """The page's script and style, mounted at ``/static``."""
     return StaticFiles(directory=STATIC_DIR)
+
+
+@router.get("/web/uploads")
+async def uploads(request: Request) -> dict[str, object]:
+    """Whether the page shows its "Add a report" form: only when the server has an admin token."""
+    return {"enabled": request.app.state.uploads_enabled, "max_bytes": request.app.state.max_upload_bytes}

@@ -141,18 +141,24 @@ function sectionPath(label) {
   return cut >= 0 ? label.slice(cut + 3) : label;
 }
 
-function citationText(documentId, label, sectionId) {
+// ", p. 12" or ", pp. 12-13" after a label; nothing for a report without pages.
+function pageNote(pages) {
+  if (!pages) return "";
+  return pages[0] === pages[1] ? `, p. ${pages[0]}` : `, pp. ${pages[0]}-${pages[1]}`;
+}
+
+function citationText(documentId, label, sectionId, pages) {
   const doc = state.documents[documentId] || {};
   const year = (doc.date || "").slice(0, 4);
   const source = [doc.publisher, year].filter(Boolean).join(", ");
   const title = doc.title || documentId;
-  return `${title}${source ? ` (${source})` : ""}, ${sectionPath(label)}. Section id: ${sectionId}.`;
+  return `${title}${source ? ` (${source})` : ""}, ${sectionPath(label)}${pageNote(pages)}. Section id: ${sectionId}.`;
 }
 
-function copyButton(documentId, label, sectionId, text = "Copy citation") {
+function copyButton(documentId, label, sectionId, text = "Copy citation", pages = null) {
   const button = el("button", { type: "button", class: "copy", text });
   button.addEventListener("click", async () => {
-    const citation = citationText(documentId, label, sectionId);
+    const citation = citationText(documentId, label, sectionId, pages);
     try {
       await navigator.clipboard.writeText(citation);
       button.textContent = "Copied";
@@ -165,8 +171,9 @@ function copyButton(documentId, label, sectionId, text = "Copy citation") {
 }
 
 function readLink(citation, text) {
-  const href = `/read/${citation.section_id}?start=${citation.char_start}&end=${citation.char_end}`;
-  return el("a", { href, class: "label", text: text || citation.label });
+  const page = citation.pages ? `&page=${citation.pages[0]}` : "";
+  const href = `/read/${citation.section_id}?start=${citation.char_start}&end=${citation.char_end}${page}`;
+  return el("a", { href, class: "label", text: text || citation.label + pageNote(citation.pages) });
 }
 
 // -- search view ------------------------------------------------------------------
@@ -204,7 +211,12 @@ function resultItem(result, answer) {
     { class: "result" + (start !== null ? " has-answer" : "") },
     el("h3", {}, readLink(c)),
     markedText(result.text, start, end, null, true),
-    el("p", { class: "cite-row" }, copyButton(c.document_id, c.label, c.section_id), el("code", { text: c.section_id })),
+    el(
+      "p",
+      { class: "cite-row" },
+      copyButton(c.document_id, c.label, c.section_id, undefined, c.pages),
+      el("code", { text: c.section_id }),
+    ),
   );
 }
 
@@ -220,7 +232,7 @@ function answerBlock(answer) {
     el("h2", { id: "answer-heading", text: "Answer" }),
     el("blockquote", { text: answerSentence(answer) }),
     el("p", { class: "source" }, "Source: ", readLink(c)),
-    el("p", { class: "cite-row" }, copyButton(c.document_id, c.label, c.section_id)),
+    el("p", { class: "cite-row" }, copyButton(c.document_id, c.label, c.section_id, undefined, c.pages)),
   );
 }
 
@@ -427,9 +439,18 @@ async function renderReadView() {
     );
     $("section-title").textContent = section.label;
     $("section-id").textContent = section.section_id;
-    const copy = copyButton(section.document_id, section.label, section.section_id);
+    // The cited page (from the search result's link), else the section's first page.
+    const page = params.has("page") ? Number(params.get("page")) : section.pages ? section.pages[0] : null;
+    const copy = copyButton(section.document_id, section.label, section.section_id, undefined,
+      page ? [page, page] : section.pages);
     copy.id = "copy-section";
     $("copy-section").replaceWith(copy);
+    const original = $("original");
+    original.hidden = !page;
+    if (page) {
+      original.setAttribute("href", `/documents/${section.document_id}/file#page=${page}`);
+      original.textContent = `Open the original, p. ${page}`;
+    }
     // Only the section's own runs of text: a MEM objective's annex actions stand far from its assessment.
     const start = params.has("start") ? Number(params.get("start")) : null;
     const end = params.has("end") ? Number(params.get("end")) : null;
@@ -507,6 +528,38 @@ async function loadChoices() {
   for (const area of filters.thematic_area) $("thematic_area").append(el("option", { value: area, text: area }));
 }
 
+async function showUploadForm() {
+  // Before the catalog: an empty library (no index yet) is exactly when the form is needed.
+  const uploads = await api("/web/uploads");
+  $("add-report").hidden = !uploads.enabled;
+}
+
+// -- add a report (only when the server has an admin token) ----------------------
+
+async function addReport(event) {
+  event.preventDefault();
+  const form = $("add-form");
+  const data = new FormData(form);
+  const token = data.get("token");
+  data.delete("token");
+  for (const [name, value] of [...data.entries()]) if (value === "") data.delete(name);
+  $("add-status").textContent = "Adding the report: extracting and indexing, this takes a minute or more…";
+  form.querySelector("button").disabled = true;
+  try {
+    const response = await fetch("/documents", { method: "POST", body: data, headers: { Authorization: `Bearer ${token}` } });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error ? body.error.message : `HTTP ${response.status}`);
+    $("add-status").textContent = `Added ${body.id} (${body.scheme}): ${body.title}`;
+    state.documents[body.id] = body;
+    $("document").append(el("option", { value: body.id, text: body.short_title }));
+    form.reset();
+  } catch (error) {
+    $("add-status").textContent = `Not added: ${error.message}`;
+  } finally {
+    form.querySelector("button").disabled = false;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", async () => {
   $("group").addEventListener("change", () => delete $("group").dataset.auto);
   $("search-form").addEventListener("submit", (event) => {
@@ -528,6 +581,12 @@ document.addEventListener("DOMContentLoaded", async () => {
     }
   });
   window.addEventListener("popstate", route);
+  $("add-form").addEventListener("submit", addReport);
+  try {
+    await showUploadForm(); // before waiting: an empty library is never ready until a report is added
+  } catch (error) {
+    showError(error.message);
+  }
   await waitUntilReady();
   try {
     await loadChoices();
