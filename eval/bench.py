@@ -96,6 +96,9 @@ def _run_cli(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
     return {
         "seconds": round(seconds, 3),
         "peak_rss_mb": _peak_rss_mb(usage.ru_maxrss),
+        # CPU seconds (user + system, all threads): on a machine shared with other jobs, the wall time
+        # says how contended it was as much as how much work was done.
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
         "output": lines[-1] if lines else "",
     }
 
@@ -418,14 +421,18 @@ def run_bench(
     build: bool = True,
     http: bool = True,
     workers: int = 2,
+    add: bool = True,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Run the benchmark and return its figures (see the module docstring for what is measured).
 
     With ``build`` the index is built into a temporary data dir that is
     removed afterwards; without it the configured (live) index is used.
+    With ``build`` and ``add``, also the time to add the MEM report to a
+    running server (``eval.bench_build.bench_add``).
     """
     from core.settings import Settings, get_settings
+    from eval.bench_build import bench_add, leg_rates, snapshot_timings
     from qa.configs import get_config
     from qa.retrieve import Retriever
 
@@ -453,7 +460,9 @@ def run_bench(
             env["POLICYQA_EMBEDDING_CACHE_DIR"] = str(tmp / "embeddings")
             settings = Settings(data_dir=tmp)
             cold = _run_cli(["build", "--force"], env)
-            log(f"cold build: {cold['seconds']:.1f}s")
+            cold["timings"] = snapshot_timings(tmp)
+            cold["rates"] = leg_rates(cold["timings"])
+            log(f"cold build: {cold['seconds']:.1f}s ({cold['cpu_s']:.0f} CPU s)")
             warm = _run_cli(["build", "--force"], env)
             log(f"rebuild with every vector in the embedding cache: {warm['seconds']:.1f}s")
             noop = _run_cli(["build"], env)
@@ -464,6 +473,8 @@ def run_bench(
                 "noop": noop,
                 "how": "separate `policyqa build` processes",
             }
+            if add:
+                figures["build"]["add"] = bench_add(env, tmp / "add", settings.corpus_dir, _run_cli, log)
         else:
             env["POLICYQA_DATA_DIR"] = str(settings.data_dir)
             figures["build"] = None

@@ -366,6 +366,9 @@ def bench_command(
     ] = True,
     http: Annotated[bool, typer.Option(help="Time `policyqa serve` over loopback HTTP.")] = True,
     workers: Annotated[int, typer.Option(help="Server worker processes for the HTTP figures.", min=1)] = 2,
+    add: Annotated[
+        bool, typer.Option(help="With --build, time adding the MEM report to a running server (another cold build).")
+    ] = True,
     gold: Annotated[Path | None, typer.Option(help="Questions to send (gold set JSONL).")] = None,
     out: Annotated[Path, typer.Option(help="Where to write bench.json.")] = _OUT_DIR,
     scale: Annotated[
@@ -403,6 +406,7 @@ def bench_command(
             build=build,
             http=http,
             workers=workers,
+            add=add,
             log=lambda m: _err.print(f"[dim]{escape(m)}[/dim]"),
         )
     except PolicyQAError as exc:
@@ -423,7 +427,23 @@ def _print_bench(f: dict[str, Any]) -> None:
             b = f["build"].get(name)
             if b is None:
                 continue
-            table.add_row(f"build ({name})", "", "", "", "", f"{b['seconds']:.2f} s, peak RSS {b['peak_rss_mb']} MB")
+            cpu = f", {b['cpu_s']:.0f} CPU s" if "cpu_s" in b else ""
+            table.add_row(
+                f"build ({name})", "", "", "", "", f"{b['seconds']:.2f} s{cpu}, peak RSS {b['peak_rss_mb']} MB"
+            )
+        for name, rate in f["build"]["cold"].get("rates", {}).items():
+            table.add_row(f"  cold build, {escape(name)}", "", "", "", "", f"{rate} texts/s")
+        if a := f["build"].get("add"):
+            table.add_row(
+                f"add {escape(a['document'])} to a running server",
+                "",
+                "",
+                "",
+                "",
+                f"{a['seconds']:.2f} s (build {a['build_s']:.2f} s, reload {a['reload_s']:.2f} s)",
+            )
+            for name, rate in a["rates"].items():
+                table.add_row(f"  add, {escape(name)}", "", "", "", "", f"{rate} texts/s")
     adapted = f.get("adaptation")
     if adapted:
         how = "in the cold build above" if f.get("build") else "when the live index's model was trained"

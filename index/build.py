@@ -140,23 +140,46 @@ PROGRESS_SECONDS = 5.0
 _LOG_CHUNK = 128  # texts per encode call when logging progress; the model batches inside each call
 
 
-def _encode_logged(embedder: Embedder, texts: list[str], what: str, progress: bool) -> np.ndarray:
+def _encode_logged(
+    embedder: Embedder, texts: list[str], what: str, progress: bool, timings: dict[str, Any] | None = None
+) -> np.ndarray:
     """``embedder.encode(texts)``, logging "embedded N/M what" at most every ``PROGRESS_SECONDS``.
 
-    With ``progress`` (a terminal) the model's own bar shows instead.
+    With ``progress`` (a terminal) the model's own bar shows instead. Texts
+    go to the model shortest first, so each call's batches pad little; the
+    rows come back in ``texts``' order. With ``timings``, the leg's texts,
+    the ones actually encoded (cache misses), seconds, CPU seconds and rate
+    go there under ``what`` (the snapshot's manifest keeps them for
+    ``policyqa bench``).
     """
-    if progress or len(texts) <= _LOG_CHUNK:
-        return embedder.encode(texts, progress=progress)
     t0 = last = time.monotonic()
-    parts = []
-    for start in range(0, len(texts), _LOG_CHUNK):
-        parts.append(embedder.encode(texts[start : start + _LOG_CHUNK]))
-        now = time.monotonic()
-        done = min(start + _LOG_CHUNK, len(texts))
-        if now - last >= PROGRESS_SECONDS or done == len(texts):
-            _log.info("embedded %d/%d %s (%.0f s)", done, len(texts), what, now - t0)
-            last = now
-    return np.vstack(parts)
+    cpu0 = time.process_time()
+    misses = getattr(embedder, "misses", None)
+    if progress or len(texts) <= _LOG_CHUNK:
+        vectors = embedder.encode(texts, progress=progress)
+    else:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+        for start in range(0, len(texts), _LOG_CHUNK):
+            chosen = order[start : start + _LOG_CHUNK]
+            vectors[chosen] = embedder.encode([texts[i] for i in chosen])
+            now = time.monotonic()
+            done = min(start + _LOG_CHUNK, len(texts))
+            if now - last >= PROGRESS_SECONDS or done == len(texts):
+                _log.info("embedded %d/%d %s (%.0f s)", done, len(texts), what, now - t0)
+                last = now
+    if timings is not None:
+        seconds = time.monotonic() - t0
+        encoded = getattr(embedder, "misses", 0) - misses if misses is not None else len(texts)
+        timings[what] = {
+            "texts": len(texts),
+            "encoded": encoded,
+            "seconds": round(seconds, 3),
+            # CPU seconds of the whole process (all threads): on a shared machine, the work behind the wall time.
+            "cpu_s": round(time.process_time() - cpu0, 3),
+            "texts_per_s": round(encoded / seconds, 2) if encoded and seconds > 0 else None,
+        }
+    return vectors
 
 
 def _wait_for_lock(lock: Any) -> None:
@@ -317,9 +340,9 @@ def _build_snapshot(
         else:
             embedder = SentenceTransformerEmbedder.from_settings(settings)
     if multilingual is None:
-        from index.embed import E5Embedder
+        from index.embed import multilingual_passage_embedder
 
-        multilingual = E5Embedder()
+        multilingual = multilingual_passage_embedder(settings)
     _log.info("building the index (%s) into %s", reason, data_dir)
     # Texts embedded by an earlier build (same model, same text) are not embedded again.
     same = multilingual is embedder  # a fake standing in for both legs: one cache, not two writers
@@ -327,14 +350,17 @@ def _build_snapshot(
     embedder = CachedEmbedder(embedder, settings.embedding_cache)
     multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
     step(2)
+    timings: dict[str, Any] = {}
+    t_parse = time.monotonic()
     parsed, passages = parsed_early or collect_passages(settings)
+    timings["parse_s"] = round(time.monotonic() - t_parse, 3)
     if not parsed:
         raise IndexStoreError("the corpus is empty; add a report with `policyqa add FILE`")
     if not passages:
         raise IndexStoreError("the corpus produced no passages")
     _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
     step(3)
-    vectors = _encode_logged(embedder, [p.embed_text for p in passages], "passages", progress)
+    vectors = _encode_logged(embedder, [p.embed_text for p in passages], "passages", progress, timings)
     # Answer units (sentences, list items, table rows) serve answers (qa.answer): each is embedded
     # here, so no answer text is embedded at query time.
     texts = {d.document.id: d.text for d in parsed}
@@ -347,16 +373,16 @@ def _build_snapshot(
         unit_embed_text(passages[i].text[u.start - passages[i].start : u.end - passages[i].start], u) for i, u in units
     ]
     step(4)
-    sentence_vectors = _encode_logged(embedder, sentence_texts, "sentences", progress)
+    sentence_vectors = _encode_logged(embedder, sentence_texts, "sentences", progress, timings)
     # The cross-lingual leg: the same passages and answer units, in multilingual-e5's space.
     step(5)
     multilingual_passages = _encode_logged(
-        multilingual, [p.embed_text for p in passages], "passages (multilingual)", progress
+        multilingual, [p.embed_text for p in passages], "passages (multilingual)", progress, timings
     )
     step(6)
     multilingual_vectors = (
         multilingual_passages,
-        _encode_logged(multilingual, sentence_texts, "sentences (multilingual)", progress),
+        _encode_logged(multilingual, sentence_texts, "sentences (multilingual)", progress, timings),
     )
     roots = [s for doc in parsed for s in doc.sections]
     n_sections = sum(len(doc.walk()) for doc in parsed)
@@ -381,9 +407,12 @@ def _build_snapshot(
             "training_seconds": round(adapted.seconds, 1),
             "pairs": adapted.pairs,
         },
+        "timings": timings,
     }
     step(7)
+    t_export = time.monotonic()
     extra = _export_query_encoder(model, scratch)
+    timings["onnx_export_s"] = round(time.monotonic() - t_export, 3)
     step(8)
     write_snapshot(
         target,

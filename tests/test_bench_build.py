@@ -1,0 +1,38 @@
+"""Build benchmark steps: the build's recorded timings, per-leg rates, the corpus less one report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.settings import Settings
+from corpus import CORPUS_DIR, load_catalog
+from eval.bench_build import corpus_without, leg_rates, snapshot_timings
+from index.build import build_index
+from tests.fakes import HashingEmbedder
+
+
+def test_a_build_records_each_legs_texts_and_encodings_in_its_manifest(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    report = build_index(settings, HashingEmbedder())
+    timings = snapshot_timings(settings.data_dir)
+    legs = {name: (leg["texts"], leg["encoded"]) for name, leg in timings.items() if isinstance(leg, dict)}
+    n_sentences = timings["sentences"]["texts"]
+    assert legs == {
+        "passages": (report.passages, report.passages),
+        "sentences": (n_sentences, legs["sentences"][1]),
+        # the fake stands in for both legs, with one cache: the multilingual leg finds every vector there
+        "passages (multilingual)": (report.passages, 0),
+        "sentences (multilingual)": (n_sentences, 0),
+    }
+
+
+def test_leg_rates_keep_only_the_legs() -> None:
+    timings = {"parse_s": 1.0, "passages": {"texts": 10, "encoded": 10, "seconds": 2.0, "texts_per_s": 5.0}}
+    assert leg_rates(timings) == {"passages": 5.0}
+
+
+def test_corpus_without_a_report_keeps_the_others_entries_and_files(tmp_path: Path) -> None:
+    corpus_without(CORPUS_DIR, tmp_path, "mem-mexico-2024")
+    ids = [d.id for d in load_catalog(tmp_path)]
+    assert ids == [d.id for d in load_catalog(CORPUS_DIR) if d.id != "mem-mexico-2024"]
+    assert sorted(p.name for p in tmp_path.glob("*.txt")) == sorted(f"{i}.txt" for i in ids)
