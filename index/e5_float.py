@@ -20,10 +20,11 @@ What ``e5.c`` does and this repeats:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -175,7 +176,8 @@ class E5FloatEmbedder:
     ``runtime`` "onnx" (default) runs the encoder as an fp32 ONNX graph in
     onnxruntime, exported from the torch model at load (a few seconds):
     the same vectors as "torch" in about half the CPU time (measured in
-    docs/e5-fast-build.md). ``max_tokens`` bounds a batch's padded size
+    docs/e5-fast-build.md). Weights load at the first use of ``dim``, the
+    model at the first ``encode``. ``max_tokens`` bounds a batch's padded size
     (windows sorted by length, so padding stays small); ``threads``: all
     cores by default.
     """
@@ -189,26 +191,38 @@ class E5FloatEmbedder:
         max_tokens: int = 8192,
         threads: int | None = None,
     ) -> None:
+        self._for_queries = for_queries
+        self._max_tokens = max_tokens
+        self._threads = threads
+        self._weights_given = weights
+        self.runtime = runtime
+
+    @functools.cached_property
+    def _weights(self) -> E5Weights:
+        return self._weights_given or read_e5_weights()
+
+    @functools.cached_property
+    def _model(self) -> tuple[E5Tokenizer, Any, Any]:
+        """(tokenizer, torch module or None, onnxruntime session or None), loaded at the first encode.
+
+        A build whose texts are all in the embedding cache never pays for it.
+        """
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             import torch
 
-            if threads:
-                torch.set_num_threads(threads)
-            self._weights = weights or read_e5_weights()
-            self._tokenizer = E5Tokenizer(self._weights)
-            self._pooled = _MeanPooled(_bert(self._weights))
-            self._session = _onnx_session(self._pooled, threads) if runtime == "onnx" else None
-            if self._session is not None:
-                self._pooled = None  # the graph holds its own copy of the weights
+            if self._threads:
+                torch.set_num_threads(self._threads)
+            tokenizer = E5Tokenizer(self._weights)
+            pooled = _MeanPooled(_bert(self._weights))
+            if self.runtime == "onnx":
+                return tokenizer, None, _onnx_session(pooled, self._threads)  # the graph has its own weights
+            return tokenizer, pooled, None
         except IndexStoreError:
             raise
         except Exception as exc:  # library errors become ours at the boundary
             raise IndexStoreError(f"cannot load the multilingual model in float32: {exc}") from exc
-        self._for_queries = for_queries
-        self._max_tokens = max_tokens
-        self.runtime = runtime
 
     @property
     def dim(self) -> int:
@@ -222,19 +236,20 @@ class E5FloatEmbedder:
         return e5_fingerprint()
 
     def _means(self, embeds: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        if self._session is not None:
-            (means,) = self._session.run(None, {"inputs_embeds": embeds, "attention_mask": mask})
+        _, pooled, session = self._model
+        if session is not None:
+            (means,) = session.run(None, {"inputs_embeds": embeds, "attention_mask": mask})
             return np.asarray(means)
         import torch
 
         with torch.inference_mode():
-            return self._pooled(torch.from_numpy(embeds), torch.from_numpy(mask)).numpy()
+            return pooled(torch.from_numpy(embeds), torch.from_numpy(mask)).numpy()
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         prefix = _PREFIX[self._for_queries]
-        content = self._tokenizer.content_ids([prefix + t for t in texts])
+        content = self._model[0].content_ids([prefix + t for t in texts])
         w = self._weights
         windows = windows_of(content, w.bos, w.eos, w.config.max_positions)
         sums = np.zeros((len(texts), self.dim), dtype=np.float64)
