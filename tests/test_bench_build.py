@@ -36,3 +36,35 @@ def test_corpus_without_a_report_keeps_the_others_entries_and_files(tmp_path: Pa
     ids = [d.id for d in load_catalog(tmp_path)]
     assert ids == [d.id for d in load_catalog(CORPUS_DIR) if d.id != "mem-mexico-2024"]
     assert sorted(p.name for p in tmp_path.glob("*.txt")) == sorted(f"{i}.txt" for i in ids)
+
+
+def test_bench_table_prints_the_cold_builds_leg_rates_and_the_add_time(monkeypatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    import eval.cli
+
+    out = io.StringIO()
+    monkeypatch.setattr(eval.cli, "_out", Console(file=out, width=200))
+    build = {"seconds": 60.0, "cpu_s": 100.0, "peak_rss_mb": 900}
+    add = {"document": "mem-mexico-2024", "seconds": 30.0, "build_s": 28.0, "reload_s": 2.0}
+    figures = {
+        "build": {
+            "cold": {**build, "rates": {"passages (multilingual)": 30.5}},
+            "add": {**add, "rates": {"sentences": 150.0}},
+        },
+        "open_s": 1.0,
+        "verify_ms": 5,
+        "encodings_per_request": 1.0,
+        "meta": {"query_encoder": "onnx-int8"},
+        "in_process": {},
+        "peak_rss_mb": 500,
+        "http": {"skipped": "--no-http"},
+    }
+    eval.cli._print_bench(figures)
+    lines = [" ".join(line.replace("│", " ").split()) for line in out.getvalue().splitlines()]
+    assert "build (cold) 60.00 s, 100 CPU s, peak RSS 900 MB" in lines
+    assert "cold build, passages (multilingual) 30.5 texts/s" in lines
+    assert "add mem-mexico-2024 to a running server 30.00 s (build 28.00 s, reload 2.00 s)" in lines
+    assert "add, sentences 150.0 texts/s" in lines
