@@ -17,7 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from core.settings import PROJECT_ROOT, Settings
 from index.build import build_index
 from qa.retrieve import Retriever
@@ -42,6 +44,12 @@ def fake_retriever(fake_settings: Settings) -> Retriever:
     embedder = HashingEmbedder()
     build_index(fake_settings, embedder)
     return Retriever.open(fake_settings, embedder)
+
+
+@pytest.fixture(scope="module")
+def client(fake_retriever: Retriever) -> TestClient:
+    """The app over the fake index, through FastAPI's TestClient (a module may define its own)."""
+    return TestClient(create_app(retriever=fake_retriever))
 
 
 @pytest.fixture(scope="session")

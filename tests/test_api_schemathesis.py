@@ -14,8 +14,10 @@ refused with 422 and the list of valid values, on purpose.
 
 from __future__ import annotations
 
+import jsonschema
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
@@ -69,3 +71,22 @@ def test_operation_conforms_to_its_schema(
         case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
     check()
+
+
+# -- schemathesis --checks all: each streamed event matches the documented event schema ------
+
+
+def test_every_streamed_chat_event_matches_the_documented_event_schema(client: TestClient) -> None:
+    # Schemathesis (ST108) parses a text/event-stream into events ({"data", "event"}) and validates
+    # each against the media type's schema; it was documented as a plain string.
+    operation = client.get("/openapi.json").json()["paths"]["/v1/chat/completions"]["post"]
+    schema = operation["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    body = {"model": "policyqa", "stream": True, "messages": [{"role": "user", "content": "What does PA 2.6 say?"}]}
+    stream = client.post("/v1/chat/completions", json=body).text
+    events = [
+        {"event": "message", "data": "\n".join(line[len("data: ") :] for line in block.splitlines())}
+        for block in stream.strip().split("\r\n\r\n" if "\r\n\r\n" in stream else "\n\n")
+    ]
+    assert len(events) >= 3 and events[-1]["data"] == "[DONE]"
+    for event in events:
+        jsonschema.validate(event, schema)
