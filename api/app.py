@@ -39,11 +39,13 @@ from api import web
 from api.deps import Loaded, load_failure, load_state, loaded_from, ready_state
 from api.keeper import Keeper
 from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
+from api.mcp_guard import AllowedCallers, McpGuard
 from api.middleware import HeadAndOptions, LoadShedder
 from api.reload import watch
 from api.routes import docs, router
 from api.routes.admin import UPLOAD_OVERHEAD, UnauthorizedError, admin_router, unauthorized_response
 from api.schemas import Progress
+from api.validation import field_errors
 from core.errors import (
     CorruptIndexError,
     ExtractionError,
@@ -97,15 +99,8 @@ async def _policyqa_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    # "query: String should have at least 1 character" names the field and the fix.
-    parts = []
-    for e in errors:
-        loc = list(e["loc"])
-        if loc and loc[0] in ("body", "query", "path", "header"):
-            loc = loc[1:]  # where the field was sent adds nothing to what to fix
-        where = ".".join(str(x) for x in loc) or "body"
-        parts.append(f"{where}: {e['msg']}")
-    return _error(422, "invalid_request", "; ".join(parts), jsonable_encoder(errors, exclude={"input", "ctx", "url"}))
+    detail = jsonable_encoder(errors, exclude={"input", "ctx", "url"})
+    return _error(422, "invalid_request", field_errors(errors, located=True), detail)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -125,6 +120,7 @@ class _DeclaredBodyLimit:
 
     Starlette's body limit (set on the routes) catches bodies sent without a
     length, but answers a declared over-long length in plain text itself.
+    ``/mcp`` is left to ``McpGuard``, which answers in JSON-RPC.
     """
 
     def __init__(self, app: ASGIApp, upload_limit: int = MAX_BODY_BYTES) -> None:
@@ -132,7 +128,7 @@ class _DeclaredBodyLimit:
         self.upload_limit = upload_limit  # POST /documents (an admin's upload) takes files
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and scope["path"] != MCP_PATH:
             length = Headers(scope=scope).get("content-length", "")
             upload = scope["method"] == "POST" and scope["path"] == "/documents"
             limit = self.upload_limit if upload else MAX_BODY_BYTES
@@ -208,7 +204,9 @@ def create_app(
     mcp_endpoint = HttpEndpoint(
         create_mcp_server(lambda: loaded_from(app), base_url=settings.public_url), max_body_bytes=MAX_BODY_BYTES
     )
-    app.router.add_route(MCP_PATH, mcp_endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    # Only this server's own address and origins (and POLICYQA_CORS_ORIGINS) may call the tools.
+    guarded = McpGuard(mcp_endpoint, AllowedCallers.from_settings(settings), max_body_bytes=MAX_BODY_BYTES)
+    app.router.add_route(MCP_PATH, guarded, methods=["GET", "POST", "DELETE"], include_in_schema=False)
     app.add_exception_handler(PolicyQAError, _policyqa_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

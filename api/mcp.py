@@ -26,12 +26,11 @@ from functools import partial
 from typing import Annotated, Any
 
 import anyio
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
-from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from api.convert import (
@@ -43,6 +42,7 @@ from api.convert import (
     section_detail,
 )
 from api.deps import Loaded, load_failure, load_state
+from api.mcp_guard import jsonrpc_error
 from api.schemas import (
     MAX_QUERY_CHARS,
     AnswerOut,
@@ -51,6 +51,7 @@ from api.schemas import (
     PathElementOut,
     SearchFilters,
 )
+from api.validation import field_errors
 from core.errors import IndexMissingError, NotFoundError, PolicyQAError, shown
 from core.settings import Settings
 from qa.filters import FILTER_MAX_CHARS, FilterSpec, describe_filters, with_filter_parameters
@@ -206,10 +207,32 @@ def _version() -> str:
         return "0+unknown"
 
 
+class _Server(MCPServer):
+    """``MCPServer`` whose argument errors read like the REST API's 422s.
+
+    The SDK reports arguments that fail the input schema (an empty query, a
+    ``top_k`` of 0) as pydantic's text: several lines with the rejected value
+    and a link to pydantic's documentation. A model, or a person reading its
+    transcript, gets "query: String should have at least 1 character" instead.
+    """
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if type(exc) is not ToolError or not isinstance(cause, ValidationError):
+                raise
+            # Chained to the ValidationError, so the SDK still logs only the field names.
+            raise ToolError(f"Error executing tool {name}: {field_errors(cause.errors())}") from cause
+
+
 def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
     """The MCP server over the index that ``state`` returns; ``base_url`` makes result URLs absolute."""
     # The SDK logs every stateless request at INFO ("Terminating session"): warnings only.
-    server = MCPServer(
+    server = _Server(
         name=SERVER_NAME,
         title="policyqa: cited drug-policy reports",
         instructions=_INSTRUCTIONS,
@@ -415,9 +438,8 @@ class HttpEndpoint:
     The SDK's session manager runs once per instance, while an app may start
     more than once (tests start one app per client), so each ``running()``
     makes a fresh one. Stateless with JSON responses: no session to pin to one
-    worker, so ``--workers N`` serves MCP too. Origins are checked as for REST,
-    by the app's CORS middleware, and any Host may serve; bodies are limited
-    like every request's.
+    worker, so ``--workers N`` serves MCP too. Host, Origin and body size are
+    checked in front of it, by ``api.mcp_guard.McpGuard``.
     """
 
     def __init__(self, server: MCPServer, *, max_body_bytes: int) -> None:
@@ -433,6 +455,8 @@ class HttpEndpoint:
             stateless_http=True,
             json_response=True,
             max_request_body_size=self._max_body_bytes,
+            # Host and Origin are checked in front, by McpGuard: it knows the address a request came in at
+            # and answers JSON-RPC; the SDK's check takes fixed lists and answers plain text.
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
         async with self._server.session_manager.run():
@@ -444,8 +468,7 @@ class HttpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._handler is None:
-            body = {"error": {"type": "service_unavailable", "message": "MCP is starting; retry shortly"}}
-            await JSONResponse(body, status_code=503)(scope, receive, send)
+            await jsonrpc_error(503, "MCP is starting; retry shortly")(scope, receive, send)
             return
         await self._handler(scope, receive, send)
 
