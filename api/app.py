@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import web
 from api.deps import Loaded, load_failure, load_state, loaded_from, ready_state
+from api.headers import SecurityHeaders
 from api.keeper import Keeper
 from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
 from api.mcp_guard import AllowedCallers, McpGuard
@@ -222,6 +223,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
         )
+    app.add_middleware(SecurityHeaders)  # outermost: every response, errors and preflights included
     return app
 
 

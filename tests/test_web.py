@@ -1,7 +1,9 @@
 """The staff page in a real headless Chromium (Debian's package, driven by Playwright) against a live server.
 
 Every test fails on a request to any host but the server's (the page must work
-offline on an intranet). Screenshots of the main views land in
+offline on an intranet), and on any Content-Security-Policy violation,
+uncaught script error or console error (``_watch``): the pages run under the
+server's strict policy. Screenshots of the main views land in
 ``test-output/``; the time from pressing Enter to drawn results is printed and
 written to ``test-output/web-timings.json``, never asserted (timings are noisy).
 """
@@ -17,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, sync_playwright
 
 from core.settings import PROJECT_ROOT
 from corpus import read_text
@@ -59,11 +61,48 @@ def browser() -> Iterator[Browser]:
     (OUT / "web-timings.json").write_text(json.dumps(TIMINGS, indent=2))
 
 
+# What the page's designed error paths log: Chromium reports every 4xx answer (an unknown section's 404, a
+# bad filter's 422) as "Failed to load resource"; the tests that cause one check what the page shows.
+_EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d\b")
+
+# Runs in every document before the page's own script; DevTools evaluation is exempt from the policy.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${where})`);
+});
+"""
+
+
+def _watch(context: BrowserContext, problems: list[str]) -> list[str]:
+    """Record the context's policy violations, uncaught errors and unexpected console errors in ``problems``."""
+    context.add_init_script(_REPORT_VIOLATIONS)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not _EXPECTED_CONSOLE.match(message.text):
+            problems.append(message.text)
+
+    def on_page(page: Page) -> None:
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+
+    context.on("page", on_page)
+    return problems
+
+
 @pytest.fixture
-def page(browser: Browser, live_server: str) -> Iterator[Page]:
-    """A fresh page at 1280 px; the test fails if the page asks any other host for anything."""
+def problems() -> list[str]:
+    """The console problems of the test's page (``page`` fails the test on any left at its end)."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str, problems: list[str]) -> Iterator[Page]:
+    """A fresh page at 1280 px; the test fails if the page asks any other host for anything,
+    or if a policy violation, an uncaught error or a console error showed."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    _watch(context, problems)
     outside: list[str] = []
     server_host = urlsplit(live_server).netloc
 
@@ -80,6 +119,7 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
     yield page
     context.close()
     assert outside == [], f"the page requested other hosts: {outside}"
+    assert problems == [], f"the browser reported: {problems}"
 
 
 @pytest.fixture(scope="module")
@@ -92,16 +132,21 @@ def _ready(page: Page, path: str = "/") -> None:
     page.wait_for_selector("body[data-ready='1']")
 
 
+# wait_for_function gets arrow functions throughout: Playwright evaluates a bare expression with eval()
+# inside the page, which the policy refuses ('unsafe-eval'); a function is sent whole over DevTools.
+
+
 def _search(page: Page, question: str) -> None:
     """Type the question and press Enter, as a person does; wait until the results are drawn."""
     before = page.evaluate("Number(document.body.dataset.searched || 0)")
     page.fill("#q", question)
     page.press("#q", "Enter")
-    page.wait_for_function(f"Number(document.body.dataset.searched || 0) > {before}")
+    page.wait_for_function(f"() => Number(document.body.dataset.searched || 0) > {before}")
 
 
 def _axe(page: Page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
+    # Evaluated, not added as a <script> element: the policy refuses inline scripts, not DevTools.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
@@ -130,7 +175,7 @@ def test_copy_citation_puts_a_memo_reference_on_the_clipboard(page: Page, docume
     _search(page, "What does priority action 2.6 say?")
     TIMINGS["search_pa26_ms"] = page.evaluate("window.policyqaLastSearchMs")
     page.locator("ol.results > li").first.get_by_role("button", name="Copy citation").click()
-    page.wait_for_function("document.querySelector('ol.results button.copy').textContent === 'Copied'")
+    page.wait_for_function("() => document.querySelector('ol.results button.copy').textContent === 'Copied'")
     copied = page.evaluate("navigator.clipboard.readText()")
     mem = documents["mem-mexico-2024"]
     expected = (
@@ -306,12 +351,12 @@ def test_the_url_reproduces_a_search_and_back_returns_to_the_previous_one(page: 
     _search(page, "recommendation 11")
     searched = page.evaluate("Number(document.body.dataset.searched)")
     page.go_back()
-    page.wait_for_function(f"Number(document.body.dataset.searched) > {searched}")
+    page.wait_for_function(f"() => Number(document.body.dataset.searched) > {searched}")
     assert page.input_value("#q") == "alliance point 5"
     assert "Alliance Point 5" in page.locator("ol.results > li h3").first.inner_text()
     link = page.url
     _ready(page, link)
-    page.wait_for_function("document.querySelector('ol.results h3') !== null")
+    page.wait_for_function("() => document.querySelector('ol.results h3') !== null")
     assert "Alliance Point 5" in page.locator("ol.results > li h3").first.inner_text()
 
 
@@ -322,7 +367,7 @@ def test_keyboard_slash_focuses_the_search_and_results_are_tab_reachable(page: P
     assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.type("alliance point 5")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('ol.results h3 a') !== null")
+    page.wait_for_function("() => document.querySelector('ol.results h3 a') !== null")
     reached = []
     for _ in range(40):
         page.keyboard.press("Tab")
@@ -332,6 +377,7 @@ def test_keyboard_slash_focuses_the_search_and_results_are_tab_reachable(page: P
 
 def test_the_phone_layout_has_no_horizontal_scrolling(browser: Browser, live_server: str) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server)
+    problems = _watch(context, [])
     page = context.new_page()
     try:
         _ready(page)
@@ -344,6 +390,7 @@ def test_the_phone_layout_has_no_horizontal_scrolling(browser: Browser, live_ser
         page.screenshot(path=str(OUT / "reading-390.png"))
     finally:
         context.close()
+    assert problems == [], f"the browser reported: {problems}"
 
 
 def test_no_serious_or_critical_accessibility_violations(page: Page) -> None:
@@ -368,3 +415,65 @@ def test_page_weight(page: Page) -> None:
     _ready(page)
     TIMINGS["page_weight_kb"] = round(sum(sizes.values()) / 1024, 1)
     assert 0 < TIMINGS["page_weight_kb"] < 200
+
+
+# -- the pages under a strict Content-Security-Policy (issue 21, finding 9) -------------------
+
+PAGE_POLICY = "default-src 'self'; frame-ancestors 'none'"
+
+
+def test_the_pages_send_a_strict_policy_and_no_sniffing(page: Page) -> None:
+    for path in ("/", f"/read/{PA_26}", f"/read/{PA_26}9"):
+        response = page.goto(path)
+        assert response is not None
+        headers = response.headers
+        assert headers["content-security-policy"] == PAGE_POLICY, path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "same-origin", path
+
+
+def test_the_policy_stops_an_injected_inline_handler(page: Page, problems: list[str]) -> None:
+    # Were the page ever to insert a question as markup, its inline handler would not run.
+    _ready(page)
+    with page.expect_console_message(lambda m: m.text.startswith("CSP violation")):
+        markup = '<img src="/static/favicon.svg" onload="window.injected = 1">'
+        page.evaluate("markup => document.body.insertAdjacentHTML('beforeend', markup)", markup)
+    assert page.evaluate("window.injected") is None
+    # Chromium's own console line and the securitypolicyviolation event, both for this one handler.
+    assert "CSP violation: script-src-attr blocked inline (:1)" in problems
+    assert all("Content Security Policy" in p or p.startswith("CSP violation") for p in problems), problems
+    problems.clear()  # the violation this test provoked
+
+
+def test_the_api_docs_render_every_operation_under_their_policy(page: Page, live_server: str) -> None:
+    response = page.goto("/docs")
+    assert response is not None
+    assert response.headers["content-security-policy"] == f"{PAGE_POLICY}; img-src 'self' data:"
+    page.wait_for_selector(".opblock")
+    paths = httpx.get(f"{live_server}/openapi.json").json()["paths"]
+    assert page.locator(".opblock").count() == sum(len(item) for item in paths.values())
+    # "Try it out" calls the API from the page: GET /documents answers 200.
+    documents = page.locator(".opblock-get", has=page.locator("[data-path='/documents']"))
+    documents.locator(".opblock-summary").click()
+    documents.get_by_role("button", name="Try it out").click()
+    documents.get_by_role("button", name="Execute").click()
+    status = documents.locator(".live-responses-table tbody .response-col_status").first
+    status.wait_for()
+    assert status.inner_text().strip() == "200"
+    page.screenshot(path=str(OUT / "docs-1280.png"))
+
+
+def test_the_page_may_call_mcp_from_its_own_origin(page: Page, live_server: str) -> None:
+    # The browser sends the page's origin with the POST; the server's own origin is allowed.
+    _ready(page)
+    call = """async () => {
+      const body = {jsonrpc: "2.0", id: 1, method: "initialize", params: {
+        protocolVersion: "2025-06-18", capabilities: {}, clientInfo: {name: "page", version: "1"}}};
+      const r = await fetch("/mcp", {method: "POST", body: JSON.stringify(body),
+        headers: {"content-type": "application/json", accept: "application/json, text/event-stream"}});
+      return [r.status, await r.json()];
+    }"""
+    with page.expect_request("**/mcp") as request:
+        status, body = page.evaluate(call)
+    assert request.value.headers["origin"] == live_server
+    assert status == 200 and body["result"]["serverInfo"]["name"] == "policyqa"

@@ -1,43 +1,68 @@
 """Interactive API docs (Swagger UI) served from this server: no CDN, so ``/docs`` works offline.
 
 FastAPI's default ``/docs`` loads Swagger UI from a CDN, a blank page on an
-intranet. The assets come from the ``swagger-ui-bundle`` package instead,
-wired with FastAPI's documented self-hosting recipe (``docs_url=None`` and
-this route). ReDoc is not offered: it too would need assets from elsewhere.
+intranet. The assets (Swagger UI 5, which reads OpenAPI 3.1) come from the
+``fastapi-offline`` package instead, mounted at ``ASSETS_PATH``; the
+``swagger-ui-bundle`` package used before ships Swagger UI 3.20, which
+showed "Unable to render this definition" for FastAPI's OpenAPI 3.1.
+
+The page is this module's own rather than FastAPI's ``get_swagger_ui_html``,
+whose inline script a strict Content-Security-Policy refuses: Swagger UI
+starts from a file (``/static/swagger-init.js``), so the page's policy is
+the site's (``api.headers``) plus ``data:`` images, the icons Swagger UI's
+stylesheet embeds (measured: without it Chromium reports two violations).
+ReDoc is not offered (it would need a policy of its own), nor the OAuth2
+redirect page (the API has no OAuth).
 """
 
 from __future__ import annotations
 
+from html import escape
+from importlib.resources import files
+
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
-__all__ = ["ASSETS_PATH", "docs_assets", "router"]
+from api.headers import PAGE_POLICY
+
+__all__ = ["ASSETS_PATH", "DOCS_POLICY", "docs_assets", "router"]
 
 ASSETS_PATH = "/docs-assets"
 
+DOCS_POLICY = f"{PAGE_POLICY}; img-src 'self' data:"
+"""The page's policy, plus the ``data:`` icons (chevrons, copy buttons) in ``swagger-ui.css``."""
+
 router = APIRouter(include_in_schema=False)
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="{assets}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{assets}/favicon.png">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="{openapi_url}"></div>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""
 
 
 @router.get("/docs", response_class=HTMLResponse)
 async def swagger_ui(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(
-        openapi_url=request.app.openapi_url,
-        title=f"{request.app.title} — API docs",
-        oauth2_redirect_url="/docs/oauth2-redirect",
-        swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
-        swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
-        swagger_favicon_url=f"{ASSETS_PATH}/favicon-32x32.png",
+    page = _PAGE.format(
+        title=escape(f"{request.app.title} — API docs"),
+        assets=ASSETS_PATH,
+        openapi_url=escape(request.app.openapi_url or ""),
     )
-
-
-@router.get("/docs/oauth2-redirect", response_class=HTMLResponse)
-async def swagger_ui_redirect() -> HTMLResponse:
-    return get_swagger_ui_oauth2_redirect_html()
+    return HTMLResponse(page, headers={"Content-Security-Policy": DOCS_POLICY})
 
 
 def docs_assets() -> StaticFiles:
-    """Swagger UI's script, style and icons, mounted at ``ASSETS_PATH``."""
-    return StaticFiles(directory=str(swagger_ui_path))
+    """Swagger UI's script, style and icon, mounted at ``ASSETS_PATH``."""
+    return StaticFiles(directory=str(files("fastapi_offline") / "static"))
