@@ -28,7 +28,7 @@ def serve_command(
     from core.logs import log_to_stderr, quiet_libraries
 
     quiet_libraries()
-    _settings_or_exit()  # a bad setting is one line here, not a traceback from inside uvicorn
+    settings = _settings_or_exit()  # a bad setting is one line here, not a traceback from inside uvicorn
     log_to_stderr()  # the startup build logs how far along it is, in a form a log file reads well
     uvicorn.run(
         "api.app:create_app",
@@ -37,7 +37,10 @@ def serve_command(
         port=port,
         workers=workers,
         log_level=log_level,
-        http="api.nodelay:NoDelayH11Protocol",  # TCP_NODELAY with --workers too (see api/nodelay.py)
+        # TCP_NODELAY with --workers too, the header timeout and a JSON 503 past the limit (api/protocol.py)
+        http="api.protocol:ServerProtocol",
+        timeout_keep_alive=settings.keep_alive_timeout,
+        limit_concurrency=settings.max_connections,
     )
 
 

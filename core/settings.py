@@ -148,6 +148,27 @@ class Settings(BaseSettings):
         le=1024,
         description="searches served at once per worker; beyond, an immediate 503 with Retry-After (see README)",
     )
+    # Connections (api/protocol.py): see the README's "Reliability" for the measurements.
+    keep_alive_timeout: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description="seconds an idle connection is kept open after a response (uvicorn's timeout_keep_alive)",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        ge=1.0,
+        le=300.0,
+        description="seconds a connection has to send a complete request (its head, and its body) after it opens "
+        "or after the previous response; then it is closed",
+    )
+    max_connections: int = Field(
+        default=512,
+        ge=8,
+        le=100_000,
+        description="open connections (and requests in progress) per worker; a request beyond gets a 503 with "
+        "Retry-After (uvicorn's limit_concurrency)",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
