@@ -192,6 +192,7 @@ def create_app(
     app.state.keeper = Keeper(app, settings)  # damage found in the served snapshot: fall back (api.keeper)
     app.state.uploads_enabled = settings.admin_token is not None  # the page's "Add a report" form
     app.state.max_upload_bytes = settings.max_upload_bytes
+    app.state.reload_error = None  # why that build was refused, for /readyz
     # The limit is set on the routes, inside the exception handlers, so a 413 is JSON like every error.
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
     if settings.admin_token is not None:  # uploads are off unless an administrator sets a token

@@ -8,9 +8,9 @@ memory, while requests go on being answered from the old one; then
 ``Loaded`` it started with, so in-flight requests finish on the old
 snapshot, whose files the build kept on disk (``data/previous``). A
 snapshot that fails to load or verify is not swapped in: the reason is
-logged and the server keeps serving what it has (or keeps answering 503
-with the reason, if it never loaded one); that build is not retried until
-``current`` changes again.
+logged, ``/readyz`` carries it as ``last_reload_error``, and the server
+keeps serving what it has (or keeps answering 503 with the reason, if it
+never loaded one); that build is not retried until ``current`` changes again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import anyio.to_thread
 
 from api.deps import Loaded, load_failure, ready_state
 from api.memory import release_memory
-from core.errors import PolicyQAError
+from core.errors import PolicyQAError, public_reason
 from index.store import build_id
 from qa.retrieve import Retriever
 
@@ -66,6 +66,7 @@ async def check_once(app: Any, settings: Settings, embedder: Embedder | None = N
         app.state.reload_skipped = current
         if loaded is not None:
             _log.error("build %s not loaded, still serving %s: %s", current, loaded.build_id, exc)
+            app.state.reload_error = _refused(current, loaded.build_id, exc)  # /readyz says so too
         else:
             app.state.load_error = load_failure(exc)
             _log.error("the index could not be loaded: %s", exc)
@@ -73,11 +74,19 @@ async def check_once(app: Any, settings: Settings, embedder: Embedder | None = N
     app.state.loaded = new  # one assignment: the next request sees the new build, in-flight ones the old
     app.state.load_error = None
     app.state.reload_skipped = None
+    app.state.reload_error = None
     was = loaded.build_id if loaded is not None else "nothing"
     _log.info("reloaded: now serving build %s (was %s), loaded in %.1f s", new.build_id, was, time.perf_counter() - t0)
     loaded = None  # the old snapshot: nothing here holds it now
     await anyio.to_thread.run_sync(release_memory)  # its pages back to the system (api.memory)
     return True
+
+
+def _refused(build: str, serving: str, exc: PolicyQAError) -> str:
+    """``/readyz``'s ``last_reload_error``: which build, why (no paths: ``public_reason``) and what to run."""
+    reason = public_reason(exc)
+    fix = "" if "policyqa build" in reason else "; run `policyqa build`"
+    return f"build {build} was not loaded (still serving {serving}): {reason}{fix}"
 
 
 async def watch(app: Any, settings: Settings, embedder: Embedder | None = None) -> None:

@@ -199,3 +199,26 @@ def test_the_build_command_rolls_back(settings: Settings) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith(f"builds/{old}")
     assert build_id(settings.data_dir) == old
+
+
+def test_readyz_says_why_a_new_build_was_refused_until_one_loads(settings: Settings, server: str) -> None:
+    # It stayed a bare "ready": only the log said that the new build had been refused (issue 21, finding 8).
+    old = httpx.get(f"{server}/readyz").json()
+    assert old["last_reload_error"] is None
+    build_index(settings, HashingEmbedder(), force=True)
+    bad = build_id(settings.data_dir)
+    (settings.data_dir / "builds" / bad / "dense.faiss").write_bytes(b"not an index")
+    deadline = time.monotonic() + 30
+    while (ready := httpx.get(f"{server}/readyz")).json()["last_reload_error"] is None:
+        assert time.monotonic() < deadline, "the refused build never showed on /readyz"
+        time.sleep(0.1)
+    assert ready.status_code == 200 and ready.json()["build_id"] == old["build_id"]
+    message = ready.json()["last_reload_error"]
+    assert message.startswith(f"build {bad} was not loaded (still serving {old['build_id']}): index file dense.faiss")
+    assert message.endswith("run `policyqa build` to rebuild the index") and str(settings.data_dir) not in message
+    # A repaired build loads, and the error is gone.
+    build_index(settings, HashingEmbedder())
+    while (ready := httpx.get(f"{server}/readyz").json())["build_id"] in (old["build_id"], bad):
+        assert time.monotonic() < deadline + 30, "the repaired build was never loaded"
+        time.sleep(0.1)
+    assert ready["last_reload_error"] is None

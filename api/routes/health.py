@@ -35,7 +35,8 @@ async def healthz() -> Status:
     summary="Readiness",
     description=(
         "Answers 200 once the index and model are loaded, with the build served and when it was loaded "
-        "(both change when the server reloads a new build). `status` is `degraded` when the build "
+        "(both change when the server reloads a new build), and `last_reload_error` when a newer build was "
+        "refused (the server keeps serving the one it has). `status` is `degraded` when the build "
         "`data/current` names is damaged and an older intact build is served instead: `reason` says which "
         'and why, `fix` what to run. 503 before: `{"status": "building", "progress": ...}` while the '
         "startup build runs (step N of M), else an error saying why (still loading, or the index failed "
@@ -60,6 +61,7 @@ async def readyz(request: Request) -> Status | JSONResponse:
     loaded = loaded_from(request.app)  # 503 with the reason when not loaded
     loaded_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.created))
     degraded = loaded.degraded
+    refused = getattr(state, "reload_error", None)  # a newer build api.reload refused
     # Degraded while data/current still names another build than the one served (a rollback to it ends it).
     if degraded is not None and build_id(loaded.retriever.settings.data_dir) != loaded.build_id:
         return Status(
@@ -68,5 +70,6 @@ async def readyz(request: Request) -> Status | JSONResponse:
             loaded_at=loaded_at,
             reason=f"build {degraded.damaged} is damaged: {degraded.reason}; serving build {loaded.build_id}",
             fix=degraded.fix,
+            last_reload_error=refused,
         )
-    return Status(status="ready", build_id=loaded.build_id, loaded_at=loaded_at)
+    return Status(status="ready", build_id=loaded.build_id, loaded_at=loaded_at, last_reload_error=refused)
