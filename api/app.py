@@ -208,7 +208,9 @@ def create_app(
     )
     # Only this server's own address and origins (and POLICYQA_CORS_ORIGINS) may call the tools.
     guarded = McpGuard(mcp_endpoint, AllowedCallers.from_settings(settings), max_body_bytes=MAX_BODY_BYTES)
-    app.router.add_route(MCP_PATH, guarded, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    # POST only: stateless JSON responses need no GET event stream (the tools never notify), and one held
+    # a connection open for ever; there is no session to DELETE. Both get 405, which MCP clients expect.
+    app.router.add_route(MCP_PATH, guarded, methods=["POST"], include_in_schema=False)
     app.add_exception_handler(PolicyQAError, _policyqa_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

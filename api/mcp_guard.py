@@ -16,8 +16,9 @@ A request without ``Origin`` (a client that is not a browser) passes the
 origin check. The SDK has the same check (``TransportSecuritySettings``),
 but it takes fixed lists, so it cannot know where a ``0.0.0.0`` bind was
 reached, and it answers in plain text. Refusals here are JSON-RPC errors
-(403 for a foreign Host or Origin, 413 for a body over the limit, declared
-or chunked), which the SDK's client hands to the model as the error message.
+(403 for a foreign Host or Origin, 400 for a body that is not JSON, 413 for
+a body over the limit, declared or chunked), which the SDK's client hands
+to the model as the error message.
 Stdio has no origin and is not affected.
 """
 
@@ -163,6 +164,12 @@ class McpGuard:
         if reason is not None:
             _log.info("MCP request refused: %s", reason)
             await jsonrpc_error(403, reason)(scope, receive, send)
+            return
+        ctype = Headers(scope=scope).get("content-type", "")
+        if scope["method"] == "POST" and not ctype.lower().startswith("application/json"):
+            # The SDK refuses it too, in plain text.
+            message = f"Content-Type {shown(ctype)} is not JSON; send JSON-RPC as application/json"
+            await jsonrpc_error(400, message)(scope, receive, send)
             return
         body = await self._body(scope, receive)
         if body is None:

@@ -154,3 +154,16 @@ def test_a_tool_argument_error_is_one_plain_line(
     result = anyio.run(call)
     assert result.is_error
     assert result.content[0].text == f"Error executing tool search: {message}"
+
+
+def test_a_body_that_is_not_json_gets_a_jsonrpc_400(client: TestClient) -> None:
+    headers = {**HEADERS, "content-type": "text/plain"}
+    message = _refused(client.post("/mcp", json=INITIALIZE, headers=headers), 400)
+    assert message == "Content-Type 'text/plain' is not JSON; send JSON-RPC as application/json"
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_mcp_answers_post_only(client: TestClient, method: str) -> None:
+    # Stateless JSON: no event stream to hold open (a GET used to, indefinitely), no session to delete.
+    response = client.request(method, "/mcp", headers=HEADERS)
+    assert response.status_code == 405 and response.json()["error"]["type"] == "method_not_allowed"
