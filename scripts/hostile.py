@@ -2,9 +2,12 @@
 
 What a careless client, a scanner or a fuzzer sends: broken and oversized
 bodies, wrong types and content types, invalid Unicode, path traversal,
-injection strings, absurd numbers, unknown methods. Every answer must be a
-deliberate 2xx/4xx with a JSON error (or the page), never a 5xx or a dropped
-connection. Loopback only; a few hundred requests, one at a time.
+injection strings, absurd numbers, unknown methods, MCP calls from another
+origin or host. Every answer must be a deliberate 2xx/4xx with a JSON error
+(or the page: its reading view answers an unknown section with the page
+itself and 404, by design), never a 5xx or a dropped connection; and every
+answer carries ``X-Content-Type-Options: nosniff``, every HTML one the
+Content-Security-Policy. Loopback only; a few hundred requests, one at a time.
 
     .venv/bin/python scripts/hostile.py http://127.0.0.1:8000
 """
@@ -173,17 +176,55 @@ def requests() -> list[tuple[str, str, str, dict[str, object]]]:
         ]
     for path in ("/", "/docs", "/static/../api/app.py", "/static/%2e%2e/api/app.py", "/docs-assets/../x"):
         out.append(("GET pages", "GET", path, {}))
+    mcp = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+    ping = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    for headers in (
+        {"origin": "http://evil.example"},
+        {"origin": "null"},
+        {"host": "evil.example"},
+        {"host": "127.0.0.1.evil.example"},
+        {"content-type": "text/plain"},
+        {"accept": "text/html"},
+    ):
+        out.append(("POST /mcp", "POST", "/mcp", {"content": ping, "headers": {**mcp, **headers}}))
+    for content in [*broken, b"[]", b"{}", b'{"jsonrpc": "2.0", "id": 1, "method": "no/such"}']:
+        out.append(("POST /mcp", "POST", "/mcp", {"content": content, "headers": mcp}))
+    out += [("POST /mcp", method, "/mcp", {"headers": mcp}) for method in ("GET", "DELETE", "PUT")]
     return out
 
 
-def raw_requests(path: str) -> list[bytes]:
+def designed(op: str, response: httpx.Response) -> bool:
+    """Whether ``response`` is a deliberate answer: 2xx/3xx, a JSON error, or the reading view's own 404 page."""
+    if response.status_code < 400:
+        return True
+    ctype = response.headers.get("content-type", "")
+    if ctype.startswith("application/json"):
+        return True
+    return op == "GET /read/{section_id}" and response.status_code == 404 and ctype.startswith("text/html")
+
+
+def header_problems(response: httpx.Response) -> list[str]:
+    """The security headers an answer lacks: nosniff on every one, the policy on every page."""
+    problems = []
+    if response.headers.get("x-content-type-options") != "nosniff":
+        problems.append("no X-Content-Type-Options: nosniff")
+    if response.headers.get("content-type", "").startswith("text/html"):
+        policy = response.headers.get("content-security-policy", "")
+        if not policy.startswith("default-src 'self'; frame-ancestors 'none'"):
+            problems.append(f"page policy {policy!r}")
+    return problems
+
+
+def raw_requests(path: str, host: str) -> list[bytes]:
     """Requests an HTTP client library refuses to send: they go over a plain socket."""
-    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+    chunk = b"4000\r\n" + b"x" * 0x4000 + b"\r\n"
     return [
         (head + "Content-Length: 999999999\r\n\r\n{}").encode(),  # declares far more than it sends
         (head + "Content-Length: -5\r\n\r\n{}").encode(),
         (head + "Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}").encode(),
         (head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n").encode(),
+        (head + "Transfer-Encoding: chunked\r\n\r\n").encode() + chunk * 5 + b"0\r\n\r\n",  # 80 KiB, no length
     ]
 
 
@@ -210,17 +251,17 @@ def main() -> None:
             try:
                 response = client.request(method, path, **kwargs)  # type: ignore[arg-type]
                 status = str(response.status_code)
-                json_error = response.status_code < 400 or response.headers.get("content-type", "").startswith(
-                    "application/json"
-                )
-                if response.status_code >= 500 or not json_error:
+                if response.status_code >= 500 or not designed(op, response):
                     failures.append(f"{status} {method} {path[:80]} {response.text[:120]!r}")
+                for problem in header_problems(response):
+                    failures.append(f"{status} {method} {path[:80]}: {problem}")
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
                 failures.append(f"{status} {method} {path[:80]}")
             by_op[op][status] += 1
-    for path in ("/search", "/v1/chat/completions"):
-        for data in raw_requests(path):
+    own_host = urlparse(url).netloc  # /mcp answers only at the server's own address
+    for path in ("/search", "/v1/chat/completions", "/mcp"):
+        for data in raw_requests(path, own_host):
             status = send_raw(url, data)
             by_op[f"POST {path}"][status] += 1
             if not status.startswith("4"):
