@@ -389,7 +389,7 @@ class Status(BaseModel):
     last_reload_error: str | None = Field(
         default=None,
         description="Readiness only: why the newest build in data/current was refused (the server goes on "
-        "serving build_id) and what to run; null once a build loads.",
+        "serving build_id) and what to run; absent once a build loads.",
         examples=[
             "build 20261202T041500-4343-2b3c4d5e was not loaded (still serving 20261202T031500-4242-1a2b3c4d): "
             "index file dense.faiss is 12 bytes, the build wrote 1082925; run `policyqa build` to rebuild the index"
