@@ -289,7 +289,7 @@ def test_copy_comparison_puts_a_memo_block_on_the_clipboard(page: Page, document
     _search(page, EXTRADITION)
     answers = page.locator("section.group .report-answer blockquote").all_inner_texts()
     page.locator("#copy-comparison").click()
-    page.wait_for_function("document.querySelector('#copy-comparison').textContent === 'Copied'")
+    page.wait_for_function("() => document.querySelector('#copy-comparison').textContent === 'Copied'")
     copied = page.evaluate("navigator.clipboard.readText()")
     lines = copied.split("\n")
     assert lines[0] == f"What each report says: {EXTRADITION}"
@@ -310,7 +310,9 @@ def test_an_ordinary_question_keeps_the_ranked_list_and_the_comparison_can_be_le
     assert page.locator("section.group").count() == 0 and "group=" not in page.url
     _search(page, EXTRADITION)
     page.get_by_role("link", name="Show the ranked passages instead").click()
-    page.wait_for_function("document.querySelector('ol.results > li') && !document.querySelector('section.group')")
+    page.wait_for_function(
+        "() => document.querySelector('ol.results > li') && !document.querySelector('section.group')"
+    )
     assert "group=none" in page.url
     assert page.locator("#status").inner_text() == f"{page.locator('ol.results > li').count()} passages."
 
