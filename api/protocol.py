@@ -15,8 +15,8 @@
   of its previous response, else it is closed. uvicorn's keep-alive timer
   runs only after a response, so a connection that never sent a request, or
   sent half a head (slowloris), stayed open for ever: 200 such connections
-  were still open an hour on. A request body still arriving when the timer
-  fires (a 64 KiB body takes milliseconds) is cut off too.
+  were still open after 30 s, and would have stayed. A request body still
+  arriving is not timed: an uploaded report may be large.
 - uvicorn's concurrency limit (``limit_concurrency``, from
   ``POLICYQA_MAX_CONNECTIONS``) answers a request beyond it with a
   plain-text 503; here it is the API's JSON error with ``Retry-After`` and
@@ -101,6 +101,6 @@ class ServerProtocol(H11Protocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        # IDLE: no complete head yet; SEND_BODY: the head came, the body is still on its way.
-        if self.conn.their_state in (h11.IDLE, h11.SEND_BODY) and not self.transport.is_closing():
+        # IDLE: no complete head yet. A body still arriving is left alone: an uploaded report may be large.
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             self.transport.close()

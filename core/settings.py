@@ -159,8 +159,8 @@ class Settings(BaseSettings):
         default=10.0,
         ge=1.0,
         le=300.0,
-        description="seconds a connection has to send a complete request (its head, and its body) after it opens "
-        "or after the previous response; then it is closed",
+        description="seconds a connection has to send a complete request head after it opens or after the "
+        "previous response; then it is closed",
     )
     max_connections: int = Field(
         default=512,
