@@ -70,11 +70,11 @@ def weights_digest(model_dir: Path | str, cache_file: Path | None = None) -> str
     if cache_file is not None:
         stored = stored if isinstance(stored, dict) else {}
         stored[key] = digest
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
         try:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(stored, indent=0, sort_keys=True), encoding="utf-8")
             tmp.replace(cache_file)
-        except OSError:
-            pass  # a read-only data dir still builds; the digest is recomputed next time
+        except OSError:  # a read-only or full data dir still builds; the digest is recomputed next time
+            tmp.unlink(missing_ok=True)
     return digest

@@ -32,6 +32,7 @@ OPERATIONS = [
     "GET /passages/{passage_id}",
     "GET /documents",
     "GET /documents/{document_id}/outline",
+    "GET /documents/{document_id}/file",
     "GET /filters",
     "GET /healthz",
     "GET /readyz",
