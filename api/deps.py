@@ -112,7 +112,7 @@ def open_state(settings: Settings, embedder: Embedder | None = None) -> Loaded:
     the state then serves that one and says why (``Loaded.degraded``).
     """
     from api.keeper import fall_back
-    from index.store import build_id
+    from index.snapshots import build_id
 
     try:
         retriever = Retriever.open(settings, embedder)

@@ -3,7 +3,7 @@
 A snapshot is checked three ways:
 
 - at load, every file against its size and sha256 in the manifest
-  (``index.store.verify_snapshot``);
+  (``index.snapshots.verify_snapshot``);
 - before every request, the size of each memory-mapped file (one ``fstat``
   each, ``StoredIndex.check_mapped``, called by ``api.deps.loaded_from``): a
   vector file truncated under the process would otherwise kill it with SIGBUS
@@ -16,7 +16,7 @@ On damage the server loads the newest intact build on disk (``data/previous``
 first) and serves it; ``/readyz`` says "degraded", which build is damaged,
 why, and what to run. ``data/current`` is left as it is: the operator's
 ``policyqa build`` repairs it (keeping the intact build, see
-``index.store.switch_current``) and the server reloads the repair as any new
+``index.snapshots.switch_current``) and the server reloads the repair as any new
 build. A server started on a damaged ``current`` does the same
 (``api.deps.open_state``) instead of answering 503 everywhere.
 """
@@ -36,7 +36,7 @@ import anyio.to_thread
 from api.deps import Degraded, Loaded, load_failure, ready_state
 from api.memory import release_memory
 from core.errors import CorruptIndexError, PolicyQAError, public_reason
-from index.store import build_id, finished_builds, verify_snapshot
+from index.snapshots import build_id, finished_builds, verify_snapshot
 
 if TYPE_CHECKING:
     from core.settings import Settings

@@ -25,7 +25,7 @@ import anyio.to_thread
 from api.deps import Loaded, load_failure, ready_state
 from api.memory import release_memory
 from core.errors import PolicyQAError, public_reason
-from index.store import build_id
+from index.snapshots import build_id
 from qa.retrieve import Retriever
 
 if TYPE_CHECKING:

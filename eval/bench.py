@@ -333,7 +333,7 @@ def reload_memory(
     question. A reload that kept the old snapshot would grow RSS by the
     snapshot each round.
     """
-    from index.store import build_id, rollback
+    from index.snapshots import build_id, rollback
 
     tmp = Path(tempfile.mkdtemp(prefix="policyqa-reloads-"))
     try:

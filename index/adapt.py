@@ -32,6 +32,7 @@ from core.settings import PROJECT_ROOT, Settings
 from core.types import ParsedDocument, Passage
 from corpus import corpus_hash
 from index.pairs import Pair, PairConfig, build_pairs
+from index.space import process_alive
 from index.weights import weights_digest
 
 __all__ = ["Adapted", "TrainConfig", "adapt_key", "ensure_adapted", "read_holdout", "train"]
@@ -218,21 +219,11 @@ def train(base: str, pairs: Sequence[Pair], config: TrainConfig, out: Path) -> N
         shutil.rmtree(out.parent / f".trainer-{os.getpid()}", ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _drop_strays(root: Path) -> None:
     """Remove what a killed training left (``.trainer-PID``, ``.KEY-PID``): its process is gone."""
     for stray in root.glob(".*-*"):
         pid = stray.name.rsplit("-", 1)[-1]
-        if stray.is_dir() and pid.isdigit() and not _alive(int(pid)):
+        if stray.is_dir() and pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(stray, ignore_errors=True)
 
 

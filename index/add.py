@@ -35,11 +35,11 @@ from core.errors import CorpusError, ExtractionError, InvalidQueryError, NotFoun
 from core.settings import Settings
 from core.types import BuildReport
 from corpus import SCHEMES
-from corpus.extract import Extracted, extract, format_of
+from corpus.extract import Extracted, checked_size, extract
 from corpus.library import CATALOG, NewEntry, catalog_bytes, catalog_entries, recognise_scheme, slug
 from index.build import _wait_for_lock, build_index
 from index.embed import Embedder
-from index.store import clear_current
+from index.snapshots import clear_current
 
 __all__ = ["Added", "add_document", "check_upload", "list_documents", "remove_document"]
 
@@ -58,13 +58,7 @@ class Added:
 
 def check_upload(path: Path, settings: Settings) -> None:
     """A one-line ``ExtractionError`` for a file that cannot be a report: missing, empty, too large, wrong type."""
-    format_of(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ExtractionError(f"{path.name}: cannot read the file ({exc.strerror})") from None
-    if size == 0:
-        raise ExtractionError(f"{path.name}: the file is empty (0 bytes)")
+    size = checked_size(path)
     if size > settings.max_upload_bytes:
         raise ExtractionError(
             f"{path.name}: {size:,} bytes is over the size limit of {settings.max_upload_bytes:,} "

@@ -28,7 +28,15 @@ from typing import BinaryIO
 from core.errors import DiskFullError
 from core.settings import Settings
 
-__all__ = ["check_space", "estimate_mb", "no_space", "out_of_space", "remove_strays", "write_atomically"]
+__all__ = [
+    "check_space",
+    "estimate_mb",
+    "no_space",
+    "out_of_space",
+    "process_alive",
+    "remove_strays",
+    "write_atomically",
+]
 
 _MB = 2**20
 _SNAPSHOT_PER_CORPUS_BYTE = 30  # a snapshot without the ONNX encoder: 9 MB for 330 KB of reports (27x)
@@ -108,6 +116,11 @@ def _writer_alive(tmp: Path) -> bool:
     pid = next((int(p) for p in reversed(parts) if p.isdigit()), None)
     if pid is None or pid == os.getpid():
         return False
+    return process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a killed build's or training's leftovers are removable)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

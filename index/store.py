@@ -16,11 +16,8 @@ memory-mapped: several server workers share one copy in the page cache.
 A snapshot stands on its own: it carries the exact texts its spans index
 (``index.texts``), so a rollback never puts a span over another text.
 
-The previous build stays on disk beside the current one (``data/previous``),
-so ``rollback`` can switch back and a running server's snapshot is never
-deleted under it by the next build. A damaged build never becomes
-``previous`` and the last intact one is never pruned (``switch_current``):
-a repair keeps the good copy.
+Writing the links (``current``, ``previous``), verifying checksums and
+rolling back are ``index.snapshots``'.
 
 Memory-mapped files must not shrink under the process (touching a page past
 the end of a truncated file is SIGBUS, which kills it), so the loaded index
@@ -32,21 +29,18 @@ them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
 import shutil
-import time
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from core.errors import CorruptIndexError, IndexMissingError, IndexStoreError
+from core.errors import IndexMissingError, IndexStoreError
 from core.types import Document, Passage, PathElement, Section
 from corpus.kinds import KINDS, discover_kind
 from index.ann import (
@@ -62,21 +56,16 @@ from index.ann import (
 from index.lexical import PASSAGES
 from index.rows import ByPassage
 from index.sentences import UNIT_KINDS, Unit
+from index.snapshots import (
+    MANIFEST,
+    checksums,
+    corrupt,
+    read_manifest,
+    verify_snapshot,
+)
 from index.texts import read_texts, write_texts
 
-__all__ = [
-    "FORMAT_VERSION",
-    "StoredIndex",
-    "build_id",
-    "clear_current",
-    "finished_builds",
-    "load_index",
-    "read_manifest",
-    "rollback",
-    "switch_current",
-    "verify_snapshot",
-    "write_snapshot",
-]
+__all__ = ["FORMAT_VERSION", "StoredIndex", "load_index", "write_snapshot"]
 
 # 2: sentence vectors; 3: multilingual-e5; 4: checksums, .npy arrays (mmap); 5: answer units; 6: path labels;
 # 7: the texts the spans index, in the snapshot (index.texts)
@@ -85,7 +74,6 @@ FORMAT_VERSION = 7
 _log = logging.getLogger("policyqa.index")
 
 _BM25_DIR = "bm25"
-_MANIFEST = "manifest.json"
 # One .npy file per array (an .npz archive cannot be memory-mapped).
 _ARRAYS = {
     "sentence_rows": "sentence_rows.npy",  # (passage index, start, end, kind) of every answer unit
@@ -94,7 +82,6 @@ _ARRAYS = {
     "multilingual_sentences": "multilingual_sentences.npy",  # e5 vector of every sentence
     "unit_headers": "unit_headers.npy",  # a table row's header rows ("" for other units)
 }
-_PREVIOUS = "previous"  # data/previous: the build before the current one, kept for rollback
 
 
 def _passage_to_json(p: Passage) -> dict[str, Any]:
@@ -238,7 +225,7 @@ class StoredIndex:
         for name, fd, size in self._mapped:
             now = os.fstat(fd).st_size
             if now != size:
-                raise _corrupt(self.root, name, f"is {now} bytes, the build wrote {size}")
+                raise corrupt(self.root, name, f"is {now} bytes, the build wrote {size}")
 
     def _register(self, s: Section, parent: str | None) -> None:
         self.sections[s.id] = s
@@ -395,197 +382,16 @@ def write_snapshot(
             "build_id": target.name,
             "document_files": document_files,
         }
-        manifest["files"] = _checksums(target)
-        (target / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        manifest["files"] = checksums(target)
+        (target / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     except (OSError, RuntimeError, ValueError) as exc:
         raise IndexStoreError(f"cannot write index to {target}: {exc}") from exc
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _digest_or_error(path: Path) -> str | OSError:
-    try:
-        return _sha256(path)
-    except OSError as exc:
-        return exc
-
-
-def _checksums(root: Path) -> dict[str, dict[str, Any]]:
-    """Size and sha256 of every file under ``root`` but the manifest, by relative path."""
-    out: dict[str, dict[str, Any]] = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = path.relative_to(root).as_posix()
-        if rel != _MANIFEST:
-            out[rel] = {"size": path.stat().st_size, "sha256": _sha256(path)}
-    return out
-
-
-def _corrupt(root: Path, name: str, problem: str) -> CorruptIndexError:
-    return CorruptIndexError(f"index file {root / name} {problem}; run `policyqa build` to rebuild the index")
-
-
-def verify_snapshot(root: Path, manifest: dict[str, Any] | None = None) -> float:
-    """Check every file of the snapshot at ``root`` against its manifest; the seconds it took.
-
-    Sizes first (a truncated file is found without reading it), then the
-    sha256 of each file. Raises ``CorruptIndexError`` naming the first file
-    that is missing or differs, with what to do about it.
-    """
-    t0 = time.perf_counter()
-    if manifest is None:
-        manifest = read_manifest(root)
-        if manifest is None:
-            raise IndexMissingError(f"no index at {root}; run `policyqa build` first")
-    files: dict[str, dict[str, Any]] = manifest.get("files") or {}
-    if not files:
-        raise _corrupt(root, _MANIFEST, "lists no files to check")
-    for name, expected in files.items():
-        try:
-            size = (root / name).stat().st_size
-        except FileNotFoundError:
-            raise _corrupt(root, name, "is missing") from None
-        except OSError as exc:
-            raise _corrupt(root, name, f"cannot be read ({exc.strerror})") from exc
-        if size != expected["size"]:
-            raise _corrupt(root, name, f"is {size} bytes, the build wrote {expected['size']}")
-    # Hashed on every core (hashlib releases the GIL): at 300 reports the files are about 1 GB.
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        digests = pool.map(_digest_or_error, [root / name for name in files])
-        for (name, expected), digest in zip(files.items(), digests, strict=True):
-            if isinstance(digest, OSError):
-                raise _corrupt(root, name, f"cannot be read ({digest.strerror})") from digest
-            if digest != expected["sha256"]:
-                raise _corrupt(root, name, "does not match its checksum (changed or damaged since the build)")
-    return time.perf_counter() - t0
-
-
-def build_id(data_dir: Path, which: str = "current") -> str | None:
-    """The build ``data_dir/current`` (or ``previous``) points at, from the link alone; None if none.
-
-    Cheap enough to poll every few seconds: one ``readlink``.
-    """
-    try:
-        return Path(os.readlink(data_dir / which)).name
-    except OSError:
-        return None
-
-
-def _point(data_dir: Path, name: str, target: Path) -> None:
-    link = data_dir / name
-    tmp = data_dir / f".{name}-{target.name}"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(target.relative_to(data_dir))
-    tmp.replace(link)  # rename(2) over the old link is atomic
-
-
-def _intact(root: Path) -> bool:
-    try:
-        verify_snapshot(root)
-    except IndexStoreError:
-        return False
-    return True
-
-
-def switch_current(data_dir: Path, target: Path) -> None:
-    """Point ``data_dir/current`` at ``target`` atomically; the newest intact other build becomes ``previous``.
-
-    That is the old current, unless its files no longer match their
-    checksums: a repair build then keeps the intact ``previous`` it had (a
-    damaged build is never kept for rollback, and the last intact one is
-    never removed). Only current and previous are kept: older builds are
-    removed. A server still on the old current keeps its files until it has
-    reloaded (its next poll, seconds later; builds take far longer).
-    """
-    builds = data_dir / "builds"
-    candidates = [build_id(data_dir), build_id(data_dir, _PREVIOUS)]
-    previous = next(
-        (
-            name
-            for name in candidates
-            if name is not None and name != target.name and (builds / name).is_dir() and _intact(builds / name)
-        ),
-        None,
-    )
-    if previous is not None:
-        _point(data_dir, _PREVIOUS, builds / previous)
-    else:
-        (data_dir / _PREVIOUS).unlink(missing_ok=True)
-    _point(data_dir, "current", target)
-    _prune(data_dir)
-
-
-def clear_current(data_dir: Path) -> None:
-    """No live index (the library was emptied): ``current`` goes, its build becomes ``previous``."""
-    old = build_id(data_dir)
-    if old is None:
-        return
-    if (data_dir / "builds" / old / _MANIFEST).is_file():
-        _point(data_dir, _PREVIOUS, data_dir / "builds" / old)
-    (data_dir / "current").unlink(missing_ok=True)
-
-
-def _prune(data_dir: Path) -> None:
-    keep = {build_id(data_dir), build_id(data_dir, _PREVIOUS)}
-    for old in (data_dir / "builds").iterdir():
-        if old.name not in keep:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def finished_builds(data_dir: Path, exclude: set[str] | frozenset[str] = frozenset()) -> list[Path]:
-    """Finished builds under ``data_dir/builds`` but ``exclude``, newest first (not verified here).
-
-    Build directories are named by their start time, so their names sort by age.
-    """
-    builds = data_dir / "builds"
-    if not builds.is_dir():
-        return []
-    found = [b for b in builds.iterdir() if b.name not in exclude and (b / _MANIFEST).is_file()]
-    return sorted(found, key=lambda b: b.name, reverse=True)
-
-
-def rollback(data_dir: Path) -> str:
-    """Switch ``current`` back to the previous build (verified first); the build id now live.
-
-    The two swap places, so a second rollback returns to where the first began.
-    """
-    previous = build_id(data_dir, _PREVIOUS)
-    if previous is None or not (data_dir / "builds" / previous).is_dir():
-        raise IndexMissingError(f"no previous build in {data_dir} to roll back to")
-    target = data_dir / "builds" / previous
-    verify_snapshot(target)
-    switch_current(data_dir, target)  # the current build becomes the previous one, as after a build
-    return previous
 
 
 def _close_all(fds: list[int]) -> None:
     for fd in fds:
         with contextlib.suppress(OSError):
             os.close(fd)
-
-
-def read_manifest(root: Path) -> dict[str, Any] | None:
-    """The manifest of the index at ``root``, or None if there is no finished index.
-
-    A manifest that exists but cannot be parsed is damage, not absence: ``CorruptIndexError``.
-    """
-    path = root / _MANIFEST
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise _corrupt(root, _MANIFEST, f"cannot be read ({exc.strerror})") from exc
-    try:
-        manifest = json.loads(text)
-    except ValueError:
-        raise _corrupt(root, _MANIFEST, "is not valid JSON") from None
-    if not isinstance(manifest, dict):
-        raise _corrupt(root, _MANIFEST, "is not a JSON object")
-    return manifest
 
 
 def load_index(root: Path) -> StoredIndex:
@@ -653,11 +459,11 @@ def load_index(root: Path) -> StoredIndex:
     )
     missing = sorted(set(index.documents) - set(texts))
     if missing:
-        raise _corrupt(root, _MANIFEST, f"lists no text for {', '.join(missing)}")
+        raise corrupt(root, MANIFEST, f"lists no text for {', '.join(missing)}")
     try:
         index.hold_mapped([name for name in manifest["files"] if name.endswith((".npy", ".faiss"))])
     except OSError as exc:
-        raise _corrupt(root, "a vector file", f"cannot be opened ({exc.strerror})") from exc
+        raise corrupt(root, "a vector file", f"cannot be opened ({exc.strerror})") from exc
     index.verify_seconds = verify_seconds
     _log.info("verified %d index files in %.1f ms", len(manifest["files"]), verify_seconds * 1000)
     return index

@@ -12,7 +12,7 @@ from core.settings import Settings
 from corpus import load_catalog
 from corpus.library import recognise_scheme, slug
 from index.add import add_document, list_documents, remove_document
-from index.store import build_id
+from index.snapshots import build_id
 from qa.retrieve import Retriever
 from tests.fakes import HashingEmbedder
 from tests.library_fixtures import REPORT_MD, library, state

@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from core.settings import PROJECT_ROOT, Settings
 from index.build import build_index
-from index.store import build_id
+from index.snapshots import build_id
 from tests.conftest import free_port, wait_ready
 from tests.fakes import HashingEmbedder
 

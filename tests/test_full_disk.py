@@ -23,7 +23,7 @@ import pytest
 from core.errors import IndexStoreError
 from core.settings import PROJECT_ROOT, Settings
 from index.build import build_index
-from index.store import build_id
+from index.snapshots import build_id
 from tests.fakes import HashingEmbedder
 
 

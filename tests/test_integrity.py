@@ -23,7 +23,8 @@ from api.app import create_app
 from core.errors import CorruptIndexError
 from core.settings import Settings
 from index.build import build_index, rollback_index
-from index.store import build_id, load_index, verify_snapshot
+from index.snapshots import build_id, verify_snapshot
+from index.store import load_index
 from qa.retrieve import Retriever
 from tests.fakes import HashingEmbedder
 

@@ -31,7 +31,8 @@ from core.errors import IndexMissingError
 from core.settings import Settings
 from corpus import CORPUS_DIR
 from index.build import build_index, rollback_index
-from index.store import build_id, load_index
+from index.snapshots import build_id
+from index.store import load_index
 from tests.conftest import free_port, wait_ready
 from tests.fakes import HashingEmbedder
 

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import loaded_from
 from api.schemas import ErrorResponse, Progress, Status
-from index.store import build_id
+from index.snapshots import build_id
 
 __all__ = ["router"]
 

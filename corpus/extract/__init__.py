@@ -20,7 +20,7 @@ from corpus.extract.plain import extract_markdown, extract_text
 from corpus.extract.web import extract_html
 from corpus.extract.word import extract_docx
 
-__all__ = ["FORMATS", "MIN_TEXT_CHARS", "Extracted", "extract", "format_of", "pages_of"]
+__all__ = ["FORMATS", "MIN_TEXT_CHARS", "Extracted", "checked_size", "extract", "format_of", "pages_of"]
 
 Extractor = Callable[[Path], Extracted]
 
@@ -46,9 +46,8 @@ def format_of(path: Path) -> str:
         ) from None
 
 
-def extract(path: Path | str) -> Extracted:
-    """The text, page map and metadata of the report file at ``path``."""
-    path = Path(path)
+def checked_size(path: Path) -> int:
+    """The size of a report file of a known format; a one-line ``ExtractionError`` if unreadable or empty."""
     format_of(path)
     try:
         size = path.stat().st_size
@@ -56,4 +55,11 @@ def extract(path: Path | str) -> Extracted:
         raise ExtractionError(f"{path.name}: cannot read the file ({exc.strerror})") from None
     if size == 0:
         raise ExtractionError(f"{path.name}: the file is empty (0 bytes)")
+    return size
+
+
+def extract(path: Path | str) -> Extracted:
+    """The text, page map and metadata of the report file at ``path``."""
+    path = Path(path)
+    checked_size(path)
     return FORMATS[path.suffix.lower()][1](path)
