@@ -36,14 +36,24 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from statistics import quantiles
 from typing import Any
 
 from core.errors import EvaluationError
 
-__all__ = ["CONCURRENCY", "RELOADS", "http_load", "latency_summary", "process_memory", "reload_memory", "run_bench"]
+__all__ = [
+    "CONCURRENCY",
+    "RELOADS",
+    "http_load",
+    "latency_summary",
+    "process_memory",
+    "reload_memory",
+    "run_bench",
+    "serving",
+]
 
 CONCURRENCY: tuple[int, ...] = (1, 4, 8)
 CHAT_CONCURRENCY = 1
@@ -119,6 +129,31 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(env: dict[str, str], workers: int = 1, **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``policyqa serve`` on a free loopback port, with ``env`` and ``settings`` (``POLICYQA_*`` values).
+
+    Yields the process and its port as soon as it is started (wait with
+    ``_wait_ready``); stops it on the way out, killed if it will not stop.
+    """
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, *_CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        env={**env, **settings},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield proc, port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
@@ -262,14 +297,7 @@ def _workers(pid: int) -> list[int]:
 def _bench_http(
     env: dict[str, str], questions: Sequence[str], requests: int, log: Callable[[str], None], workers: int = 1
 ) -> dict[str, Any]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, *_CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        env={**env, "POLICYQA_QUERY_CACHE_SIZE": "0", "POLICYQA_RELOAD_INTERVAL": "0"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with serving(env, workers, POLICYQA_QUERY_CACHE_SIZE="0", POLICYQA_RELOAD_INTERVAL="0") as (proc, port):
         t0 = time.perf_counter()
         _wait_ready(proc, port)
         startup = time.perf_counter() - t0
@@ -294,13 +322,6 @@ def _bench_http(
             "worker_memory": memory,
             "server_peak_rss_mb": max((m.get("peak_rss_mb", 0.0) for m in memory), default=None),
         }
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _wait_all_ready(port: int, workers: int, timeout: float = _SERVER_START_TIMEOUT) -> None:
@@ -350,19 +371,10 @@ def reload_memory(
             shutil.copytree(previous, tmp / "builds" / previous.name)
         (tmp / "current").symlink_to(f"builds/{current.name}")
         (tmp / "previous").symlink_to(f"builds/{previous.name}")
-        port = _free_port()
-        proc = subprocess.Popen(
-            [sys.executable, *_CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env={
-                **env,
-                "POLICYQA_DATA_DIR": str(tmp),
-                "POLICYQA_RELOAD_INTERVAL": "0.2",
-                "POLICYQA_VERIFY_INTERVAL": "0",
-            },
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
+        with serving(env, POLICYQA_DATA_DIR=str(tmp), POLICYQA_RELOAD_INTERVAL="0.2", POLICYQA_VERIFY_INTERVAL="0") as (
+            proc,
+            port,
+        ):
             _wait_ready(proc, port)
             http_load(port, ["What does priority action 2.6 say?"], 5, 1)
             before = process_memory(proc.pid)
@@ -377,9 +389,6 @@ def reload_memory(
                     time.sleep(0.1)
                 http_load(port, ["What does priority action 2.6 say?"], 1, 1)
             after = process_memory(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log(f"{reloads} reloads: RSS {before.get('rss_mb')} -> {after.get('rss_mb')} MB")

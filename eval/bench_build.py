@@ -18,8 +18,6 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,7 +115,7 @@ def bench_add(
     add: AddStep = add_by_rebuild,
 ) -> dict[str, Any]:
     """Time adding ``document_id`` to a served collection of the others, until ``/readyz`` names the new build."""
-    from eval.bench import _CLI, _free_port, _wait_ready
+    from eval.bench import _wait_ready, serving
 
     corpus_dir, data_dir = work_dir / "corpus", work_dir / "data"
     corpus_without(source_dir, corpus_dir, document_id)
@@ -129,14 +127,7 @@ def bench_add(
     }
     others = run_cli(["build", "--force"], env)
     log(f"cold build of the collection without {document_id}: {others['seconds']:.1f}s")
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, *_CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        env={**env, "POLICYQA_RELOAD_INTERVAL": "0.25"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with serving(env, POLICYQA_RELOAD_INTERVAL="0.25") as (server, port):
         _wait_ready(server, port)
         before = _served_build(port)
         t0 = time.perf_counter()
@@ -148,13 +139,6 @@ def bench_add(
                 raise EvaluationError(f"the server never served the build with {document_id}")
             time.sleep(_RELOAD_POLL)
         total = time.perf_counter() - t0
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
     timings = snapshot_timings(data_dir)
     log(f"added {document_id}: {total:.1f}s until /readyz named build {served} (build {built:.1f}s)")
     return {

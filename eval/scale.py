@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -41,14 +39,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from eval.bench import (
-    _CLI,
-    _free_port,
     _wait_all_ready,
     _wait_ready,
     _workers,
     http_load,
     latency_summary,
     process_memory,
+    serving,
 )
 from eval.synth import EMBED_RATES, write_synthetic
 
@@ -159,14 +156,7 @@ def _open(settings: Settings, embedder: Embedder | None) -> tuple[Retriever, dic
 def _http(
     env: dict[str, str], questions: Sequence[str], requests: int, workers: int, log: Callable[[str], None]
 ) -> dict[str, Any]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, *_CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        env={**env, "POLICYQA_QUERY_CACHE_SIZE": "0", "POLICYQA_RELOAD_INTERVAL": "0"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with serving(env, workers, POLICYQA_QUERY_CACHE_SIZE="0", POLICYQA_RELOAD_INTERVAL="0") as (proc, port):
         t0 = time.perf_counter()
         _wait_ready(proc, port)
         if workers > 1:
@@ -177,13 +167,6 @@ def _http(
         level = http_load(port, questions, requests, 1)
         memory = [{"pid": pid, **process_memory(pid)} for pid in _workers(proc.pid)]
         return {"startup_s": round(startup, 3), "workers": workers, "search": level, "worker_memory": memory}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _in_process(
