@@ -236,9 +236,6 @@ class Filters(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"Filters({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
 
-    def is_empty(self) -> bool:
-        return not self._values
-
     def replace(self, **values: str | None) -> Filters:
         """These filters with ``values`` set (or unset, with None)."""
         return Filters(**{**self._values, **values})

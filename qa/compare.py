@@ -155,6 +155,7 @@ def compare_reports(
     threshold = settings.answer_min_score if lang == "en" else settings.answer_min_score_multilingual
     documents = [f["document"]] if "document" in f else list(retriever.index.documents)
     views: list[ReportView] = []
+    vector = retriever.encode_query(topic, lang)
     for document_id in documents:
         try:
             answered = retriever.ask(
@@ -164,7 +165,6 @@ def compare_reports(
             continue  # the other filters match nothing in this report (a MEM area, say)
         if not answered.hits:
             continue
-        vector = retriever.encode_query(topic, lang)
         scores = [passage_relevance(retriever, h, vector, lang) for h in answered.hits]
         relevance = max(scores[:DECISION_PASSAGES])
         shown: list[tuple[Hit, float]] = []
