@@ -100,3 +100,9 @@ def test_a_dotted_number_never_sits_under_another_number() -> None:
         numbered = [el for el in s.path[:-1] if el.number is not None]
         if s.number and "." in s.number and numbered:
             assert numbered[-1].number == s.number.rsplit(".", 1)[0], s.id
+
+
+def test_a_plural_heading_with_no_numbered_list_registers_no_kind() -> None:
+    known = set(KINDS)
+    freeze("x", parse("Intro\n\nRemarks\n\nThe text goes on without numbers.\n", _doc("x")))
+    assert set(KINDS) == known

@@ -106,8 +106,8 @@ def _kinds(labels: list[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def _list_kind(line: str) -> str | None:
-    """The kind a lone plural structural word ("Objectives", "Actions") gives the numbered list under it."""
+def _list_word(line: str) -> str | None:
+    """The word naming the numbered list under a lone plural heading ("Objectives" -> "Objective")."""
     m = _LIST_HEADER.match(line)
     if not m:
         return None
@@ -115,10 +115,7 @@ def _list_kind(line: str) -> str | None:
     if not word[0].isupper() or not word.lower().endswith("s") or word.lower() in _NOT_SECTIONS:
         return None
     singular = word[:-3] + "y" if word.lower().endswith("ies") else word[:-1]
-    if singular.lower().endswith("e") and word.lower().endswith("es") and kind_name(singular) == kind_name(word):
-        pass
-    name = kind_name(word)
-    return discover_kind(singular if name == kind_name(singular) else word).name
+    return singular if kind_name(word) == kind_name(singular) else word
 
 
 def _items(text: str) -> list[_Item]:
@@ -126,7 +123,7 @@ def _items(text: str) -> list[_Item]:
     raw: list[tuple[int, int, int, tuple[str, str, str] | None, re.Match[str] | None]] = []
     listed: list[_Item] = []
     plain: list[_Item] = []
-    list_kind: str | None = None
+    list_word: str | None = None  # the heading word of the numbered list being read
     for start, end in lines:
         line = text[start:end]
         heading = _HEADING.match(line)
@@ -134,15 +131,24 @@ def _items(text: str) -> list[_Item]:
         numbered = _NUMBERED.match(line)
         if heading or label:
             raw.append((start, end, len(heading.group(1)) if heading else 7, label, heading))
-            list_kind = None
+            list_word = None
         elif numbered:
-            title = clean_title(numbered.group("text"))[:120]
-            item = _Item(start, end, list_kind, numbered.group("num").rstrip("."), title, 8, listed=True)
-            (listed if list_kind else plain).append(item)
+            # The kind is registered only once a list has an item: a lone "Notes" line names nothing.
+            kind = discover_kind(list_word).name if list_word else None
+            item = _Item(
+                start,
+                end,
+                kind,
+                numbered.group("num").rstrip("."),
+                clean_title(numbered.group("text"))[:120],
+                8,
+                listed=True,
+            )
+            (listed if kind else plain).append(item)
         elif line.strip():
-            header = _list_kind(line) if len(line.split()) <= 3 else None
+            header = _list_word(line) if len(line.split()) <= 3 else None
             if header:
-                list_kind = header
+                list_word = header
     kinds = _kinds([(label[0].lower(), label[1]) for *_, label, _ in raw if label])
     items: list[_Item] = list(listed)
     for start, end, level, label, heading in raw:
