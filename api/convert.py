@@ -41,7 +41,6 @@ __all__ = [
     "document_outline",
     "filter_values",
     "outline_node",
-    "page_note",
     "page_range",
     "passage_detail",
     "path_out",
@@ -78,13 +77,6 @@ def page_range(loaded: Loaded, document_id: str, start: int, end: int) -> list[i
     """``[first, last]`` pages of ``[start, end)`` in the report, or None when it has no pages."""
     found = loaded.retriever.index.documents[document_id].pages_of(start, end)
     return list(found) if found else None
-
-
-def page_note(pages: list[int] | None) -> str:
-    """ ", p. 12" or ", pp. 12-13", as it follows a label in a memo; nothing for a report without pages."""
-    if not pages:
-        return ""
-    return f", p. {pages[0]}" if pages[0] == pages[1] else f", pp. {pages[0]}-{pages[1]}"
 
 
 def section_label(loaded: Loaded, section: Section) -> str:
@@ -190,9 +182,9 @@ def _group(loaded: Loaded, view: ReportView) -> DocumentGroup:
     )
 
 
-def reading_url(loaded: Loaded, section_id: str, start: int | None = None, end: int | None = None) -> str:
-    """The reading view of ``section_id`` at the server's public address, the span highlighted if given."""
-    url = f"{loaded.retriever.settings.public_url.rstrip('/')}/read/{section_id}"
+def reading_url(base_url: str, section_id: str, start: int | None = None, end: int | None = None) -> str:
+    """The reading view of ``section_id`` at ``base_url`` (the public address), the span highlighted if given."""
+    url = f"{base_url.rstrip('/')}/read/{section_id}"
     return url if start is None or end is None else f"{url}?start={start}&end={end}"
 
 
@@ -204,7 +196,7 @@ def _result(loaded: Loaded, h: Hit) -> SearchResult:
         passage_id=p.id,
         text=p.text,
         display=display_passage(p.text),
-        url=reading_url(loaded, p.section_id, p.start, p.end),
+        url=reading_url(loaded.retriever.settings.public_url, p.section_id, p.start, p.end),
         citation=citation(loaded, p, p.start, p.end),
         routed="route" in h.scores,
     )

@@ -36,8 +36,8 @@ from starlette.types import Receive, Scope, Send
 from api.convert import (
     document_list,
     document_outline,
-    page_note,
     passage_detail,
+    reading_url,
     search_response,
     section_detail,
 )
@@ -54,6 +54,7 @@ from api.schemas import (
 from api.validation import field_errors
 from core.errors import IndexMissingError, NotFoundError, PolicyQAError, shown
 from core.settings import Settings
+from qa.display import page_note
 from qa.filters import FILTER_MAX_CHARS, FilterSpec, describe_filters, with_filter_parameters
 
 __all__ = ["MCP_PATH", "SERVER_NAME", "HttpEndpoint", "StateSource", "create_mcp_server", "run_stdio"]
@@ -154,11 +155,6 @@ class DocumentsOutput(BaseModel):
 
 
 # -- helpers -------------------------------------------------------------------------
-
-
-def _reading_url(base_url: str, section_id: str) -> str:
-    """The web page's reading view of the section: what a person opens from a chat's citation."""
-    return f"{base_url.rstrip('/')}/read/{section_id}"
 
 
 async def _call(state: StateSource, fn: Callable[[Loaded], Any], error: type[Exception] = ToolError) -> Any:
@@ -273,7 +269,7 @@ def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
                     rank=r.rank,
                     id=r.passage_id,
                     title=r.citation.label,
-                    url=_reading_url(base_url, r.citation.section_id),
+                    url=reading_url(base_url, r.citation.section_id),
                     text=r.text,
                     score=r.score,
                     section_id=r.citation.section_id,
@@ -393,7 +389,7 @@ def _fetch(loaded: Loaded, id: str, base_url: str) -> FetchOutput:
             id=s.section_id,
             kind="section",
             title=s.label,
-            url=_reading_url(base_url, s.section_id),
+            url=reading_url(base_url, s.section_id),
             text=s.text,
             document_id=s.document_id,
             document_title=s.document_title,
@@ -413,7 +409,7 @@ def _fetch(loaded: Loaded, id: str, base_url: str) -> FetchOutput:
         id=p.passage_id,
         kind="passage",
         title=c.label,
-        url=_reading_url(base_url, c.section_id),
+        url=reading_url(base_url, c.section_id),
         text=p.text,
         document_id=c.document_id,
         document_title=c.document_title,

@@ -14,6 +14,7 @@ from rich.markup import escape
 from core.errors import PolicyQAError, check_text
 from core.logs import log_to_stderr, quiet_libraries
 from core.types import Filters, Hit, Section
+from qa.display import page_note
 from qa.filters import FilterSpec, with_filter_parameters
 
 __all__ = ["app"]
@@ -125,11 +126,6 @@ def ask(
 
     def pages(document_id: str, start: int, end: int) -> tuple[int, int] | None:
         return documents[document_id].pages_of(start, end)
-
-    def page_note(found: tuple[int, int] | None) -> str:
-        if not found:
-            return ""
-        return f", p. {found[0]}" if found[0] == found[1] else f", pp. {found[0]}-{found[1]}"
 
     if as_json:
         found = None

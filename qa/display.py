@@ -13,8 +13,9 @@ are: citations quote the file, never this.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-__all__ = ["display_passage"]
+__all__ = ["display_passage", "page_note"]
 
 # Bold/italic markers, HTML tags and heading hashes; an asterisk counts as a marker only at a
 # word's edge, so "5 * 3" or a footnote's lone "*" in a table cell stays.
@@ -45,3 +46,10 @@ def display_passage(text: str) -> str:
     out = _OPEN_END.sub(r"\1 ", out)
     out = _BLANK_RUN.sub("\n\n", out)
     return out.strip()
+
+
+def page_note(pages: Sequence[int] | None) -> str:
+    """ ", p. 12" or ", pp. 12-13", as it follows a label in a memo; nothing for a report without pages."""
+    if not pages:
+        return ""
+    return f", p. {pages[0]}" if pages[0] == pages[1] else f", pp. {pages[0]}-{pages[1]}"

@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, format_sse_event
 
-from api.convert import page_note, page_range
+from api.convert import page_range
 from api.deps import ERRORS, INPUT_ERRORS, LOOKUP_ERRORS, Loaded, Ready
 from api.schemas import (
     ChatChoice,
@@ -26,6 +26,7 @@ from api.schemas import (
 from core.errors import InvalidQueryError, NotFoundError, shown
 from core.types import Passage
 from qa.answer import display_text
+from qa.display import page_note
 
 __all__ = ["MODEL_ID", "router"]
 
