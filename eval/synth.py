@@ -36,8 +36,9 @@ from corpus import corpus_hash, read_text
 from index.ann import DenseSpec, storage_vectors
 from index.build import fingerprint
 from index.embed import ONNX_QUERY_ENCODER
+from index.persist import write_snapshot
 from index.snapshots import switch_current
-from index.store import StoredIndex, write_snapshot
+from index.store import StoredIndex
 
 __all__ = ["COPY_COSINE", "EMBED_RATES", "Synthetic", "perturb", "write_synthetic"]
 

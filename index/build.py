@@ -31,10 +31,10 @@ from index.adapt import Adapted, adapt_key, ensure_adapted
 from index.ann import DenseSpec
 from index.chunk import CHUNKER_VERSION, chunk_document
 from index.embed import CachedEmbedder, Embedder, e5_fingerprint
+from index.persist import FORMAT_VERSION, write_snapshot
 from index.sentences import UNIT_KINDS, answer_units, unit_embed_text
 from index.snapshots import build_id, read_manifest, rollback, switch_current, verify_snapshot
 from index.space import check_space, estimate_mb, no_space, out_of_space, remove_strays
-from index.store import FORMAT_VERSION, write_snapshot
 from index.weights import weights_digest
 
 _log = logging.getLogger("policyqa.index")

@@ -1,4 +1,4 @@
-"""The persisted index: passages, sections, FAISS vectors, BM25 and a manifest.
+"""The loaded index: a snapshot's passages, sections, FAISS vectors and BM25, checked and held.
 
 A build writes a complete snapshot into its own directory under
 ``data/builds/`` and then switches the ``data/current`` symlink to it with
@@ -16,8 +16,9 @@ memory-mapped: several server workers share one copy in the page cache.
 A snapshot stands on its own: it carries the exact texts its spans index
 (``index.texts``), so a rollback never puts a span over another text.
 
-Writing the links (``current``, ``previous``), verifying checksums and
-rolling back are ``index.snapshots``'.
+The files' format, written and read, is ``index.persist``'s; writing the
+links (``current``, ``previous``), verifying checksums and rolling back are
+``index.snapshots``'.
 
 Memory-mapped files must not shrink under the process (touching a page past
 the end of a truncated file is SIGBUS, which kills it), so the loaded index
@@ -29,131 +30,28 @@ them.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-import shutil
 import weakref
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.errors import IndexMissingError, IndexStoreError
-from core.types import Document, Passage, PathElement, Section
+from core.types import Document, Passage, Section
 from corpus.kinds import KINDS, discover_kind
-from index.ann import (
-    FLAT,
-    LEXICAL_RESCORED,
-    DenseSpec,
-    build_dense,
-    dense_kind,
-    exact_scores,
-    range_sample,
-    search_dense,
-)
+from index.ann import LEXICAL_RESCORED, dense_kind, exact_scores, range_sample, search_dense
 from index.lexical import PASSAGES
+from index.persist import FORMAT_VERSION, read_snapshot
 from index.rows import ByPassage
 from index.sentences import UNIT_KINDS, Unit
-from index.snapshots import (
-    MANIFEST,
-    checksums,
-    corrupt,
-    read_manifest,
-    verify_snapshot,
-)
-from index.texts import read_texts, write_texts
+from index.snapshots import MANIFEST, corrupt, read_manifest, verify_snapshot
+from index.texts import read_texts
 
-__all__ = ["FORMAT_VERSION", "StoredIndex", "load_index", "write_snapshot"]
-
-# 2: sentence vectors; 3: multilingual-e5; 4: checksums, .npy arrays (mmap); 5: answer units; 6: path labels;
-# 7: the texts the spans index, in the snapshot (index.texts)
-FORMAT_VERSION = 7
+__all__ = ["StoredIndex", "load_index"]
 
 _log = logging.getLogger("policyqa.index")
-
-_BM25_DIR = "bm25"
-# One .npy file per array (an .npz archive cannot be memory-mapped).
-_ARRAYS = {
-    "sentence_rows": "sentence_rows.npy",  # (passage index, start, end, kind) of every answer unit
-    "sentence_vectors": "sentence_vectors.npy",  # MiniLM vector of every sentence
-    "multilingual_passages": "multilingual_passages.npy",  # e5 vector of every passage (the cross-lingual leg)
-    "multilingual_sentences": "multilingual_sentences.npy",  # e5 vector of every sentence
-    "unit_headers": "unit_headers.npy",  # a table row's header rows ("" for other units)
-}
-
-
-def _passage_to_json(p: Passage) -> dict[str, Any]:
-    d = asdict(p)
-    d["paths"] = [[asdict(el) for el in path] for path in p.paths]
-    return d
-
-
-class _Paths:
-    """One ``PathElement`` tuple per distinct path read: the passages of a section share their paths.
-
-    At 40,000 passages, making a fresh element for every step of every path was
-    most of the time spent reading ``passages.jsonl``, and as many objects in memory.
-    """
-
-    def __init__(self) -> None:
-        self._paths: dict[tuple[tuple[Any, ...], ...], tuple[PathElement, ...]] = {}
-
-    def __call__(self, path: list[dict[str, Any]]) -> tuple[PathElement, ...]:
-        key = tuple(tuple(el.values()) for el in path)
-        found = self._paths.get(key)
-        if found is None:
-            found = self._paths[key] = tuple(PathElement(**el) for el in path)
-        return found
-
-
-def _passage_from_json(d: dict[str, Any], paths: _Paths | None = None) -> Passage:
-    paths = paths or _Paths()
-    d = dict(d)
-    d["section_ids"] = tuple(d["section_ids"])
-    d["paths"] = tuple(paths(path) for path in d["paths"])
-    return Passage(**d)
-
-
-def _section_to_json(s: Section, parent: str | None) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "parent": parent,
-        "document_id": s.document_id,
-        "kind": s.kind,
-        "number": s.number,
-        "title": s.title,
-        "path": [asdict(el) for el in s.path],
-        "heading": list(s.heading) if s.heading else None,
-        "body": [list(b) for b in s.body],
-        "children": [c.id for c in s.children],
-    }
-
-
-def _sections_from_json(rows: list[dict[str, Any]], paths: _Paths | None = None) -> list[Section]:
-    """Rebuild the section forest (roots first) from flat rows."""
-    paths = paths or _Paths()
-    by_id = {r["id"]: r for r in rows}
-    built: dict[str, Section] = {}
-
-    def build(sid: str) -> Section:
-        if sid not in built:
-            r = by_id[sid]
-            built[sid] = Section(
-                id=r["id"],
-                document_id=r["document_id"],
-                kind=r["kind"],
-                number=r["number"],
-                title=r["title"],
-                path=paths(r["path"]),
-                heading=tuple(r["heading"]) if r["heading"] else None,  # type: ignore[arg-type]
-                body=tuple(tuple(b) for b in r["body"]),  # type: ignore[misc]
-                children=tuple(build(c) for c in r["children"]),
-            )
-        return built[sid]
-
-    return [build(r["id"]) for r in rows if r["parent"] is None]
 
 
 class StoredIndex:
@@ -312,82 +210,6 @@ class StoredIndex:
         return out
 
 
-def write_snapshot(
-    target: Path,
-    manifest: dict[str, Any],
-    documents: list[Document],
-    roots: list[Section],
-    passages: list[Passage],
-    vectors: np.ndarray,
-    sentences: np.ndarray,
-    sentence_vectors: np.ndarray,
-    headers: list[str],
-    multilingual: tuple[np.ndarray, np.ndarray],
-    extra_files: tuple[Path, ...] = (),
-    texts: dict[str, tuple[str, str]] | None = None,
-    sources: dict[str, tuple[Path, ...]] | None = None,
-    dense_spec: DenseSpec = FLAT,
-) -> None:
-    """Write a complete index into the new directory ``target``.
-
-    ``dense_spec`` says which FAISS index holds the passage vectors (``index.ann``;
-    the build chooses it by size) and is recorded in the manifest.
-
-    ``extra_files`` (the query encoder exported for this build) are copied in
-    and checksummed like the rest. ``texts`` maps each document id to (file
-    name, the text its spans index), ``sources`` to further files of that
-    document (``index.texts``). The manifest gets the build id (the
-    directory's name) and every file's size and sha256.
-    """
-    import faiss
-
-    try:
-        target.mkdir(parents=True)
-        dense = build_dense(vectors, dense_spec)
-        faiss.write_index(dense, str(target / "dense.faiss"))
-        arrays = {
-            "sentence_rows": sentences,
-            "sentence_vectors": sentence_vectors,
-            "multilingual_passages": multilingual[0],
-            "multilingual_sentences": multilingual[1],
-            "unit_headers": np.array(headers, dtype=str),
-        }
-        for name, array in arrays.items():
-            np.save(target / _ARRAYS[name], np.ascontiguousarray(array))
-        bm25 = PASSAGES.index(PASSAGES.tokenize([p.embed_text for p in passages]))
-        bm25.save(str(target / _BM25_DIR), show_progress=False)
-        with (target / "passages.jsonl").open("w", encoding="utf-8") as fh:
-            for p in passages:
-                fh.write(json.dumps(_passage_to_json(p), ensure_ascii=False) + "\n")
-        rows: list[dict[str, Any]] = []
-
-        def flat(s: Section, parent: str | None) -> None:
-            rows.append(_section_to_json(s, parent))
-            for c in s.children:
-                flat(c, s.id)
-
-        for r in roots:
-            flat(r, None)
-        (target / "sections.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-        (target / "documents.json").write_text(
-            json.dumps([asdict(d) for d in documents], ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        for extra in extra_files:
-            shutil.copyfile(extra, target / extra.name)
-        document_files = write_texts(target, texts or {}, sources)
-        # The manifest is written last: a directory without one is an unfinished build.
-        manifest = {
-            **manifest,
-            "dense_index": dense_spec.as_dict(),
-            "build_id": target.name,
-            "document_files": document_files,
-        }
-        manifest["files"] = checksums(target)
-        (target / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise IndexStoreError(f"cannot write index to {target}: {exc}") from exc
-
-
 def _close_all(fds: list[int]) -> None:
     for fd in fds:
         with contextlib.suppress(OSError):
@@ -400,9 +222,6 @@ def load_index(root: Path) -> StoredIndex:
     Vectors and the FAISS index are memory-mapped, read-only; the rest
     (passages, sections, BM25's small arrays) is read into memory.
     """
-    import bm25s
-    import faiss
-
     root = root.resolve()  # one snapshot, even if the link is switched meanwhile
     manifest = read_manifest(root)
     if manifest is None:
@@ -414,43 +233,19 @@ def load_index(root: Path) -> StoredIndex:
         )
     verify_seconds = verify_snapshot(root, manifest)
     texts = read_texts(root, manifest)
-    try:
-        paths = _Paths()
-        passages = [
-            _passage_from_json(json.loads(line), paths)
-            for line in (root / "passages.jsonl").read_text(encoding="utf-8").splitlines()
-        ]
-        roots = _sections_from_json(json.loads((root / "sections.json").read_text(encoding="utf-8")), paths)
-        documents = [
-            Document(
-                **{
-                    **d,
-                    "names": tuple(d.get("names", ())),
-                    "area_names": tuple(map(tuple, d.get("area_names", ()))),
-                    "pages": tuple(map(tuple, d.get("pages", ()))),
-                }
-            )
-            for d in json.loads((root / "documents.json").read_text(encoding="utf-8"))
-        ]
-        # IO_FLAG_MMAP_IFC maps the vectors of a flat index and of an HNSW index's flat storage
-        # (plain IO_FLAG_MMAP reads them into memory); an HNSW graph's links are read in.
-        dense = faiss.read_index(str(root / "dense.faiss"), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
-        bm25 = bm25s.BM25.load(str(root / _BM25_DIR), mmap=True, show_progress=False)
-        arrays = {name: np.load(root / file, mmap_mode="r") for name, file in _ARRAYS.items()}
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        # The checksums matched, so this is a bug or a foreign file, not damage: still ours to report.
-        raise IndexStoreError(f"index at {root} is unreadable: {exc}") from exc
+    files = read_snapshot(root)
+    passages, arrays, dense = files.passages, files.arrays, files.dense
     multilingual = (arrays["multilingual_passages"], arrays["multilingual_sentences"])
     if dense.ntotal != len(passages) or len(multilingual[0]) != len(passages):
         raise IndexStoreError(f"index at {root} is inconsistent: {dense.ntotal} vectors, {len(passages)} passages")
     index = StoredIndex(
         root,
         manifest,
-        documents,
-        roots,
+        files.documents,
+        files.roots,
         passages,
         dense,
-        bm25,
+        files.bm25,
         arrays["sentence_rows"],
         arrays["sentence_vectors"],
         multilingual,
