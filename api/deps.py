@@ -85,8 +85,9 @@ def load_state(
     startup (the build's, then loading the index) as it begins: ``/readyz``
     shows it. ``embedder`` (tests) stands in for both models, as in ``build_index``.
     """
-    from index.build import BUILD_STEPS, is_up_to_date
+    from index.build import BUILD_STEPS
     from index.child import build_in_child
+    from index.fingerprint import is_up_to_date
 
     steps = len(BUILD_STEPS) + 1  # the build's, then loading what it built
     if is_up_to_date(settings, embedder):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["log_to_stderr", "quiet_libraries"]
+__all__ = ["PROGRESS_SECONDS", "log_to_stderr", "quiet_libraries"]
+
+PROGRESS_SECONDS = 5.0
+"""How often a long step or wait logs how far along it is: a log file shows progress, not a silent minute."""
 
 
 def quiet_libraries() -> None:

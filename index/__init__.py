@@ -4,9 +4,10 @@
 reads one back for searching (it never rebuilds anything).
 """
 
-from index.build import build_index, collect_passages, fingerprint
+from index.build import build_index, collect_passages
 from index.chunk import chunk_document, clean_text, count_tokens, make_label
 from index.embed import Embedder, SentenceTransformerEmbedder
+from index.fingerprint import fingerprint
 from index.store import StoredIndex, load_index
 
 __all__ = [

@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import IndexStoreError
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import Settings
 from core.types import ParsedDocument, Passage
 from corpus import corpus_hash
+from index.code import code_hash
 from index.pairs import Pair, PairConfig, build_pairs
 from index.space import process_alive
 from index.weights import weights_digest
@@ -68,16 +69,6 @@ class Adapted:
     trained: bool
     seconds: float
     pairs: int
-
-
-def _code_hash() -> str:
-    h = hashlib.sha256()
-    for name in _CODE:
-        path = PROJECT_ROOT / name
-        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            h.update(f.relative_to(PROJECT_ROOT).as_posix().encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()
 
 
 def read_holdout(paths: Iterable[Path]) -> list[str]:
@@ -119,7 +110,7 @@ def adapt_key(settings: Settings) -> str:
     holdout = hashlib.sha256("\n".join(sorted(read_holdout(settings.adapt_holdout))).encode()).hexdigest()
     parts = {
         "corpus": corpus_hash(settings.corpus_dir),
-        "code": _code_hash(),
+        "code": code_hash(_CODE),
         "base": weights_digest(settings.model_path, settings.embedding_cache / "weights.json"),
         "pairs": asdict(pairs),
         "training": asdict(training),

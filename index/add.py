@@ -19,7 +19,6 @@ Adds and removes take ``data/.library.lock``, one at a time.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -37,8 +36,9 @@ from core.types import BuildReport
 from corpus import SCHEMES
 from corpus.extract import Extracted, checked_size, extract
 from corpus.library import CATALOG, NewEntry, catalog_bytes, catalog_entries, recognise_scheme, slug
-from index.build import _wait_for_lock, build_index
+from index.build import build_index
 from index.embed import Embedder
+from index.lock import BUILD_LOCK, hold_lock
 from index.snapshots import clear_current
 
 __all__ = ["Added", "add_document", "check_upload", "list_documents", "remove_document"]
@@ -68,15 +68,10 @@ def check_upload(path: Path, settings: Settings) -> None:
 
 @contextmanager
 def _library_lock(settings: Settings) -> Iterator[None]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.data_dir / ".library.lock").open("w") as lock:
-        _wait_for_lock(lock)
+    with hold_lock(settings.data_dir / ".library.lock"):
         for stale in settings.data_dir.glob(f"{_STAGE_PREFIX}*"):  # left by a killed add
             shutil.rmtree(stale, ignore_errors=True)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+        yield
 
 
 def _check_id(doc_id: str, entries: list[dict[str, Any]], replace: bool) -> None:
@@ -217,8 +212,7 @@ def remove_document(
             (settings.corpus_dir / f".{CATALOG}.tmp").write_bytes(catalog_bytes([]))
             os.replace(settings.corpus_dir / f".{CATALOG}.tmp", settings.corpus_dir / CATALOG)
             _unlink(settings.corpus_dir, gone)
-            with (settings.data_dir / ".build.lock").open("w") as lock:
-                _wait_for_lock(lock)
+            with hold_lock(settings.data_dir / BUILD_LOCK):
                 clear_current(settings.data_dir)
             return None
         stage = _stage(settings, kept, {CATALOG: catalog_bytes(kept)})

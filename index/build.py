@@ -1,16 +1,13 @@
 """Build the index: parse, chunk, embed, write a snapshot, switch atomically.
 
-A build is skipped when the fingerprint (corpus hash, pipeline code hash,
-model identity, chunking limits, format version) equals the live index's
-and the live index's files still match their checksums; that check imports
-neither torch nor FAISS, so a no-op build is quick. A damaged live index is
+A build is skipped when the fingerprint (``index.fingerprint``) equals the
+live index's and the live index's files still match their checksums; that
+check imports neither torch nor FAISS, so a no-op build is quick. A damaged live index is
 rebuilt, not reported "up to date".
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import logging
 import os
 import shutil
@@ -26,20 +23,22 @@ import numpy as np
 from core.errors import CorruptIndexError, IndexStoreError
 from core.settings import Settings
 from core.types import BuildReport, Passage
-from corpus import corpus_hash, load_corpus
-from index.adapt import Adapted, adapt_key, ensure_adapted
+from corpus import load_corpus
+from index.adapt import Adapted, ensure_adapted
 from index.ann import DenseSpec
-from index.chunk import CHUNKER_VERSION, chunk_document
-from index.embed import CachedEmbedder, Embedder, e5_fingerprint
+from index.chunk import chunk_document
+from index.embed import CachedEmbedder, Embedder
+from index.embed_steps import encode_logged, export_query_encoder
+from index.fingerprint import fingerprint
+from index.lock import BUILD_LOCK, hold_lock
 from index.persist import FORMAT_VERSION, write_snapshot
 from index.sentences import UNIT_KINDS, answer_units, unit_embed_text
 from index.snapshots import build_id, read_manifest, rollback, switch_current, verify_snapshot
 from index.space import check_space, estimate_mb, no_space, out_of_space, remove_strays
-from index.weights import weights_digest
 
 _log = logging.getLogger("policyqa.index")
 
-__all__ = ["BUILD_STEPS", "OnStep", "build_index", "collect_passages", "fingerprint", "is_up_to_date", "rollback_index"]
+__all__ = ["BUILD_STEPS", "OnStep", "build_index", "collect_passages", "rollback_index"]
 
 BUILD_STEPS: tuple[str, ...] = (
     "loading the models",
@@ -56,67 +55,6 @@ BUILD_STEPS: tuple[str, ...] = (
 OnStep = Callable[[int, int, str], None]
 """Told (step number from 1, number of steps, what the step does) as each step of a build begins."""
 
-# The code whose output lands in the index: change it and the index is stale.
-_PIPELINE_CODE = ("corpus", "index")
-
-
-def _code_hash() -> str:
-    root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for pkg in _PIPELINE_CODE:
-        for path in sorted((root / pkg).rglob("*.py")):
-            h.update(path.relative_to(root).as_posix().encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def _model_fingerprint(settings: Settings) -> str:
-    # The on-disk model's identity, as SentenceTransformerEmbedder.fingerprint gives it, without
-    # loading it: a digest of its files' bytes (remembered by size and mtime, index.weights).
-    digest = weights_digest(settings.model_path, settings.embedding_cache / "weights.json")
-    return f"{settings.model_name}@{settings.model_max_wordpieces}#{digest}"
-
-
-def fingerprint(
-    settings: Settings, embedder: Embedder | None = None, multilingual: Embedder | None = None
-) -> dict[str, Any]:
-    """Everything that determines the index contents: both models included, and MiniLM's adaptation.
-
-    The adapted model is named by its key (what it is trained from, ``index.adapt.adapt_key``),
-    computed without training or loading anything; a given embedder (tests' fake) is never adapted.
-    """
-    adapted = adapt_key(settings) if settings.adapt and embedder is None else None
-    return {
-        "adapted": adapted,
-        "format": FORMAT_VERSION,
-        "corpus_hash": corpus_hash(settings.corpus_dir),
-        "code_hash": _code_hash(),
-        "chunker": CHUNKER_VERSION,
-        "chunk_tokens": settings.chunk_tokens,
-        "context_tokens": settings.context_tokens,
-        "model": embedder.fingerprint if embedder is not None else _model_fingerprint(settings),
-        "multilingual_model": multilingual.fingerprint if multilingual is not None else e5_fingerprint(),
-        "dense_index": [
-            settings.ann_min_passages,
-            settings.hnsw_m,
-            settings.hnsw_ef_construction,
-            settings.hnsw_ef_search,
-        ],
-    }
-
-
-def is_up_to_date(settings: Settings, embedder: Embedder | None = None) -> bool:
-    """Whether ``build_index(settings, embedder, check_files=False)`` would build nothing.
-
-    The fingerprint against the live manifest only: no lock, no torch, milliseconds. The
-    server asks it before starting a build process it would not need.
-    """
-    try:
-        current = read_manifest(settings.index_dir)
-    except CorruptIndexError:
-        return False
-    return current is not None and current.get("fingerprint") == fingerprint(settings, embedder, embedder)
-
 
 def collect_passages(settings: Settings) -> tuple[list[Any], list[Passage]]:
     """Parse and chunk the whole corpus: (parsed documents, passages)."""
@@ -125,87 +63,6 @@ def collect_passages(settings: Settings) -> tuple[list[Any], list[Passage]]:
     for doc in parsed:
         passages.extend(chunk_document(doc, settings.chunk_tokens, settings.context_tokens))
     return parsed, passages
-
-
-PROGRESS_SECONDS = 5.0
-"""How often a long step logs how far along it is: a log file shows progress, not a silent minute."""
-
-_LOG_CHUNK = 128  # texts per encode call when logging progress; the model batches inside each call
-
-
-def _encode_logged(
-    embedder: Embedder, texts: list[str], what: str, progress: bool, timings: dict[str, Any] | None = None
-) -> np.ndarray:
-    """``embedder.encode(texts)``, logging "embedded N/M what" at most every ``PROGRESS_SECONDS``.
-
-    With ``progress`` (a terminal) the model's own bar shows instead. Texts
-    go to the model shortest first, so each call's batches pad little; the
-    rows come back in ``texts``' order. With ``timings``, the leg's texts,
-    the ones actually encoded (cache misses), seconds, CPU seconds and rate
-    go there under ``what`` (the snapshot's manifest keeps them for
-    ``policyqa bench``).
-    """
-    t0 = last = time.monotonic()
-    cpu0 = time.process_time()
-    misses = getattr(embedder, "misses", None)
-    if progress or len(texts) <= _LOG_CHUNK:
-        vectors = embedder.encode(texts, progress=progress)
-    else:
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-        for start in range(0, len(texts), _LOG_CHUNK):
-            chosen = order[start : start + _LOG_CHUNK]
-            vectors[chosen] = embedder.encode([texts[i] for i in chosen])
-            now = time.monotonic()
-            done = min(start + _LOG_CHUNK, len(texts))
-            if now - last >= PROGRESS_SECONDS or done == len(texts):
-                _log.info("embedded %d/%d %s (%.0f s)", done, len(texts), what, now - t0)
-                last = now
-    if timings is not None:
-        seconds = time.monotonic() - t0
-        encoded = getattr(embedder, "misses", 0) - misses if misses is not None else len(texts)
-        timings[what] = {
-            "texts": len(texts),
-            "encoded": encoded,
-            "seconds": round(seconds, 3),
-            # CPU seconds of the whole process (all threads): on a shared machine, the work behind the wall time.
-            "cpu_s": round(time.process_time() - cpu0, 3),
-            "texts_per_s": round(encoded / seconds, 2) if encoded and seconds > 0 else None,
-        }
-    return vectors
-
-
-def _wait_for_lock(lock: Any) -> None:
-    """Take the build lock, logging while another build holds it (a second build may wait minutes)."""
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return
-    except BlockingIOError:
-        pass
-    t0 = time.monotonic()
-    _log.info("another build is running; waiting for it to finish")
-    while True:
-        time.sleep(0.5)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            _log.info("the other build finished after %.0f s", time.monotonic() - t0)
-            return
-        except BlockingIOError:
-            waited = time.monotonic() - t0
-            if int(waited / PROGRESS_SECONDS) != int((waited - 0.5) / PROGRESS_SECONDS):
-                _log.info("still waiting for the other build (%.0f s)", waited)
-
-
-def _export_query_encoder(embedder: Embedder, scratch: Path) -> tuple[Path, ...]:
-    """The int8 ONNX query encoder of the real MiniLM, exported into ``scratch`` (none for a fake)."""
-    from index.embed import SentenceTransformerEmbedder
-
-    if not isinstance(embedder, SentenceTransformerEmbedder):
-        return ()
-    t0 = time.monotonic()
-    path = embedder.export_onnx(scratch)
-    _log.info("exported the int8 ONNX query encoder (%.0f s)", time.monotonic() - t0)
-    return (path,)
 
 
 def build_index(
@@ -247,8 +104,7 @@ def build_index(
     if embedder is not None and multilingual is None:
         multilingual = embedder
     wanted = fingerprint(settings, embedder, multilingual)
-    with (data_dir / ".build.lock").open("w") as lock:
-        _wait_for_lock(lock)  # one build at a time; readers never wait
+    with hold_lock(data_dir / BUILD_LOCK):  # one build at a time; readers never wait
         # What killed or failed builds left: unfinished snapshots, export scratch, cache temporaries.
         strays = remove_strays(
             data_dir, settings.embedding_cache, {build_id(data_dir) or "", build_id(data_dir, "previous") or ""}
@@ -353,7 +209,7 @@ def _build_snapshot(
         raise IndexStoreError("the corpus produced no passages")
     _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
     step(3)
-    vectors = _encode_logged(embedder, [p.embed_text for p in passages], "passages", progress, timings)
+    vectors = encode_logged(embedder, [p.embed_text for p in passages], "passages", progress, timings)
     # Answer units (sentences, list items, table rows) serve answers (qa.answer): each is embedded
     # here, so no answer text is embedded at query time.
     texts = {d.document.id: d.text for d in parsed}
@@ -366,16 +222,16 @@ def _build_snapshot(
         unit_embed_text(passages[i].text[u.start - passages[i].start : u.end - passages[i].start], u) for i, u in units
     ]
     step(4)
-    sentence_vectors = _encode_logged(embedder, sentence_texts, "sentences", progress, timings)
+    sentence_vectors = encode_logged(embedder, sentence_texts, "sentences", progress, timings)
     # The cross-lingual leg: the same passages and answer units, in multilingual-e5's space.
     step(5)
-    multilingual_passages = _encode_logged(
+    multilingual_passages = encode_logged(
         multilingual, [p.embed_text for p in passages], "passages (multilingual)", progress, timings
     )
     step(6)
     multilingual_vectors = (
         multilingual_passages,
-        _encode_logged(multilingual, sentence_texts, "sentences (multilingual)", progress, timings),
+        encode_logged(multilingual, sentence_texts, "sentences (multilingual)", progress, timings),
     )
     roots = [s for doc in parsed for s in doc.sections]
     n_sections = sum(len(doc.walk()) for doc in parsed)
@@ -404,7 +260,7 @@ def _build_snapshot(
     }
     step(7)
     t_export = time.monotonic()
-    extra = _export_query_encoder(model, scratch)
+    extra = export_query_encoder(model, scratch)
     timings["onnx_export_s"] = round(time.monotonic() - t_export, 3)
     step(8)
     write_snapshot(
@@ -434,8 +290,5 @@ def rollback_index(settings: Settings) -> str:
     Takes the build lock, so it never races a build's own switch. A running
     server picks the change up like any new build (``api.reload``).
     """
-    data_dir = settings.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / ".build.lock").open("w") as lock:
-        _wait_for_lock(lock)
-        return rollback(data_dir)
+    with hold_lock(settings.data_dir / BUILD_LOCK):
+        return rollback(settings.data_dir)

@@ -11,7 +11,8 @@ import pytest
 
 from core.settings import PROJECT_ROOT, Settings
 from index.adapt import adapt_key, ensure_adapted
-from index.build import collect_passages, fingerprint
+from index.build import collect_passages
+from index.fingerprint import fingerprint
 
 
 @pytest.fixture

