@@ -34,8 +34,8 @@ from core.settings import Settings
 from core.types import Document, Passage, Section
 from corpus import corpus_hash, read_text
 from index.ann import DenseSpec, storage_vectors
-from index.embed import ONNX_QUERY_ENCODER
 from index.fingerprint import fingerprint
+from index.onnx_query import ONNX_QUERY_ENCODER
 from index.persist import write_snapshot
 from index.snapshots import switch_current
 from index.store import StoredIndex

@@ -27,7 +27,8 @@ from corpus import load_corpus
 from index.adapt import Adapted, ensure_adapted
 from index.ann import DenseSpec
 from index.chunk import chunk_document
-from index.embed import CachedEmbedder, Embedder
+from index.embed import Embedder
+from index.embed_cache import CachedEmbedder
 from index.embed_steps import encode_logged, export_query_encoder
 from index.fingerprint import fingerprint
 from index.lock import BUILD_LOCK, hold_lock

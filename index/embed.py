@@ -8,10 +8,7 @@ without torch.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -25,18 +22,12 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 __all__ = [
-    "ONNX_QUERY_ENCODER",
-    "CachedEmbedder",
     "E5Embedder",
     "Embedder",
-    "OnnxQueryEmbedder",
     "SentenceTransformerEmbedder",
     "e5_fingerprint",
     "multilingual_passage_embedder",
 ]
-
-ONNX_QUERY_ENCODER = "query_encoder.int8.onnx"
-"""The file name of the int8 ONNX export of MiniLM in each snapshot (written by the build)."""
 
 
 @runtime_checkable
@@ -131,66 +122,10 @@ class SentenceTransformerEmbedder:
         return self._model.tokenizer
 
     def export_onnx(self, out_dir: Path) -> Path:
-        """Export this model for queries to ONNX and quantize it to int8; the file's path.
+        """This model for queries as an int8 ONNX graph in ``out_dir`` (``index.onnx_query``); the file's path."""
+        from index.onnx_query import export_query_onnx
 
-        ``torch.onnx.export`` with the TorchScript exporter (dynamo off) of the
-        transformer with mean pooling and L2 normalisation in the graph, so
-        the ONNX model returns what ``encode`` returns; then onnxruntime's
-        ``quantize_dynamic`` (int8 weights, per channel). Nothing is downloaded.
-        """
-        import torch
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        transformer = self._model[0].auto_model.eval()
-
-        class _Pooled(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.transformer = transformer
-
-            def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-                hidden = self.transformer(
-                    input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-                ).last_hidden_state
-                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-        sample = self._model.tokenizer(["a sample question"], return_tensors="pt")
-        names = ["input_ids", "attention_mask", "token_type_ids"]
-        fp32 = out_dir / "query_encoder.fp32.onnx"
-        axes = {name: {0: "batch", 1: "tokens"} for name in names}
-        try:
-            # The exporter warns about tracing the attention mask's shape arithmetic: expected, not for the log.
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(
-                    _Pooled(),
-                    tuple(sample[name] for name in names),
-                    str(fp32),
-                    input_names=names,
-                    output_names=["embedding"],
-                    dynamic_axes={**axes, "embedding": {0: "batch"}},
-                    opset_version=17,
-                    dynamo=False,
-                )
-            target = out_dir / ONNX_QUERY_ENCODER
-            # Per-channel scales: query cosine to torch mean 0.994 / min 0.989 on 100 gold questions,
-            # against 0.971 / 0.956 with one scale per tensor, at the same speed.
-            # onnxruntime logs (root logger) "Please consider to run pre-processing before quantization":
-            # advice for static quantization of vision models (shape inference, graph fusion). Dynamic
-            # per-channel int8 of this small graph measures as above without it: not for the build's log.
-            quiet = _DropMessage("pre-processing before quantization")
-            logging.getLogger().addFilter(quiet)
-            try:
-                quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
-            finally:
-                logging.getLogger().removeFilter(quiet)
-        except Exception as exc:  # exporter and quantizer errors become ours
-            raise IndexStoreError(f"cannot export the ONNX query encoder: {exc}") from exc
-        finally:
-            fp32.unlink(missing_ok=True)
-        return target
+        return export_query_onnx(self._model, out_dir)
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         vectors = self._model.encode(
@@ -200,66 +135,6 @@ class SentenceTransformerEmbedder:
             convert_to_numpy=True,
             show_progress_bar=progress,
         )
-        return np.asarray(vectors, dtype=np.float32)
-
-
-class _DropMessage(logging.Filter):
-    """Drops log records whose message contains ``text``."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return self.text not in record.getMessage()
-
-
-class OnnxQueryEmbedder:
-    """MiniLM queries through the build's int8 ONNX export and onnxruntime: no torch at query time.
-
-    The word pieces come from the model's own ``tokenizer.json`` (the
-    ``tokenizers`` library, as sentence-transformers' fast tokenizer), cut
-    at the same window; pooling and normalisation are inside the graph.
-    """
-
-    def __init__(self, onnx_path: Path, model_path: str, model_name: str, max_wordpieces: int = 256, threads: int = 1):
-        try:
-            import onnxruntime
-            from tokenizers import Tokenizer
-
-            options = onnxruntime.SessionOptions()
-            # One short text per query: one thread is as fast and leaves the other core to another request.
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            self._session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-            self._tokenizer = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
-        except Exception as exc:  # a missing file or a bad graph becomes ours at the boundary
-            raise IndexStoreError(f"cannot load the ONNX query encoder {onnx_path}: {exc}") from exc
-        self._tokenizer.enable_truncation(max_length=max_wordpieces)
-        self._tokenizer.enable_padding()
-        self.onnx_path = onnx_path
-        self._name = model_name
-        self._max = max_wordpieces
-        self._dim = int(self._session.get_outputs()[0].shape[-1] or 384)
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    @property
-    def fingerprint(self) -> str:
-        return f"{self._name}@{self._max}"
-
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self._dim), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts))
-        feed = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
-        (vectors,) = self._session.run(None, feed)
         return np.asarray(vectors, dtype=np.float32)
 
 
@@ -317,64 +192,3 @@ def multilingual_passage_embedder(settings: Settings) -> Embedder:
     from index.e5_float import E5FloatEmbedder
 
     return E5FloatEmbedder()
-
-
-class CachedEmbedder:
-    """An embedder that remembers every vector it made, on disk, keyed by model and exact text.
-
-    A build after a code change (chunking, answer units, a scheme fix) embeds
-    mostly the same texts again; with both models that is minutes of CPU on
-    this machine. The cache makes it seconds: only texts never embedded by
-    this model are encoded. Keys are the sha256 of the text, so an edited
-    text is a new key; one file per model fingerprint (which names the
-    weights' digest, ``index.weights``), so a new model never reads another's
-    vectors, whatever its name. The file is rewritten atomically after each
-    call that added vectors: an interrupted build keeps what it embedded.
-    """
-
-    def __init__(self, inner: Embedder, cache_dir: Path) -> None:
-        self._inner = inner
-        digest = hashlib.sha256(inner.fingerprint.encode()).hexdigest()[:16]
-        self._path = cache_dir / f"{digest}.npz"
-        self._vectors: dict[bytes, np.ndarray] = {}
-        try:
-            with np.load(self._path) as stored:
-                keys, vectors = stored["keys"], stored["vectors"]
-            if vectors.ndim == 2 and vectors.shape[1] == inner.dim:
-                self._vectors = dict(zip((k.tobytes() for k in keys), vectors, strict=True))
-        except (OSError, ValueError, KeyError):
-            pass  # no cache yet, or an unreadable one: start afresh (it is only a cache)
-        self.hits = 0
-        self.misses = 0
-
-    @property
-    def dim(self) -> int:
-        return self._inner.dim
-
-    @property
-    def fingerprint(self) -> str:
-        return self._inner.fingerprint
-
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
-        todo = list(dict.fromkeys(k for k in keys if k not in self._vectors))
-        self.hits += len(keys) - sum(k in todo for k in keys)
-        if todo:
-            text_of = dict(zip(keys, texts, strict=True))
-            fresh = self._inner.encode([text_of[k] for k in todo], progress=progress)
-            self._vectors.update(zip(todo, np.asarray(fresh, dtype=np.float32), strict=True))
-            self.misses += len(todo)
-            self._save()
-        if not keys:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([self._vectors[k] for k in keys]).astype(np.float32)
-
-    def _save(self) -> None:
-        from index.space import write_atomically
-
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        keys = list(self._vectors)
-        # Digests as raw uint8 rows: numpy's bytes dtype would drop a digest's trailing NUL bytes.
-        digests = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32)
-        vectors = np.vstack([self._vectors[k] for k in keys])
-        write_atomically(self._path, lambda fh: np.savez(fh, keys=digests, vectors=vectors))

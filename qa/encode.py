@@ -78,7 +78,7 @@ def query_embedder(settings: Settings, index: StoredIndex) -> Embedder:
     without one, torch.
     """
     if settings.query_encoder == "onnx-int8":
-        from index.embed import ONNX_QUERY_ENCODER, OnnxQueryEmbedder
+        from index.onnx_query import ONNX_QUERY_ENCODER, OnnxQueryEmbedder
 
         path = index.root / ONNX_QUERY_ENCODER
         if path.is_file():

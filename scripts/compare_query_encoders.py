@@ -27,7 +27,8 @@ def main() -> None:
 
     from core.settings import get_settings
     from eval.gold import GOLD_PATH, load_gold_sets
-    from index.embed import ONNX_QUERY_ENCODER, OnnxQueryEmbedder, SentenceTransformerEmbedder
+    from index.embed import SentenceTransformerEmbedder
+    from index.onnx_query import ONNX_QUERY_ENCODER, OnnxQueryEmbedder
     from index.store import load_index
 
     settings = get_settings()

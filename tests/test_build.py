@@ -12,7 +12,7 @@ from core.errors import IndexMissingError
 from core.settings import Settings
 from corpus import CORPUS_DIR
 from index.build import build_index
-from index.embed import CachedEmbedder
+from index.embed_cache import CachedEmbedder
 from index.store import load_index
 from tests.fakes import HashingEmbedder
 

@@ -217,7 +217,8 @@ def test_the_onnx_query_encoder_agrees_with_torch(real_retriever: Retriever) -> 
     import numpy as np
 
     from eval.gold import GOLD_PATHS, load_gold_sets
-    from index.embed import ONNX_QUERY_ENCODER, OnnxQueryEmbedder, SentenceTransformerEmbedder
+    from index.embed import SentenceTransformerEmbedder
+    from index.onnx_query import ONNX_QUERY_ENCODER, OnnxQueryEmbedder
 
     assert isinstance(real_retriever.embedder, OnnxQueryEmbedder)
     settings = real_retriever.settings
