@@ -14,7 +14,7 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 
 from corpus.extract._base import normalize_ligatures
-from corpus.extract._layout import Word
+from corpus.extract._page import Word
 
 __all__ = ["has_rulings", "page_words"]
 

@@ -18,8 +18,9 @@ import pypdfium2.raw as pdfium_c
 from core.errors import ExtractionError
 from corpus.extract import ocr
 from corpus.extract._base import Extracted, check_enough_text, normalize_ligatures
-from corpus.extract._layout import PageLayout, TableBlock, Word, layout_pages
+from corpus.extract._layout import layout_pages
 from corpus.extract._meta import date_in, pdf_date
+from corpus.extract._page import PageLayout, TableBlock, Word
 from corpus.extract._pdfium import has_rulings, page_words
 
 __all__ = ["extract_pdf"]
