@@ -30,9 +30,8 @@ from api.schemas import (
 from core.errors import NotFoundError, shown
 from core.types import Answer, Filters, Hit, Passage, PathElement, Section
 from index.chunk import make_label
-from qa.answer import display_text
 from qa.compare import ReportView, asks_comparison, compare_reports
-from qa.display import display_passage
+from qa.display import display_passage, display_text
 
 __all__ = [
     "answer_out",

@@ -104,7 +104,7 @@ def ask(
     **filter_values: str | None,
 ) -> None:
     """Print the passages that answer QUESTION, best first, each with its citation."""
-    from qa.answer import display_text
+    from qa.display import display_text
     from qa.retrieve import Retriever
 
     quiet_libraries()

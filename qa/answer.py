@@ -55,12 +55,13 @@ import numpy as np
 
 from core.types import Answer, Hit, Passage
 from index.lexical import UNITS
-from index.sentences import Unit, answer_units, split_sentences, table_columns, unit_embed_text
+from index.sentences import Unit, answer_units, split_sentences, unit_embed_text
+from qa.spans import named_cell, widen_span
 
 if TYPE_CHECKING:
     from index.embed import Embedder
 
-__all__ = ["ANSWER_PASSAGES", "Answer", "UnitStore", "display_text", "extract_answer", "split_sentences"]
+__all__ = ["ANSWER_PASSAGES", "Answer", "UnitStore", "extract_answer", "split_sentences"]
 
 ANSWER_PASSAGES = 5
 """How many top passages the answer may come from (measured on dev: see the module docstring)."""
@@ -101,13 +102,6 @@ the splitter cut off, close to a question that names it yet stating nothing."""
 FRAGMENT_WEIGHT = 0.2
 """Taken off such a fragment (measured on dev: the same answers for 0.1-0.4 and 3-5 words)."""
 
-# A unit that opens with one of these leans on the one before it: it
-# refers back ("This", "Such") or qualifies it ("However"). Additive openers
-# ("In addition", "Also") do not: their sentence stands alone.
-_CONTINUES = re.compile(
-    r"^(?:This|These|That|Those|It|They|Such|Thus|However|Likewise|Therefore|In this regard|"
-    r"For example|For instance)\b"
-)
 # Questions that ask for a figure: a count, an amount, a share, a rate, a year.
 _ASKS_NUMBER = re.compile(
     r"\b(?:how (?:many|much|often)|what (?:share|percentage|proportion|fraction|amount|number|year)|"
@@ -116,7 +110,6 @@ _ASKS_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
-_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,9 +217,9 @@ def extract_answer(
         header = unit.header or None
         # The column may be named by a year in the question or a word of its English ("cobertura" -> "coverage").
         named = query if words in (None, query) else f"{query} {words}"
-        cell = _cell(named, c.text(), unit.header) if unit.kind == "table_row" else None
+        cell = named_cell(named, c.text(), unit.header) if unit.kind == "table_row" else None
         return Answer(c.text(), float(cosines[best]), p, unit.start, unit.end, unit.kind, header, cell, relevance)
-    start, end = _widen(p.text, c.units, c.index, p.start)
+    start, end = widen_span(p.text, c.units, c.index, p.start)
     text = p.text[start - p.start : end - p.start]
     return Answer(text, float(cosines[best]), p, start, end, relevance=relevance)
 
@@ -269,71 +262,3 @@ def _is_label(c: _Candidate) -> bool:
     if end[-1:] in '"”' and sum(end.count(q) for q in '"“”') == 1:
         end = end[:-1]  # a stray quote left by the conversion ('People at Large"') closes nothing
     return alone and "\n" not in text and len(text.split()) <= LABEL_WORDS and end[-1:] not in '.!?:;)"”'
-
-
-def _cell(query: str, row: str, header: str) -> tuple[str, str] | None:
-    """The cell of ``row`` in the column the query names (a year, "coverage rate"), if exactly one fits best."""
-    columns = table_columns(header)
-    cells = [c.strip() for c in row.split("\t")]
-    years = set(_YEAR.findall(query))
-    terms = UNITS.stems(query)
-    best: list[int] = []
-    top = 0.0
-    for j in range(1, min(len(columns), len(cells))):  # the first column names the row
-        name = columns[j]
-        score = 2.0 * len(years & set(_YEAR.findall(name))) + len(terms & UNITS.stems(_YEAR.sub(" ", name)))
-        if score > top:
-            best, top = [j], score
-        elif score == top and score > 0:
-            best.append(j)
-    if len(best) != 1 or not cells[best[0]]:
-        return None
-    return columns[best[0]], cells[best[0]]
-
-
-_MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]*>|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)")
-
-
-def display_text(answer: Answer) -> str:
-    """The answer as a person reads it: no markdown or HTML markers, one line.
-
-    A table row reads as its first cell, then the cell the question named
-    ("Security and Citizen Protection — Annual budget amount (U.S. Dollars) 2023:
-    5,864,298,531"), or every "column: value" pair. ``answer.text`` stays the
-    verbatim span; this is for chat replies and the page.
-    """
-
-    def clean(text: str) -> str:
-        return " ".join(_MARKUP.sub("", text).split())
-
-    if answer.kind != "table_row" or not answer.header:
-        return clean(answer.text)
-    cells = [clean(c) for c in answer.text.split("\t")]
-    if answer.cell is not None:
-        return f"{cells[0]} — {clean(answer.cell[0])}: {clean(answer.cell[1])}"
-    columns = table_columns(answer.header)
-    pairs = [f"{columns[j] or '?'}: {cells[j]}" for j in range(1, min(len(columns), len(cells))) if cells[j]]
-    return f"{cells[0]} — " + "; ".join(pairs) if pairs else clean(answer.text)
-
-
-def _widen(text: str, units: list[Unit], i: int, offset: int) -> tuple[int, int]:
-    """Sentence ``i``'s corpus span, joined to the sentence before or after it when it leans on it.
-
-    "Likewise, this perspective is embraced..." needs the sentence before;
-    "The programs are:" and a sentence followed by "However, ..." need the
-    one after. One sentence is added at most, and only a sentence: the answer
-    is a sentence or two.
-    """
-
-    def body(u: Unit) -> str:
-        return text[u.start - offset : u.end - offset]
-
-    unit = units[i]
-    start, end = unit.start, unit.end
-    if i > 0 and units[i - 1].kind == "sentence" and _CONTINUES.match(body(unit)):
-        return units[i - 1].start, end
-    if i + 1 < len(units) and units[i + 1].kind == "sentence":
-        following = units[i + 1]
-        if body(unit).endswith(":") or _CONTINUES.match(body(following)):
-            return start, following.end
-    return start, end

@@ -1,4 +1,4 @@
-"""A passage as a person reads it: the conversion's line breaks and markers out, the words untouched.
+"""A passage or an answer as a person reads it: the conversion's line breaks and markers out, the words untouched.
 
 The corpus files come from PDF and HTML conversions. A page break in the
 middle of a sentence leaves it cut by blank lines ("... the Rights of the
@@ -6,7 +6,8 @@ Child,\\n\\n\\n\\nwhich complement the Palermo Convention"), and markdown
 markers stand around words ("(*Centros de Integración Juvenil, A.C. -
 CIJ*)", "#### **Objective 4**"). ``display_passage`` joins what a break
 cut mid-sentence and drops the markers, for the page, chat replies and API
-clients that show text. The verbatim ``text`` and its span stay what they
+clients that show text; ``display_text`` does the same for an answer, on one
+line, a table row read with its header. The verbatim ``text`` and its span stay what they
 are: citations quote the file, never this.
 """
 
@@ -15,7 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["display_passage", "page_note"]
+from core.types import Answer
+from index.sentences import table_columns
+
+__all__ = ["display_passage", "display_text", "page_note"]
 
 # Bold/italic markers, HTML tags and heading hashes; an asterisk counts as a marker only at a
 # word's edge, so "5 * 3" or a footnote's lone "*" in a table cell stays.
@@ -53,3 +57,25 @@ def page_note(pages: Sequence[int] | None) -> str:
     if not pages:
         return ""
     return f", p. {pages[0]}" if pages[0] == pages[1] else f", pp. {pages[0]}-{pages[1]}"
+
+
+def display_text(answer: Answer) -> str:
+    """The answer as a person reads it: no markdown or HTML markers, one line.
+
+    A table row reads as its first cell, then the cell the question named
+    ("Security and Citizen Protection — Annual budget amount (U.S. Dollars) 2023:
+    5,864,298,531"), or every "column: value" pair. ``answer.text`` stays the
+    verbatim span; this is for chat replies and the page.
+    """
+
+    def clean(text: str) -> str:
+        return " ".join(_MARKUP.sub("", text).split())
+
+    if answer.kind != "table_row" or not answer.header:
+        return clean(answer.text)
+    cells = [clean(c) for c in answer.text.split("\t")]
+    if answer.cell is not None:
+        return f"{cells[0]} — {clean(answer.cell[0])}: {clean(answer.cell[1])}"
+    columns = table_columns(answer.header)
+    pairs = [f"{columns[j] or '?'}: {cells[j]}" for j in range(1, min(len(columns), len(cells))) if cells[j]]
+    return f"{cells[0]} — " + "; ".join(pairs) if pairs else clean(answer.text)

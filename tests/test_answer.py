@@ -180,11 +180,11 @@ def test_a_named_section_is_answered_from_its_own_first_passage(fake_retriever) 
 
 
 def test_an_additive_opener_does_not_pull_in_the_sentence_before() -> None:
-    from qa.answer import _widen
+    from qa.spans import widen_span
 
     text = "Programs consider gender. In addition, staff are certified. Other text."
     units = answer_units(text)
-    assert _widen(text, units, 1, 0) == (units[1].start, units[1].end)
+    assert widen_span(text, units, 1, 0) == (units[1].start, units[1].end)
 
 
 def test_a_question_is_encoded_once_per_request(fake_retriever) -> None:
@@ -266,13 +266,13 @@ def test_a_binational_action_number_opens_a_list_item_over_wrapped_lines() -> No
 
 
 def test_a_row_answer_names_the_cell_of_the_year_asked_about() -> None:
-    from qa.answer import _cell
+    from qa.spans import named_cell
 
     header = "Institution\tAnnual budget\t\n\t2022\t2023"
-    assert _cell("Navy budget in 2023?", "Navy\t10\t20", header) == ("Annual budget 2023", "20")
+    assert named_cell("Navy budget in 2023?", "Navy\t10\t20", header) == ("Annual budget 2023", "20")
     # No column named: no cell; both years named: no single cell either.
-    assert _cell("Navy budget?", "Navy\t10\t20", header) is None
-    assert _cell("Navy budget 2022 and 2023?", "Navy\t10\t20", header) is None
+    assert named_cell("Navy budget?", "Navy\t10\t20", header) is None
+    assert named_cell("Navy budget 2022 and 2023?", "Navy\t10\t20", header) is None
 
 
 # -- the four questions of issue 11, with the real models ---------------------------------

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from core.types import Answer, Filters
-from qa.answer import display_text
+from qa.display import display_text
 from qa.retrieve import Retriever
 
 # -- 12. headings and markdown markers are never an answer's words ---------------------------
@@ -31,3 +31,11 @@ def test_the_display_text_drops_markdown_markers_and_keeps_the_words(fake_retrie
     answer = Answer(passage.text[start:end], 0.9, passage, passage.start + start, passage.start + end)
     shown_text = display_text(answer)
     assert "**" not in shown_text and "the war-oriented strategy to combat" in shown_text
+
+
+def test_the_display_text_drops_a_marker_closed_after_punctuation(fake_retriever: Retriever) -> None:
+    # One marker rule for passages and answers: "CIJ.*)" kept its asterisk in the answer's own copy.
+    passage = fake_retriever.index.passages[0]
+    text = "(*Centros de Integración Juvenil, A.C. - CIJ.*)"
+    answer = Answer(text, 0.9, passage, passage.start, passage.start + len(text))
+    assert display_text(answer) == "(Centros de Integración Juvenil, A.C. - CIJ.)"

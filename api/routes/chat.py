@@ -25,8 +25,7 @@ from api.schemas import (
 )
 from core.errors import InvalidQueryError, NotFoundError, shown
 from core.types import Passage
-from qa.answer import display_text
-from qa.display import page_note
+from qa.display import display_text, page_note
 
 __all__ = ["MODEL_ID", "router"]
 
