@@ -518,14 +518,22 @@ function route() {
   else renderSearchView();
 }
 
+// Filter values come from the API, never from a list written into the page. Run at start and after
+// an add: each run replaces the choices (after the first "All ..." one) and keeps what was chosen.
 async function loadChoices() {
-  // Filter values come from the API, never from a list written into the page.
   const [documents, filters] = await Promise.all([api("/documents"), api("/filters")]);
-  for (const doc of documents) {
-    state.documents[doc.id] = doc;
-    $("document").append(el("option", { value: doc.id, text: doc.short_title }));
+  state.documents = Object.fromEntries(documents.map((doc) => [doc.id, doc]));
+  const choices = [
+    ["document", documents.map((doc) => [doc.id, doc.short_title])],
+    ["thematic_area", filters.thematic_area.map((area) => [area, area])],
+  ];
+  for (const [id, values] of choices) {
+    const select = $(id);
+    const chosen = select.value;
+    select.replaceChildren(select.options[0], ...values.map(([value, text]) => el("option", { value, text })));
+    select.value = chosen;
+    if (select.selectedIndex < 0) select.selectedIndex = 0; // a choice that is gone
   }
-  for (const area of filters.thematic_area) $("thematic_area").append(el("option", { value: area, text: area }));
 }
 
 async function showUploadForm() {
@@ -550,9 +558,8 @@ async function addReport(event) {
     const body = await response.json();
     if (!response.ok) throw new Error(body.error ? body.error.message : `HTTP ${response.status}`);
     $("add-status").textContent = `Added ${body.id} (${body.scheme}): ${body.title}`;
-    state.documents[body.id] = body;
-    $("document").append(el("option", { value: body.id, text: body.short_title }));
     form.reset();
+    await loadChoices().catch((error) => showError(error.message));
   } catch (error) {
     $("add-status").textContent = `Not added: ${error.message}`;
   } finally {
