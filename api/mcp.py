@@ -30,6 +30,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
+from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field, ValidationError
 from starlette.types import Receive, Scope, Send
 
@@ -55,7 +56,7 @@ from api.validation import field_errors
 from core.errors import IndexMissingError, NotFoundError, PolicyQAError, shown
 from core.settings import Settings
 from qa.display import page_note
-from qa.filters import FILTER_MAX_CHARS, FilterSpec, describe_filters, with_filter_parameters
+from qa.filters import FILTER_MAX_CHARS, FilterSpec, describe_filters, filter_names, with_filter_parameters
 
 __all__ = ["MCP_PATH", "SERVER_NAME", "HttpEndpoint", "StateSource", "create_mcp_server", "run_stdio"]
 
@@ -204,7 +205,7 @@ def _version() -> str:
 
 
 class _Server(MCPServer):
-    """``MCPServer`` whose argument errors read like the REST API's 422s.
+    """``MCPServer`` whose search tool follows the filters, and whose argument errors read like REST's 422s.
 
     The SDK reports arguments that fail the input schema (an empty query, a
     ``top_k`` of 0) as pydantic's text: several lines with the rejected value
@@ -212,9 +213,40 @@ class _Server(MCPServer):
     transcript, gets "query: String should have at least 1 character" instead.
     """
 
+    search_tool: Callable[[], Callable[..., Any]] | None = None
+    """Makes the search tool's function with the filters as they stand (``_search_tool``)."""
+    _search_filters: tuple[str, ...] = ()
+
+    def sync_search_tool(self) -> None:
+        """(Re-)register the search tool if the filters changed since it was registered.
+
+        A report added after startup may bring a kind of its own ("article",
+        found by the generic scheme) once its build loads: the tool then
+        takes it as an argument like any other filter, in its listed schema
+        and in its calls (the SDK drops arguments the schema does not name).
+        """
+        names = tuple(filter_names())
+        if self.search_tool is None or names == self._search_filters:
+            return
+        if self._search_filters:
+            self.remove_tool("search")
+        self.add_tool(
+            self.search_tool(),
+            name="search",
+            title="Search the reports",
+            description=_search_description(),
+            annotations=_READ_ONLY,
+        )
+        self._search_filters = names
+
+    async def list_tools(self) -> list[MCPTool]:
+        self.sync_search_tool()
+        return await super().list_tools()
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        self.sync_search_tool()
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -225,31 +257,22 @@ class _Server(MCPServer):
             raise ToolError(f"Error executing tool {name}: {field_errors(cause.errors())}") from cause
 
 
-def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
-    """The MCP server over the index that ``state`` returns; ``base_url`` makes result URLs absolute."""
-    # The SDK logs every stateless request at INFO ("Terminating session"): warnings only.
-    server = _Server(
-        name=SERVER_NAME,
-        title="policyqa: cited drug-policy reports",
-        instructions=_INSTRUCTIONS,
-        version=_version(),  # serverInfo.version in initialize (it was empty)
-        log_level="WARNING",
+def _search_description() -> str:
+    """The search tool's description, naming the filters as they stand."""
+    return (
+        "Find the passages of the drug-policy reports that answer a question, best first. Each result "
+        "has the verbatim text, its citation label (report > thematic area > objective > priority "
+        "action, or the report's own numbering), the section id, and the exact character span. "
+        "`answer` is the best sentence, list item or table row when one is close enough, else null. Name a section "
+        "to get it first ('priority action 2.6', 'recommendation 11', 'alliance point 5'). "
+        f"Filters narrow the search: {describe_filters()}; an unknown value is refused with the list of "
+        "valid ones. Cite results by their label."
     )
-    logging.getLogger("mcp").setLevel(logging.WARNING)
 
-    @server.tool(
-        title="Search the reports",
-        description=(
-            "Find the passages of the drug-policy reports that answer a question, best first. Each result "
-            "has the verbatim text, its citation label (report > thematic area > objective > priority "
-            "action, or the report's own numbering), the section id, and the exact character span. "
-            "`answer` is the best sentence, list item or table row when one is close enough, else null. Name a section "
-            "to get it first ('priority action 2.6', 'recommendation 11', 'alliance point 5'). "
-            f"Filters narrow the search: {describe_filters()}; an unknown value is refused with the list of "
-            "valid ones. Cite results by their label."
-        ),
-        annotations=_READ_ONLY,
-    )
+
+def _search_tool(state: StateSource, base_url: str) -> Callable[..., Any]:
+    """The search tool's function, with one argument per filter as the filters stand now."""
+
     @partial(with_filter_parameters, parameter=_filter_field)
     async def search(
         query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="The question.")],
@@ -286,6 +309,24 @@ def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
             ],
         )
         return _result(out, _sources_text(out))
+
+    return search
+
+
+def create_mcp_server(state: StateSource, *, base_url: str) -> MCPServer:
+    """The MCP server over the index that ``state`` returns; ``base_url`` makes result URLs absolute."""
+    # The SDK logs every stateless request at INFO ("Terminating session"): warnings only.
+    server = _Server(
+        name=SERVER_NAME,
+        title="policyqa: cited drug-policy reports",
+        instructions=_INSTRUCTIONS,
+        version=_version(),  # serverInfo.version in initialize (it was empty)
+        log_level="WARNING",
+    )
+    logging.getLogger("mcp").setLevel(logging.WARNING)
+
+    server.search_tool = partial(_search_tool, state, base_url)
+    server.sync_search_tool()
 
     @server.tool(
         title="Fetch a section or passage",

@@ -9,11 +9,11 @@ that import OpenAPI tool servers read nothing but this schema.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 
-from qa.filters import filter_specs
+from qa.filters import FILTER_MAX_CHARS, filter_specs
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -62,13 +62,36 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_MORE_FILTERS = (
+    "A section kind found in an added report (`article`, `chapter`, `goal`...) by its number; "
+    "GET /filters lists every filter and its values. An unknown name is refused with the valid ones."
+)
+
+
+def _describe_more(schema: dict[str, Any], description: str) -> None:
+    """Document the extra names' schema (``additionalProperties``) in the OpenAPI description."""
+    more = schema.get("additionalProperties")
+    if isinstance(more, dict):
+        more["description"] = description
+
+
+class _MoreFilters(BaseModel):
+    # Filters beyond the fields: kinds the generic scheme discovers in a report added after startup.
+    # Their names are checked by the engine (qa.filters) when the search runs, never silently ignored.
+    model_config = ConfigDict(extra="allow", json_schema_extra=lambda schema: _describe_more(schema, _MORE_FILTERS))
+    __pydantic_extra__: dict[str, Annotated[str | None, Field(max_length=FILTER_MAX_CHARS)]] = Field(init=False)
+
+
 def _search_filters() -> type[BaseModel]:
     """One optional field per filter of ``qa.filters.filter_specs``: adding a filter there adds it here."""
     fields: dict[str, Any] = {
         spec.name: (str | None, Field(None, description=spec.help, examples=[spec.example])) for spec in filter_specs()
     }
-    model = create_model("SearchFilters", __base__=_Strict, **fields)
-    model.__doc__ = "Restrict the search to part of the corpus; unset fields do not restrict."
+    model = create_model("SearchFilters", __base__=_MoreFilters, **fields)
+    model.__doc__ = (
+        "Restrict the search to part of the corpus; unset fields do not restrict. Other names are the "
+        "filters of kinds found in added reports (GET /filters)."
+    )
     return model
 
 
@@ -341,11 +364,20 @@ class DocumentOutline(BaseModel):
     children: list[OutlineNode]
 
 
+class _MoreFilterValues(BaseModel):
+    # Besides the fields: the values of the filters of kinds found in added reports ("article": ["1", "2"]).
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra=lambda schema: _describe_more(schema, "Another filter's values. " + _MORE_FILTERS),
+    )
+    __pydantic_extra__: dict[str, list[str]] = Field(init=False)
+
+
 def _filter_values() -> type[BaseModel]:
     fields: dict[str, Any] = {
         spec.name: (list[str], Field(description=spec.help, examples=[[spec.example]])) for spec in filter_specs()
     }
-    model = create_model("FilterValues", **fields)
+    model = create_model("FilterValues", __base__=_MoreFilterValues, **fields)
     model.__doc__ = "What each search filter accepts: build a form from it instead of hard-coding values."
     return model
 

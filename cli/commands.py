@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from core.errors import PolicyQAError, check_text
+from core.errors import InvalidQueryError, PolicyQAError, check_text, shown
 from core.logs import log_to_stderr, quiet_libraries
 from core.types import Filters, Hit, Section
 from qa.display import page_note
@@ -87,6 +87,17 @@ def hit_json(hit: Hit, pages: tuple[int, int] | None = None) -> dict[str, Any]:
     }
 
 
+def _named_filters(given: list[str]) -> dict[str, str]:
+    """``--filter`` values, ``NAME=VALUE`` each, by name; the engine checks the names when it searches."""
+    named: dict[str, str] = {}
+    for item in given:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise InvalidQueryError(f"--filter {shown(item)}: write NAME=VALUE, e.g. --filter article=5")
+        named[name.strip().lower().replace("-", "_")] = value.strip()
+    return named
+
+
 def _filter_option(spec: FilterSpec) -> tuple[Any, None]:
     """A filter as an option of ``policyqa ask``."""
     return Annotated[str | None, typer.Option(help=spec.help)], None
@@ -101,6 +112,14 @@ def ask(
     config: Annotated[str, typer.Option(help="Retrieval configuration: bm25, dense, hybrid, routed.")] = "routed",
     fusion: Annotated[str, typer.Option(help="Fusion method: convex, rrf.")] = "convex",
     language: Annotated[str | None, typer.Option(help="The question's language: en or es. Default: detected.")] = None,
+    more_filters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            metavar="NAME=VALUE",
+            help="Any filter by name, also the kinds found in added reports: --filter article=5 (repeatable).",
+        ),
+    ] = None,
     **filter_values: str | None,
 ) -> None:
     """Print the passages that answer QUESTION, best first, each with its citation."""
@@ -110,6 +129,7 @@ def ask(
     quiet_libraries()
     try:
         check_text(question)  # before loading anything: a question that is not text never waits for the models
+        named = _named_filters(more_filters or [])
         retriever = Retriever.open()
         answered = retriever.ask(
             question,
@@ -117,7 +137,7 @@ def ask(
             config=config,
             fusion=fusion,
             language=language,
-            filters=Filters(**filter_values),
+            filters=Filters(**{**filter_values, **named}),
         )
     except PolicyQAError as exc:
         raise _fail(exc) from exc

@@ -6,6 +6,15 @@ objective or a priority action by number. REST (POST body and GET query),
 MCP, the CLI and the engine all derive their filter parameters from
 ``filter_specs()``, so a kind marked as a filter there is a filter
 everywhere, with no other edit.
+
+A kind the generic scheme discovers in an added report ("Article 5") is
+registered only when a report that has it is parsed or loaded, after the
+faces built their parameters at import. It is a filter all the same: the
+faces also take filters by name beyond those parameters (``filters`` fields
+of POST /search, query parameters of GET /search named as a filter,
+``policyqa ask --filter NAME=VALUE``; MCP's ``search`` tool is derived again
+when the filters change), and the engine checks every name against
+``filter_specs()`` as it stands when the search runs.
 """
 
 from __future__ import annotations
@@ -97,27 +106,32 @@ class FilterIndex:
 
     def __init__(self, index: StoredIndex) -> None:
         self.index = index
-        self._titles: dict[str, list[str]] = {}
         # A title filter's names in other languages ("Fortalecimiento Institucional"), from the catalog.
         self._aliases = {name: title for d in index.documents.values() for title, name in d.area_names}
         self._valid: dict[str, tuple[str, ...]] = {}
         for spec in filter_specs():
+            self._values(spec)
+
+    def _values(self, spec: FilterSpec) -> tuple[str, ...]:
+        """What ``spec`` accepts in this index, computed once (a kind registered after the index loaded too)."""
+        values = self._valid.get(spec.name)
+        if values is None:
+            sections = self.index.sections.values()
             if spec.match == "document":
-                values = sorted(index.documents)
+                values = tuple(sorted(self.index.documents))
             elif spec.match == "title":
-                values = sorted({el.title for s in index.sections.values() for el in s.path if el.kind == spec.name})
-                self._titles[spec.name] = values
+                values = tuple(sorted({el.title for s in sections for el in s.path if el.kind == spec.name}))
             else:
-                numbers = {s.number for s in index.sections.values() if s.kind == spec.name and s.number}
-                values = sorted(numbers, key=_numkey)
-            self._valid[spec.name] = tuple(values)
+                values = tuple(sorted({s.number for s in sections if s.kind == spec.name and s.number}, key=_numkey))
+            self._valid[spec.name] = values
+        return values
 
     def valid_values(self) -> dict[str, list[str]]:
         """What each filter accepts, for error messages and API docs."""
-        return {name: list(values) for name, values in self._valid.items()}
+        return {spec.name: list(self._values(spec)) for spec in filter_specs()}
 
     def _resolve_title(self, kind: str, value: str) -> str:
-        titles = self._titles[kind]
+        titles = self._valid[kind]
         v = _norm(value)
         aliases = {name: title for name, title in self._aliases.items() if title in titles}
         exact_alias = [title for name, title in aliases.items() if _norm(name) == v]
@@ -139,20 +153,17 @@ class FilterIndex:
         )
 
     def _check(self, spec: FilterSpec, value: str) -> Callable[[Passage], bool]:
+        valid = self._values(spec)
         if spec.match == "document":
             if value not in self.index.documents:
-                raise InvalidQueryError(
-                    f"document {shown(value)} does not exist; valid: {', '.join(self._valid['document'])}"
-                )
+                raise InvalidQueryError(f"document {shown(value)} does not exist; valid: {', '.join(valid)}")
             return lambda p: p.document_id == value
         if spec.match == "title":
             title = self._resolve_title(spec.name, value)
             return _path_has(spec.name, lambda el: el.title == title)
         number = value.strip()
-        if number not in self._valid[spec.name]:
-            raise InvalidQueryError(
-                f"{spec.name} {shown(value)} matches nothing; valid: {', '.join(self._valid[spec.name])}"
-            )
+        if number not in valid:
+            raise InvalidQueryError(f"{spec.name} {shown(value)} matches nothing; valid: {', '.join(valid)}")
         return _path_has(spec.name, lambda el: el.number == number)
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:

@@ -147,7 +147,9 @@ def test_unknown_document_filter_lists_the_document_ids(client: TestClient) -> N
 
 def test_misspelt_filter_name_is_refused_not_ignored(client: TestClient) -> None:
     message = _error(client.post("/search", json={"query": "drugs", "filters": {"documnet": "x"}}))
-    assert message == "filters.documnet: Extra inputs are not permitted"
+    # Other names may be kinds found in added reports (``filters`` takes them), so the engine checks the
+    # name when the search runs; the valid ones are listed (those other tests' reports added come after).
+    assert message.startswith("unknown filter 'documnet'; valid: document, thematic_area, objective, priority_action")
 
 
 def test_lone_surrogate_in_query_is_refused(client: TestClient) -> None:

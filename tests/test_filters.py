@@ -90,3 +90,15 @@ def test_marking_a_kind_as_a_filter_adds_it_to_every_derived_signature(recommend
 def test_an_unknown_filter_name_is_refused_with_the_valid_ones(fake_retriever: Retriever) -> None:
     with pytest.raises(InvalidQueryError, match="unknown filter 'chapter'; valid: document, thematic_area"):
         fake_retriever.search("anything", filters=Filters(chapter="4"))
+
+
+def test_a_kind_registered_after_the_index_loaded_filters_with_no_values(fake_retriever: Retriever) -> None:
+    # A server still answering from the previous build while the new one, which found "clause", loads.
+    retriever = Retriever(fake_retriever.index, fake_retriever.embedder, fake_retriever.settings)
+    register_kind(SectionKind("clause", "Clause", filter="number", filter_help="Only this clause number."))
+    try:
+        assert retriever.valid_filter_values()["clause"] == []
+        with pytest.raises(InvalidQueryError, match=r"^clause '4' matches nothing; valid: $"):
+            retriever.search("anything", filters=Filters(clause="4"))
+    finally:
+        del KINDS["clause"]

@@ -97,8 +97,9 @@ def get_outline(
     "/filters",
     operation_id="list_filter_values",
     summary="The values each search filter accepts",
-    description="Report ids, MEM thematic area names, objective and priority action numbers: what the `filters` "
-    "of /search accept. Forms and chat frontends build their choices from it.",
+    description="Report ids, MEM thematic area names, objective and priority action numbers, and the numbers of "
+    "the kinds found in added reports ('article'): what the `filters` of /search accept. Forms and chat "
+    "frontends build their choices from it.",
     response_model=FilterValues,
     responses=ERRORS,
     tags=["lookup"],

@@ -5,12 +5,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api.convert import search_response
 from api.deps import INPUT_ERRORS, Ready
 from api.schemas import MAX_PER_DOCUMENT, MAX_QUERY_CHARS, MAX_TOP_K, SearchFilters, SearchRequest, SearchResponse
-from qa.filters import FilterSpec, with_filter_parameters
+from qa.filters import FilterSpec, filter_names, with_filter_parameters
 
 __all__ = ["router"]
 
@@ -23,7 +23,9 @@ _SEARCH_DESCRIPTION = (
     "span of the text in the corpus file. `answer` is the best sentence or two of the top passages, with "
     "its own citation span, or null when nothing is relevant enough. Filters restrict the search to a "
     "report, a MEM thematic area, an objective or a priority action; a filter value that matches nothing "
-    "is refused with the list of valid values (GET /filters lists them). `group_by: document` adds `groups`, "
+    "is refused with the list of valid values (GET /filters lists them). A report added later may bring its "
+    "own numbered kinds ('article', 'chapter'): they filter by their name too, as a `filters` field or a "
+    "query parameter of GET. `group_by: document` adds `groups`, "
     "what each report says: the question asked of each report alone, with the report's own `answer` and "
     "passages, or `relevant: false` (no answer, no passages) for a report that does not address it. "
     "`asks_comparison` says when the question asks for that ('what does each report say about ...'). "
@@ -65,6 +67,7 @@ def _filter_query(spec: FilterSpec) -> tuple[Any, None]:
 @partial(with_filter_parameters, parameter=_filter_query)
 def search_get(
     loaded: Ready,
+    request: Request,
     q: Annotated[
         str,
         Query(
@@ -87,8 +90,11 @@ def search_get(
     ] = None,
     **filter_values: str | None,
 ) -> SearchResponse:
+    # A filter of a kind found in a report added after startup ("article") has no parameter of its own:
+    # it comes as a query parameter named as the filter.
+    later = {k: v for k, v in request.query_params.items() if k in filter_names() and k not in filter_values}
     # Validated through the same model as the body, so both forms refuse the same input.
-    filters = SearchFilters(**filter_values)
+    filters = SearchFilters(**filter_values, **later)
     request = SearchRequest(query=q, top_k=top_k, group_by=group_by, per_document=per_document, language=language)
     return search_response(
         loaded, request.query, top_k, filters, request.group_by, request.per_document, request.language

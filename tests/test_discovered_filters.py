@@ -1,0 +1,146 @@
+"""A kind the generic scheme finds in an added report ("Article 2") filters on every face, not only in the engine.
+
+The faces build their filter parameters from ``qa.filters.filter_specs()``
+when they are imported, before any such report is loaded: REST, MCP and the
+CLI used to refuse (POST), ignore (GET, MCP) or not know (``ask``) the new
+kind's filter, and GET /filters left it out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from fastapi.testclient import TestClient
+from mcp import Client
+
+from api.app import create_app
+from api.deps import Loaded, ready_state
+from api.mcp import create_mcp_server
+from core.settings import PROJECT_ROOT
+from index.add import add_document
+from qa.retrieve import Retriever
+from tests.fakes import HashingEmbedder
+from tests.library_fixtures import REPORT_MD, library
+
+QUESTION = "treatment in every province"
+"""Words of all three articles of ``REPORT_MD``: unfiltered, the results come from more than one."""
+
+
+PLAN_MD = """# National Plan on Drugs 2030
+
+## Pillar 1. Prevention
+
+Schools teach prevention, and every province offers treatment to young people who ask for it.
+
+## Pillar 2. Treatment
+
+Every province opens a certified treatment centre with trained staff.
+
+## Pillar 3. Control
+
+Customs and police share seizure data; courts may order treatment instead of prison.
+"""
+"""A report whose kind ("Pillar") no other test's report has: it is registered only when this report loads."""
+
+
+def _added(root: Path, text: str, doc_id: str) -> Retriever:
+    """A library holding only ``text`` as ``doc_id`` (generic scheme), indexed with the hashing embedder."""
+    settings = library(root, bundled=())
+    path = root / f"{doc_id}.md"
+    path.write_text(text, encoding="utf-8")
+    embedder = HashingEmbedder()
+    add_document(settings, path, doc_id=doc_id, embedder=embedder)
+    return Retriever.open(settings, embedder)
+
+
+@pytest.fixture(scope="module")
+def strategy(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
+    """``REPORT_MD``: articles 1-3, found by the generic scheme."""
+    return _added(tmp_path_factory.mktemp("strategy"), REPORT_MD, "strategy-2030")
+
+
+@pytest.fixture(scope="module")
+def client(strategy: Retriever) -> TestClient:
+    return TestClient(create_app(retriever=strategy))
+
+
+def _articles(section_ids: list[str]) -> set[str]:
+    """The cited sections' last steps ("article-2")."""
+    return {s.rsplit("/", 1)[-1] for s in section_ids}
+
+
+def test_unfiltered_the_question_finds_several_articles(client: TestClient) -> None:
+    results = client.post("/search", json={"query": QUESTION}).json()["results"]
+    assert len(_articles([r["citation"]["section_id"] for r in results])) > 1
+
+
+def test_rest_post_filters_by_a_discovered_kind(client: TestClient) -> None:
+    response = client.post("/search", json={"query": QUESTION, "filters": {"article": "2"}})
+    assert response.status_code == 200, response.text
+    assert _articles([r["citation"]["section_id"] for r in response.json()["results"]]) == {"article-2"}
+
+
+def test_rest_get_filters_by_a_discovered_kind(client: TestClient) -> None:
+    response = client.get("/search", params={"q": QUESTION, "article": "2"})
+    assert response.status_code == 200, response.text
+    assert _articles([r["citation"]["section_id"] for r in response.json()["results"]]) == {"article-2"}
+
+
+def test_get_filters_lists_a_discovered_kind_with_its_values(client: TestClient) -> None:
+    assert client.get("/filters").json()["article"] == ["1", "2", "3"]
+
+
+def test_mcp_search_takes_a_kind_found_after_the_server_started(tmp_path: Path) -> None:
+    served: dict[str, Loaded] = {}
+    server = create_mcp_server(lambda: served["index"], base_url="http://127.0.0.1:8000")
+
+    async def search_tool() -> Any:
+        async with Client(server) as mcp:
+            return {t.name: t for t in (await mcp.list_tools()).tools}["search"]
+
+    async def search(arguments: dict[str, str]) -> Any:
+        async with Client(server) as mcp:
+            return await mcp.call_tool("search", arguments)
+
+    assert "pillar" not in anyio.run(search_tool).input_schema["properties"]
+    # A report with pillars is added and its build loads (as api.reload does) while the server runs.
+    plan = _added(tmp_path, PLAN_MD, "plan-2030")
+    served["index"] = ready_state(plan, plan.settings)
+
+    pillar = anyio.run(search_tool).input_schema["properties"]["pillar"]
+    assert pillar["description"] == "Only this pillar number."
+    result = anyio.run(search, {"query": QUESTION, "pillar": "2"})
+    assert not result.is_error, result.content[0].text
+    assert _articles([r["section_id"] for r in result.structured_content["results"]]) == {"pillar-2"}
+
+
+@pytest.mark.e2e
+def test_cli_ask_filters_by_a_discovered_kind(tmp_path: Path) -> None:
+    # The real models: `policyqa ask` opens the index as staff run it.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    report = tmp_path / "strategy.md"
+    report.write_text(REPORT_MD, encoding="utf-8")
+    env = {
+        **os.environ,
+        "POLICYQA_CORPUS_DIR": str(corpus),
+        "POLICYQA_DATA_DIR": str(tmp_path / "data"),
+        "POLICYQA_EMBEDDING_CACHE_DIR": str(PROJECT_ROOT / ".cache" / "embeddings"),
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "cli", *args]
+        return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
+
+    added = cli("add", str(report), "--id", "strategy-2030")
+    assert added.returncode == 0, added.stderr
+    asked = cli("ask", QUESTION, "--filter", "article=2", "--json")
+    assert asked.returncode == 0, asked.stderr
+    assert _articles([r["section_id"] for r in json.loads(asked.stdout)["results"]]) == {"article-2"}
