@@ -343,3 +343,10 @@ def test_short_title(title: str, short: str) -> None:
     from corpus.library import short_title
 
     assert short_title(title) == short
+
+
+def test_a_text_with_no_title_line_is_titled_by_its_file_name(lib: Settings, tmp_path: Path) -> None:
+    prose = "Every province opens a certified treatment centre and trains its staff in evidence-based care."
+    text = f"OAS\n\n{prose}\n\n{prose}\n"  # a logo's word, then paragraphs
+    added = add_document(lib, report(tmp_path, "national-plan.txt", text), embedder=HashingEmbedder())
+    assert (added.entry["id"], added.entry["title"]) == ("national-plan", "national plan")

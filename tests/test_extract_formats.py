@@ -87,3 +87,19 @@ def test_plain_text_is_kept_as_is_with_its_line_endings(tmp_path: Path) -> None:
     path.write_bytes(text.encode("utf-8"))
     extracted = extract(path)
     assert (extracted.text, extracted.format, extracted.title) == (text, "text", "Fact Sheet")
+
+
+def test_a_text_files_title_is_its_first_heading_not_the_publishers_mark(tmp_path: Path) -> None:
+    # How the MEM report's text opens: the logo's word in bold, the motto, then the title.
+    path = tmp_path / "mem.txt"
+    path.write_text(
+        f"\n\n**OAS**\n\nMore rights for more people\n\n# MULTILATERAL EVALUATION MECHANISM (MEM)\n\n{PROSE}\n",
+        encoding="utf-8",
+    )
+    assert extract(path).title == "MULTILATERAL EVALUATION MECHANISM (MEM)"
+
+
+def test_a_text_files_title_is_its_first_line_of_two_words_or_more(tmp_path: Path) -> None:
+    path = tmp_path / "plan.txt"
+    path.write_text(f"16 August 2019\n\nCICAD\n\nNational Drug Plan\n\n{PROSE}\n", encoding="utf-8")
+    assert extract(path).title == "National Drug Plan"

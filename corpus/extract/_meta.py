@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["date_in", "pdf_date"]
+__all__ = ["MONTHS", "date_in", "pdf_date"]
 
-_MONTHS = {
+MONTHS = {
     name: i + 1
     for names in (
         "january february march april may june july august september october november december",
@@ -14,7 +14,7 @@ _MONTHS = {
     )
     for i, name in enumerate(names.split())
 }
-_MONTH = "(" + "|".join(_MONTHS) + ")"
+_MONTH = "(" + "|".join(MONTHS) + ")"
 _DAY_MONTH_YEAR = re.compile(rf"(?i)\b(\d{{1,2}})(?:\s+de)?\s+{_MONTH}(?:\s+de)?\s+((?:19|20)\d\d)\b")
 _MONTH_DAY_YEAR = re.compile(rf"(?i)\b{_MONTH}\s+(\d{{1,2}}),\s+((?:19|20)\d\d)\b")
 _MONTH_YEAR = re.compile(rf"(?i)\b{_MONTH}(?:\s+de)?\s+((?:19|20)\d\d)\b")
@@ -26,13 +26,13 @@ def date_in(text: str, years: bool = True) -> str | None:
     """The first full date written in ``text``, else its first month and year, else (``years``) its first year."""
     found: list[tuple[int, str]] = []
     for m in _DAY_MONTH_YEAR.finditer(text):
-        found.append((m.start(), f"{m[3]}-{_MONTHS[m[2].lower()]:02d}-{int(m[1]):02d}"))
+        found.append((m.start(), f"{m[3]}-{MONTHS[m[2].lower()]:02d}-{int(m[1]):02d}"))
     for m in _MONTH_DAY_YEAR.finditer(text):
-        found.append((m.start(), f"{m[3]}-{_MONTHS[m[1].lower()]:02d}-{int(m[2]):02d}"))
+        found.append((m.start(), f"{m[3]}-{MONTHS[m[1].lower()]:02d}-{int(m[2]):02d}"))
     if found:
         return min(found)[1]
     if m := _MONTH_YEAR.search(text):
-        return f"{m[2]}-{_MONTHS[m[1].lower()]:02d}"
+        return f"{m[2]}-{MONTHS[m[1].lower()]:02d}"
     if years and (m := _YEAR.search(text)):
         return m[1]
     return None
