@@ -4,8 +4,8 @@
 ``/readyz`` refused connections with no word of progress. Now ``/readyz``
 answers within 5 s, 503 ``{"status": "building", "progress": ...}`` (step N
 of M) while the build runs in a child process, the page says "Building the
-index (step N of M)…" and loads by itself, and the server turns ready when
-the build ends. The embedding cache of earlier builds is used (as
+index (step N of M)…", keeps its Search button off (saying why beside it)
+and loads by itself, and the server turns ready when the build ends. The embedding cache of earlier builds is used (as
 ``real_settings`` does), so the build is the models' load, the ONNX export
 and the writing: a minute or two here.
 """
@@ -77,6 +77,8 @@ def test_a_fresh_data_dir_answers_readyz_at_once_with_progress_and_turns_ready(t
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 700})
+            searches: list[str] = []
+            page.on("request", lambda r: searches.append(r.url) if "/search" in r.url else None)
             page.goto(url)
             page.wait_for_selector("#notice p")
             notice = page.inner_text("#notice")
@@ -84,9 +86,18 @@ def test_a_fresh_data_dir_answers_readyz_at_once_with_progress_and_turns_ready(t
             page.screenshot(path=str(OUT / "building.png"))
             assert notice.startswith("Building the index (step "), notice
             assert " of 9)…" in notice
+            # Search is off meanwhile, and says why beside the button: it would only get a 503.
+            button = page.get_by_role("button", name="Search", exact=True)
+            assert button.is_disabled()
+            assert page.inner_text("#search-wait") == "Search opens when the index is ready."
+            page.fill("#q", "extradition")
+            page.press("#q", "Enter")
+            page.wait_for_timeout(500)
+            assert searches == [] and page.inner_text("#error") == ""
             # The page loads by itself when the build ends: no reload by the test.
             page.wait_for_selector("body[data-ready='1']", timeout=BUILD_TIMEOUT * 1000)
             assert page.inner_text("#notice") == ""
+            assert button.is_enabled() and page.locator("#search-wait").is_hidden()
             assert page.locator("#document option").count() == 6  # "All reports" and the five reports
             browser.close()
         ready = httpx.get(f"{url}/readyz", timeout=5)

@@ -571,6 +571,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("group").addEventListener("change", () => delete $("group").dataset.auto);
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    if ($("search-button").disabled) return; // no index yet: the search would only get a 503
     const params = formParams();
     if (!params.get("q")) return;
     history.pushState(null, "", `/?${params}`);
@@ -595,6 +596,10 @@ document.addEventListener("DOMContentLoaded", async () => {
     showError(error.message);
   }
   await waitUntilReady();
+  // Search stays off, saying why beside the button, until /readyz says ready.
+  $("search-button").disabled = false;
+  $("search-button").removeAttribute("aria-describedby");
+  $("search-wait").hidden = true;
   try {
     await loadChoices();
   } catch (error) {
