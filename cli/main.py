@@ -10,7 +10,8 @@ from __future__ import annotations
 from api.cli import mcp_command, serve_command
 from cli.commands import app
 from cli.documents import add_command, documents_command, remove_command
-from eval.cli import bench_command, eval_command
+from eval.bench_cli import bench_command
+from eval.cli import eval_command
 
 __all__ = ["app"]
 

@@ -1,4 +1,4 @@
-"""``policyqa eval`` and ``policyqa bench`` (registered by ``cli.main``).
+"""``policyqa eval`` (registered by ``cli.main``; ``policyqa bench`` is ``eval.bench_cli``).
 
 Only typer and rich are imported here; the retriever, torch and
 ir-measures load inside the commands, so ``policyqa --help`` stays fast.
@@ -8,46 +8,25 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from core.errors import PolicyQAError
+from eval import console
 
-__all__ = ["bench_command", "eval_command", "run_dir"]
+__all__ = ["eval_command", "run_dir"]
 
-_OUT_DIR = Path(__file__).resolve().parent / "out"
 _SPLIT_CHOICES = ("dev", "test", "all")
-# Piped output (CI logs, files) gets a fixed width wide enough for the metric tables instead of
-# rich's default of 80 columns, which would truncate them.
-_out = Console(width=None if sys.stdout.isatty() else 120)
-_err = Console(stderr=True)
-
-
-def _quiet() -> None:
-    """As in `policyqa ask`: no hub lookups, no transformers noise; a build on the way logs its progress."""
-    from core.logs import log_to_stderr, quiet_libraries
-
-    quiet_libraries()
-    log_to_stderr()
-
-
-def _fail(exc: PolicyQAError) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {escape(str(exc))}")
-    return typer.Exit(2)
-
-
 _RUN_FILES = ("results.json", "report.md", "*.trec", "compare.json")
 
 
-def run_dir(out: Path | None, base: Path = _OUT_DIR) -> Path:
+def run_dir(out: Path | None, base: Path = console.OUT_DIR) -> Path:
     """The folder one evaluation run writes to, holding nothing from an earlier run.
 
     Without ``out``: a new timestamped folder under ``base``, with ``base/latest``
@@ -101,7 +80,7 @@ def _metrics_table(title: str, rows: dict[str, dict[str, float]], metrics: tuple
 
 def _print_compare(rows: list[dict[str, Any]], metrics: tuple[str, ...]) -> None:
     if not rows:
-        _out.print("[yellow]nothing to compare: no configuration and split in common[/yellow]")
+        console.out.print("[yellow]nothing to compare: no configuration and split in common[/yellow]")
         return
     table = _metrics_table("Change against the old results (new - old)", {}, metrics)
     for r in rows:
@@ -111,10 +90,10 @@ def _print_compare(rows: list[dict[str, Any]], metrics: tuple[str, ...]) -> None
             colour = "green" if d > 0 else "red" if d < 0 else "dim"
             cells.append(f"[{colour}]{d:+.3f}[/{colour}]")
         table.add_row(escape(f"{r['config']} / {r['split']}"), *cells)
-    _out.print(table)
+    console.out.print(table)
     for r in rows:
         if r["n"][0] != r["n"][1]:
-            _out.print(
+            console.out.print(
                 f"[yellow]{escape(r['config'])} / {r['split']}: {r['n'][0]} questions before, {r['n'][1]} now; "
                 "the gold set differs, so the deltas mix two sets[/yellow]"
             )
@@ -125,7 +104,7 @@ def _print_compare(rows: list[dict[str, Any]], metrics: tuple[str, ...]) -> None
         seen.add(r["config"])
         for m, f in r["flips"].items():
             if f["gained"] or f["lost"]:
-                _out.print(
+                console.out.print(
                     f"{escape(r['config'])} {m}: gained {', '.join(f['gained']) or '-'}; "
                     f"lost {', '.join(f['lost']) or '-'}"
                 )
@@ -189,19 +168,21 @@ def eval_command(
         run_eval,
     )
 
-    _quiet()
+    console.quiet()
     if split is not None and split not in _SPLIT_CHOICES:
-        _err.print(f"[red]error:[/red] unknown split {split!r}; valid: {', '.join(_SPLIT_CHOICES)}")
+        console.err.print(f"[red]error:[/red] unknown split {split!r}; valid: {', '.join(_SPLIT_CHOICES)}")
         raise typer.Exit(2)
     if url and config:
-        _err.print("[red]error:[/red] with --url only the server's own configuration is evaluated; drop --config")
+        console.err.print(
+            "[red]error:[/red] with --url only the server's own configuration is evaluated; drop --config"
+        )
         raise typer.Exit(2)
     golds = list(gold or GOLD_PATHS)
     shown = ["dev", "test"] if split is None else [split]
     try:
         old = json.loads(compare.read_text(encoding="utf-8")) if compare else None
     except (OSError, ValueError) as exc:
-        _err.print(f"[red]error:[/red] cannot read {compare}: {escape(str(exc))}")
+        console.err.print(f"[red]error:[/red] cannot read {compare}: {escape(str(exc))}")
         raise typer.Exit(2) from exc
     try:
         specs = list(config or DEFAULT_SPECS)
@@ -228,7 +209,7 @@ def eval_command(
             # A no-op (well under a second) when the index is up to date.
             report = build_index(settings)
             if report.built:
-                _err.print(f"[dim]built the index first ({report.reason}, {report.seconds:.1f}s)[/dim]")
+                console.err.print(f"[dim]built the index first ({report.reason}, {report.seconds:.1f}s)[/dim]")
             retriever = Retriever.open(settings)
             searchers = in_process_searchers(retriever, specs, fusion)
             answerers = in_process_answerers(retriever, specs, fusion)
@@ -240,14 +221,14 @@ def eval_command(
             questions,
             documents_of(settings.corpus_dir),
             pool,
-            lambda m: _err.print(f"[dim]{m}[/dim]"),
+            lambda m: console.err.print(f"[dim]{m}[/dim]"),
             answerers,
         )
         result = replace(result, meta=meta)
         out = run_dir(out)
         written = write_outputs(result, out, shown)
     except PolicyQAError as exc:
-        raise _fail(exc) from exc
+        raise console.fail(exc) from exc
     data = json.loads(written[0].read_text(encoding="utf-8"))
     for s in shown:
         runs = {name: c["splits"][s]["metrics"] for name, c in data["configs"].items() if s in c["splits"]}
@@ -255,7 +236,7 @@ def eval_command(
             first = next(iter(data["configs"].values()))["splits"][s]
             languages = first["by_language"]
             if len(languages) == 1:
-                _out.print(_metrics_table(f"split {s} ({first['n']} questions)", runs, METRICS))
+                console.out.print(_metrics_table(f"split {s} ({first['n']} questions)", runs, METRICS))
                 continue
             for lang, group in languages.items():
                 per_lang = {
@@ -263,14 +244,16 @@ def eval_command(
                     for name, c in data["configs"].items()
                     if s in c["splits"]
                 }
-                _out.print(_metrics_table(f"split {s}, questions in {lang} ({group['n']})", per_lang, METRICS))
+                console.out.print(_metrics_table(f"split {s}, questions in {lang} ({group['n']})", per_lang, METRICS))
     for s in shown:
         _print_answers(data, s)
     if not url:
         _print_comparison(retriever, shown, out)
     if old is not None:
         _print_compare(compare_results(old, data), METRICS)
-    _out.print(f"wrote {len(written)} files to {escape(str(out))}: results.json, report.md, qrels*.trec, run.*.trec")
+    console.out.print(
+        f"wrote {len(written)} files to {escape(str(out))}: results.json, report.md, qrels*.trec, run.*.trec"
+    )
 
 
 def _print_comparison(retriever: Any, splits: list[str], out: Path) -> None:
@@ -309,14 +292,14 @@ def _print_comparison(retriever: Any, splits: list[str], out: Path) -> None:
             row("reports (en)", f"cosine >= {cut}", m)
         for margin, m in f["passage_margins"].items():
             row("passages", f"threshold - {margin}", m)
-        _out.print(table)
+        console.out.print(table)
         t = f["trigger"]
-        _out.print(
+        console.out.print(
             f"comparison asked: {t['caught']} of {t['comparison']} comparison questions caught, "
             f"{t['flipped']} of {t['ordinary']} gold questions flipped"
         )
         for line in f["errors"]:
-            _out.print(f"  [dim]{escape(line)}[/dim]")
+            console.out.print(f"  [dim]{escape(line)}[/dim]")
     (out / "compare.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 
@@ -347,163 +330,8 @@ def _print_answers(data: dict[str, Any], split: str) -> None:
         for name, a in answered.items()
         for lang, g in a["by_language"].items()
     }
-    _out.print(_answer_table(f"answers, split {split}: holds the gold evidence (all; top 3)", "config", rows))
+    console.out.print(_answer_table(f"answers, split {split}: holds the gold evidence (all; top 3)", "config", rows))
     name = "routed" if "routed" in answered else next(iter(answered))
     for key, label in (("by_kind", "kind of question"), ("by_unit", "evidence unit")):
         groups = {g: {"n": v["n"], **v["metrics"]} for g, v in answered[name][key].items()}
-        _out.print(_answer_table(f"answers of {name}, split {split}, by {label}", label, groups))
-
-
-def bench_command(
-    config: Annotated[
-        list[str] | None,
-        typer.Option("--config", "-c", help="Configuration to time in process, repeatable. Default: all."),
-    ] = None,
-    rounds: Annotated[int, typer.Option(help="Timed passes over the questions in process.", min=1)] = 2,
-    requests: Annotated[int, typer.Option(help="HTTP requests per concurrency level.", min=1)] = 200,
-    build: Annotated[
-        bool, typer.Option(help="Time a cold and a no-op build into a temporary data dir (else use the live index).")
-    ] = True,
-    http: Annotated[bool, typer.Option(help="Time `policyqa serve` over loopback HTTP.")] = True,
-    workers: Annotated[int, typer.Option(help="Server worker processes for the HTTP figures.", min=1)] = 2,
-    add: Annotated[
-        bool, typer.Option(help="With --build, time adding the MEM report to a running server (another cold build).")
-    ] = True,
-    gold: Annotated[Path | None, typer.Option(help="Questions to send (gold set JSONL).")] = None,
-    out: Annotated[Path, typer.Option(help="Where to write bench.json.")] = _OUT_DIR,
-    scale: Annotated[
-        int | None,
-        typer.Option(
-            help="Instead: a synthetic collection of N reports made from the live index (index size, load, "
-            "memory, latency, recall; see README 'Scale'); writes bench-scale-N.json.",
-            min=1,
-        ),
-    ] = None,
-) -> None:
-    """Measure speed and memory: build times, search latency p50/p95/p99, HTTP throughput, peak RSS."""
-    if scale is not None:
-        from eval.scale_cli import bench_scale
-
-        _quiet()
-        try:
-            bench_scale(scale, rounds=rounds, requests=requests, http=http, workers=workers, gold=gold, out=out)
-        except PolicyQAError as exc:
-            raise _fail(exc) from exc
-        return
-    from eval.bench import run_bench
-    from eval.gold import GOLD_PATHS, load_gold_sets
-    from qa.configs import CONFIGS
-
-    _quiet()
-    try:
-        # English and Spanish questions: the timings include the multilingual leg where it runs.
-        questions = [q.question for q in load_gold_sets([gold] if gold else GOLD_PATHS)]
-        figures = run_bench(
-            questions,
-            list(config or CONFIGS),
-            rounds=rounds,
-            requests=requests,
-            build=build,
-            http=http,
-            workers=workers,
-            add=add,
-            log=lambda m: _err.print(f"[dim]{escape(m)}[/dim]"),
-        )
-    except PolicyQAError as exc:
-        raise _fail(exc) from exc
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "bench.json"
-    path.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
-    _print_bench(figures)
-    _out.print(f"wrote {escape(str(path))}")
-
-
-def _print_bench(f: dict[str, Any]) -> None:
-    table = Table(title="policyqa bench", title_justify="left")
-    for col in ("measure", "p50 ms", "p95 ms", "p99 ms", "req/s", "other"):
-        table.add_column(col, justify="left" if col in ("measure", "other") else "right")
-    if f.get("build"):
-        for name in ("cold", "cached", "noop"):
-            b = f["build"].get(name)
-            if b is None:
-                continue
-            cpu = f", {b['cpu_s']:.0f} CPU s" if "cpu_s" in b else ""
-            table.add_row(
-                f"build ({name})", "", "", "", "", f"{b['seconds']:.2f} s{cpu}, peak RSS {b['peak_rss_mb']} MB"
-            )
-        for name, rate in f["build"]["cold"].get("rates", {}).items():
-            table.add_row(f"  cold build, {escape(name)}", "", "", "", "", f"{rate} texts/s")
-        if a := f["build"].get("add"):
-            table.add_row(
-                f"add {escape(a['document'])} to a running server",
-                "",
-                "",
-                "",
-                "",
-                f"{a['seconds']:.2f} s (build {a['build_s']:.2f} s, reload {a['reload_s']:.2f} s)",
-            )
-            for name, rate in a["rates"].items():
-                table.add_row(f"  add, {escape(name)}", "", "", "", "", f"{rate} texts/s")
-    adapted = f.get("adaptation")
-    if adapted:
-        how = "in the cold build above" if f.get("build") else "when the live index's model was trained"
-        table.add_row(
-            "adapting MiniLM (training)",
-            "",
-            "",
-            "",
-            "",
-            f"{adapted['training_seconds']:.0f} s on {adapted['pairs']} pairs, {how}",
-        )
-    table.add_row(
-        "open index + model", "", "", "", "", f"{f['open_s']:.2f} s (checksums verified in {f['verify_ms']} ms)"
-    )
-    table.add_row(
-        "query encodings per request",
-        "",
-        "",
-        "",
-        "",
-        f"{f['encodings_per_request']} ({escape(f['meta']['query_encoder'])})",
-    )
-    for name, s in f["in_process"].items():
-        qps = 1000 / s["mean_ms"] if s["mean_ms"] else 0.0
-        table.add_row(
-            f"in-process {name}", f"{s['p50_ms']:.1f}", f"{s['p95_ms']:.1f}", f"{s['p99_ms']:.1f}", f"{qps:.1f}", ""
-        )
-    table.add_row("peak RSS (this process)", "", "", "", "", f"{f['peak_rss_mb']} MB")
-    h = f["http"]
-    if "skipped" in h:
-        table.add_row("HTTP", "", "", "", "", f"skipped: {escape(h['skipped'])}")
-    else:
-        table.add_row("server start to ready", "", "", "", "", f"{h['startup_s']:.2f} s")
-        for lvl in [*h["levels"], h["chat"]]:
-            what = "POST /search" if lvl["path"] == "/search" else "chat completion"
-            table.add_row(
-                f"HTTP {what}, {lvl['concurrency']} client{'s' if lvl['concurrency'] > 1 else ''}",
-                f"{lvl['p50_ms']:.1f}",
-                f"{lvl['p95_ms']:.1f}",
-                f"{lvl['p99_ms']:.1f}",
-                f"{lvl['requests_per_s']:.1f}",
-                f"{lvl['errors']} errors" + (f", {lvl['shed']} shed (503)" if lvl.get("shed") else ""),
-            )
-        for m in h["worker_memory"]:
-            table.add_row(
-                f"server worker {m['pid']} of {h['workers']}",
-                "",
-                "",
-                "",
-                "",
-                f"RSS {m.get('rss_mb')} MB (peak {m.get('peak_rss_mb')}), PSS {m.get('pss_mb')} MB",
-            )
-    if f.get("reloads"):
-        r = f["reloads"]
-        table.add_row(
-            f"server after {r['reloads']} reloads",
-            "",
-            "",
-            "",
-            "",
-            f"RSS {r['rss_before_mb']} -> {r['rss_after_mb']} MB",
-        )
-    _out.print(table)
+        console.out.print(_answer_table(f"answers of {name}, split {split}, by {label}", label, groups))

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["bench_scale"]
+from eval import console
 
-_out = Console(width=None if sys.stdout.isatty() else 120)
-_err = Console(stderr=True)
+__all__ = ["bench_scale"]
 
 
 def bench_scale(
@@ -34,13 +31,13 @@ def bench_scale(
         http=http,
         requests=requests,
         workers=workers,
-        log=lambda m: _err.print(f"[dim]{escape(m)}[/dim]"),
+        log=lambda m: console.err.print(f"[dim]{escape(m)}[/dim]"),
     )
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-scale-{reports}.json"
     path.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     print_scale(figures)
-    _out.print(f"wrote {escape(str(path))}")
+    console.out.print(f"wrote {escape(str(path))}")
     return path
 
 
@@ -96,4 +93,4 @@ def print_scale(f: dict[str, Any]) -> None:
             )
     for name, value in rows:
         table.add_row(name, escape(value))
-    _out.print(table)
+    console.out.print(table)

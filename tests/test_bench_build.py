@@ -43,10 +43,11 @@ def test_bench_table_prints_the_cold_builds_leg_rates_and_the_add_time(monkeypat
 
     from rich.console import Console
 
-    import eval.cli
+    import eval.bench_cli
+    import eval.console
 
     out = io.StringIO()
-    monkeypatch.setattr(eval.cli, "_out", Console(file=out, width=200))
+    monkeypatch.setattr(eval.console, "out", Console(file=out, width=200))
     build = {"seconds": 60.0, "cpu_s": 100.0, "peak_rss_mb": 900}
     add = {"document": "mem-mexico-2024", "seconds": 30.0, "build_s": 28.0, "reload_s": 2.0}
     figures = {
@@ -62,7 +63,7 @@ def test_bench_table_prints_the_cold_builds_leg_rates_and_the_add_time(monkeypat
         "peak_rss_mb": 500,
         "http": {"skipped": "--no-http"},
     }
-    eval.cli._print_bench(figures)
+    eval.bench_cli.print_bench(figures)
     lines = [" ".join(line.replace("│", " ").split()) for line in out.getvalue().splitlines()]
     assert "build (cold) 60.00 s, 100 CPU s, peak RSS 900 MB" in lines
     assert "cold build, passages (multilingual) 30.5 texts/s" in lines
