@@ -24,57 +24,23 @@ It measures, it never judges: nothing here fails on a slow figure.
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from statistics import quantiles
 from typing import Any
 
 from core.errors import EvaluationError
+from eval.reloads import reload_memory
+from eval.server import CLI_ARGS, bench_http, latency_summary
 
-__all__ = [
-    "CONCURRENCY",
-    "RELOADS",
-    "http_load",
-    "latency_summary",
-    "process_memory",
-    "reload_memory",
-    "run_bench",
-    "serving",
-]
-
-CONCURRENCY: tuple[int, ...] = (1, 4, 8)
-CHAT_CONCURRENCY = 1
-
-_CLI = ("-m", "cli")  # the same entry point as the `policyqa` script
-_SERVER_START_TIMEOUT = 180.0
-
-
-def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
-    """p50/p95/p99 and mean of latencies, in milliseconds (inclusive percentiles: never beyond the max)."""
-    ms = [s * 1000 for s in seconds]
-    if len(ms) == 1:
-        ms = ms * 2  # quantiles needs two points; one sample is its own percentile
-    cuts = quantiles(ms, n=100, method="inclusive")
-    return {
-        "n": len(seconds),
-        "p50_ms": round(cuts[49], 3),
-        "p95_ms": round(cuts[94], 3),
-        "p99_ms": round(cuts[98], 3),
-        "mean_ms": round(sum(ms) / len(ms), 3),
-    }
+__all__ = ["run_bench"]
 
 
 def _peak_rss_mb(ru_maxrss: int) -> float:
@@ -87,7 +53,7 @@ def _run_cli(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
     """Run ``policyqa ARGS`` as a child; its wall time, peak RSS and last output line."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, *_CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, *CLI_ARGS, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert proc.stdout is not None
     lines = []
@@ -123,293 +89,6 @@ def _timed_searches(search: Callable[[str], object], questions: Sequence[str], r
             search(q)
             out.append(time.perf_counter() - t0)
     return out
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(env: dict[str, str], workers: int = 1, **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """``policyqa serve`` on a free loopback port, with ``env`` and ``settings`` (``POLICYQA_*`` values).
-
-    Yields the process and its port as soon as it is started (wait with
-    ``_wait_ready``); stops it on the way out, killed if it will not stop.
-    """
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, *_CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        env={**env, **settings},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield proc, port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
-    """Poll ``GET /readyz`` until 200: the server listens at once and loads the index behind it.
-
-    A server without ``/readyz`` (404) counts as ready once it answers.
-    """
-    deadline = time.monotonic() + _SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise EvaluationError(f"policyqa serve exited with {proc.returncode} before it was ready")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/readyz")
-            status = conn.getresponse().status
-            conn.close()
-            if status in (200, 404):
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise EvaluationError(f"policyqa serve was not ready on port {port} within {_SERVER_START_TIMEOUT:.0f}s")
-
-
-def _search_body(question: str, top_k: int) -> dict[str, Any]:
-    return {"query": question, "top_k": top_k}
-
-
-def _chat_body(question: str, top_k: int) -> dict[str, Any]:
-    return {"model": "policyqa", "messages": [{"role": "user", "content": question}]}
-
-
-def http_load(
-    port: int,
-    questions: Sequence[str],
-    requests: int,
-    concurrency: int,
-    top_k: int = 10,
-    *,
-    path: str = "/search",
-    body: Callable[[str, int], dict[str, Any]] = _search_body,
-) -> dict[str, Any]:
-    """Send ``requests`` POST ``path`` calls from ``concurrency`` threads; latencies and throughput.
-
-    Questions are taken in turn from ``questions``, each sent as ``body(question, top_k)``;
-    latencies and the rate count answered (200) requests; a 503 counts as shed, any other status as an error.
-    """
-    latencies: list[float] = []
-    failed: dict[int, int] = {}  # status -> count, for a hint at what went wrong
-    lock = threading.Lock()
-    counter = iter(range(requests))
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        try:
-            while True:
-                with lock:
-                    i = next(counter, None)
-                if i is None:
-                    return
-                # Bytes, not str: http.client then sends headers and body in one write. A str body goes
-                # in a second write, which Nagle's algorithm holds until the server's delayed ACK:
-                # +40 ms on every request over loopback (measured: p50 52 ms against 8 ms).
-                payload = json.dumps(body(questions[i % len(questions)], top_k)).encode()
-                t0 = time.perf_counter()
-                conn.request("POST", path, payload, {"Content-Type": "application/json"})
-                response = conn.getresponse()
-                response.read()
-                elapsed = time.perf_counter() - t0
-                with lock:
-                    if response.status == 200:
-                        latencies.append(elapsed)
-                    else:
-                        failed[response.status] = failed.get(response.status, 0) + 1
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    return {
-        "path": path,
-        "concurrency": concurrency,
-        **latency_summary(latencies),
-        # A 503 is the server shedding load on purpose (at most max_inflight_searches at once),
-        # not an error; the latencies and the rate are those of the answered requests.
-        "shed": failed.pop(503, 0),
-        "errors": sum(failed.values()),
-        "error_statuses": {str(k): v for k, v in sorted(failed.items())},
-        "requests_per_s": round(len(latencies) / wall, 2),
-    }
-
-
-def _server_peak_rss_mb(pid: int) -> float | None:
-    return process_memory(pid).get("peak_rss_mb")
-
-
-def process_memory(pid: int) -> dict[str, float]:
-    """Resident memory of process ``pid`` in MB from ``/proc`` (Linux; empty elsewhere).
-
-    ``rss_mb`` now, ``peak_rss_mb`` (VmHWM) and ``pss_mb``: the proportional
-    set size, in which a page shared by n processes counts 1/n in each.
-    """
-    out: dict[str, float] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                out["rss_mb"] = round(int(line.split()[1]) / 1024, 1)
-            elif line.startswith("VmHWM:"):
-                out["peak_rss_mb"] = round(int(line.split()[1]) / 1024, 1)
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                out["pss_mb"] = round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return out
-
-
-def _workers(pid: int) -> list[int]:
-    """The processes serving requests: uvicorn's worker children, or the server itself with one worker."""
-    try:
-        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return [pid]
-
-    # With --workers N uvicorn's parent only supervises; its spawned children serve (and
-    # multiprocessing's resource tracker, also a child, does not).
-    def spawned(child: int) -> bool:
-        try:
-            return b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
-        except OSError:
-            return False
-
-    return [c for c in children if spawned(c)] or [pid]
-
-
-def _bench_http(
-    env: dict[str, str], questions: Sequence[str], requests: int, log: Callable[[str], None], workers: int = 1
-) -> dict[str, Any]:
-    with serving(env, workers, POLICYQA_QUERY_CACHE_SIZE="0", POLICYQA_RELOAD_INTERVAL="0") as (proc, port):
-        t0 = time.perf_counter()
-        _wait_ready(proc, port)
-        startup = time.perf_counter() - t0
-        log(f"server ready on 127.0.0.1:{port} in {startup:.1f}s")
-        http_load(port, questions, min(len(questions), 20), 1)  # warm-up, not reported
-        if workers > 1:
-            # /readyz answered from one worker; give the others the same warm-up before timing.
-            _wait_all_ready(port, workers)
-            http_load(port, questions, min(len(questions), 20 * workers), workers)
-        levels = []
-        for c in CONCURRENCY:
-            levels.append(http_load(port, questions, requests, c))
-            log(f"HTTP concurrency {c}: done")
-        chat = http_load(port, questions, requests, CHAT_CONCURRENCY, path="/v1/chat/completions", body=_chat_body)
-        log("HTTP chat completions: done")
-        memory = [{"pid": pid, **process_memory(pid)} for pid in _workers(proc.pid)]
-        return {
-            "startup_s": round(startup, 3),
-            "workers": workers,
-            "levels": levels,
-            "chat": chat,
-            "worker_memory": memory,
-            "server_peak_rss_mb": max((m.get("peak_rss_mb", 0.0) for m in memory), default=None),
-        }
-
-
-def _wait_all_ready(port: int, workers: int, timeout: float = _SERVER_START_TIMEOUT) -> None:
-    """Until ``workers`` successive fresh connections all get 200 from /readyz (each may reach any worker)."""
-    deadline = time.monotonic() + timeout
-    ok = 0
-    while ok < 4 * workers and time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/readyz")
-            ok = ok + 1 if conn.getresponse().status == 200 else 0
-            conn.close()
-        except OSError:
-            ok = 0
-        time.sleep(0.1)
-
-
-RELOADS = 10
-
-
-def reload_memory(
-    env: dict[str, str], data_dir: Path, log: Callable[[str], None] = lambda _: None, reloads: int = RELOADS
-) -> dict[str, Any]:
-    """A server's resident memory before and after ``reloads`` reloads of a new build.
-
-    The live build (and the previous one, or a copy of the live one) are
-    copied into a temporary data dir; ``policyqa serve`` runs over it,
-    polling every 0.2 s, and each round switches ``current`` to the other
-    build (``rollback``), waits until ``/readyz`` serves it and asks one
-    question. A reload that kept the old snapshot would grow RSS by the
-    snapshot each round.
-    """
-    from index.snapshots import build_id, rollback
-
-    tmp = Path(tempfile.mkdtemp(prefix="policyqa-reloads-"))
-    try:
-        (tmp / "builds").mkdir()
-        current = (data_dir / "current").resolve()
-        shutil.copytree(current, tmp / "builds" / current.name)
-        previous = (data_dir / "previous").resolve() if (data_dir / "previous").exists() else None
-        if previous is None or not (previous / "manifest.json").is_file():
-            previous = tmp / "builds" / "00000000T000000-0-copy"
-            shutil.copytree(current, previous)
-            manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
-            (previous / "manifest.json").write_text(json.dumps({**manifest, "build_id": previous.name}))
-        else:
-            shutil.copytree(previous, tmp / "builds" / previous.name)
-        (tmp / "current").symlink_to(f"builds/{current.name}")
-        (tmp / "previous").symlink_to(f"builds/{previous.name}")
-        with serving(env, POLICYQA_DATA_DIR=str(tmp), POLICYQA_RELOAD_INTERVAL="0.2", POLICYQA_VERIFY_INTERVAL="0") as (
-            proc,
-            port,
-        ):
-            _wait_ready(proc, port)
-            http_load(port, ["What does priority action 2.6 say?"], 5, 1)
-            before = process_memory(proc.pid)
-            t0 = time.perf_counter()
-            for _ in range(reloads):
-                rollback(tmp)
-                wanted = build_id(tmp)
-                deadline = time.monotonic() + _SERVER_START_TIMEOUT
-                while _served_build(port) != wanted:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise EvaluationError(f"the server did not reload build {wanted}")
-                    time.sleep(0.1)
-                http_load(port, ["What does priority action 2.6 say?"], 1, 1)
-            after = process_memory(proc.pid)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log(f"{reloads} reloads: RSS {before.get('rss_mb')} -> {after.get('rss_mb')} MB")
-    return {
-        "reloads": reloads,
-        "seconds": round(time.perf_counter() - t0, 1),
-        "rss_before_mb": before.get("rss_mb"),
-        "rss_after_mb": after.get("rss_mb"),
-        "growth_mb": round(after.get("rss_mb", 0.0) - before.get("rss_mb", 0.0), 1),
-    }
-
-
-def _served_build(port: int) -> str | None:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("GET", "/readyz")
-        body = json.loads(conn.getresponse().read() or b"{}")
-        conn.close()
-    except (OSError, ValueError):
-        return None
-    return body.get("build_id") if isinstance(body, dict) else None
 
 
 def _timed_asks(retriever: Any, questions: Sequence[str], rounds: int) -> tuple[list[float], float]:
@@ -511,7 +190,7 @@ def run_bench(
         if not http:
             figures["http"] = {"skipped": "--no-http"}
         else:
-            figures["http"] = _bench_http(env, questions, requests, log, workers)
+            figures["http"] = bench_http(env, questions, requests, log, workers)
             figures["reloads"] = reload_memory(env, Path(env["POLICYQA_DATA_DIR"]), log)
     finally:
         if tmp is not None:

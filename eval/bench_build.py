@@ -115,7 +115,7 @@ def bench_add(
     add: AddStep = add_by_rebuild,
 ) -> dict[str, Any]:
     """Time adding ``document_id`` to a served collection of the others, until ``/readyz`` names the new build."""
-    from eval.bench import _wait_ready, serving
+    from eval.server import serving, wait_ready
 
     corpus_dir, data_dir = work_dir / "corpus", work_dir / "data"
     corpus_without(source_dir, corpus_dir, document_id)
@@ -128,7 +128,7 @@ def bench_add(
     others = run_cli(["build", "--force"], env)
     log(f"cold build of the collection without {document_id}: {others['seconds']:.1f}s")
     with serving(env, POLICYQA_RELOAD_INTERVAL="0.25") as (server, port):
-        _wait_ready(server, port)
+        wait_ready(server, port)
         before = _served_build(port)
         t0 = time.perf_counter()
         child = add(AddContext(corpus_dir, source_dir, document_id, env, run_cli))

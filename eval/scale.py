@@ -38,14 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from eval.bench import (
-    _wait_all_ready,
-    _wait_ready,
-    _workers,
+from eval.server import (
     http_load,
     latency_summary,
     process_memory,
     serving,
+    wait_all_ready,
+    wait_ready,
+    workers_of,
 )
 from eval.synth import EMBED_RATES, write_synthetic
 
@@ -158,14 +158,14 @@ def _http(
 ) -> dict[str, Any]:
     with serving(env, workers, POLICYQA_QUERY_CACHE_SIZE="0", POLICYQA_RELOAD_INTERVAL="0") as (proc, port):
         t0 = time.perf_counter()
-        _wait_ready(proc, port)
+        wait_ready(proc, port)
         if workers > 1:
-            _wait_all_ready(port, workers)
+            wait_all_ready(port, workers)
         startup = time.perf_counter() - t0
         log(f"server ready in {startup:.1f}s")
         http_load(port, questions, min(len(questions), 20 * workers), workers)  # warm-up
         level = http_load(port, questions, requests, 1)
-        memory = [{"pid": pid, **process_memory(pid)} for pid in _workers(proc.pid)]
+        memory = [{"pid": pid, **process_memory(pid)} for pid in workers_of(proc.pid)]
         return {"startup_s": round(startup, 3), "workers": workers, "search": level, "worker_memory": memory}
 
 

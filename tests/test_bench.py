@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pytest
 
-from eval.bench import http_load, latency_summary
+from eval.server import http_load, latency_summary
 
 
 def test_latency_summary_gives_inclusive_percentiles_in_ms() -> None:
@@ -69,7 +69,7 @@ def test_http_load_counts_non_200_answers_as_errors(stub_port: int) -> None:
 def test_reload_memory_reports_rss_before_and_after_the_reloads(real_settings) -> None:  # type: ignore[no-untyped-def]
     import os
 
-    from eval.bench import reload_memory
+    from eval.reloads import reload_memory
 
     figures = reload_memory(dict(os.environ), real_settings.data_dir, reloads=3)
     assert figures["reloads"] == 3
