@@ -39,8 +39,9 @@ from api import web
 from api.deps import Loaded, load_failure, load_state, loaded_from, ready_state
 from api.headers import SecurityHeaders
 from api.keeper import Keeper
-from api.mcp import MCP_PATH, HttpEndpoint, create_mcp_server
+from api.mcp import MCP_PATH, create_mcp_server
 from api.mcp_guard import AllowedCallers, McpGuard
+from api.mcp_transport import HttpEndpoint
 from api.middleware import HeadAndOptions, LoadShedder
 from api.reload import watch
 from api.routes import docs, router

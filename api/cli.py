@@ -49,7 +49,7 @@ def mcp_command() -> None:
 
     Builds the index first if missing; logs go to stderr, stdout carries the protocol.
     """
-    from api.mcp import run_stdio
+    from api.mcp_transport import run_stdio
     from core.logs import log_to_stderr, quiet_libraries
 
     quiet_libraries()

@@ -2,13 +2,14 @@
 
 One server definition serves both transports:
 
-- ``policyqa mcp`` runs it over stdio for desktop clients (``run_stdio``); the
+- ``policyqa mcp`` runs it over stdio for desktop clients (``api.mcp_transport.run_stdio``); the
   index loads in the background, so the handshake is immediate and a tool
   called before the index is ready gets a clear "still loading" tool error;
 - ``policyqa serve`` mounts it at ``/mcp`` (stateless streamable HTTP, JSON
   responses) beside REST and chat, reading the same loaded index through
   ``app.state`` at call time (``create_app``), so one process holds one model.
 
+The transports are ``api.mcp_transport``'s, the output schemas ``api.mcp_schemas``'.
 Tools return structured content validated against an output schema, plus a
 text rendering that a model reading only text can still cite. Their results
 and errors come from the same functions as the REST API (``api.convert`` and
@@ -19,20 +20,16 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field, ValidationError
-from starlette.types import Receive, Scope, Send
 
 from api.convert import (
     document_list,
@@ -42,23 +39,19 @@ from api.convert import (
     search_response,
     section_detail,
 )
-from api.deps import Loaded, load_failure, load_state
-from api.mcp_guard import jsonrpc_error
+from api.deps import Loaded
+from api.mcp_schemas import DocumentsOutput, FetchOutput, SearchHit, SearchOutput
 from api.schemas import (
     MAX_QUERY_CHARS,
-    AnswerOut,
-    DocumentOut,
     DocumentOutline,
-    PathElementOut,
     SearchFilters,
 )
 from api.validation import field_errors
-from core.errors import IndexMissingError, NotFoundError, PolicyQAError, shown
-from core.settings import Settings
+from core.errors import NotFoundError, PolicyQAError, shown
 from qa.display import page_note
 from qa.filters import FILTER_MAX_CHARS, FilterSpec, describe_filters, filter_names, with_filter_parameters
 
-__all__ = ["MCP_PATH", "SERVER_NAME", "HttpEndpoint", "StateSource", "create_mcp_server", "run_stdio"]
+__all__ = ["MCP_PATH", "SERVER_NAME", "StateSource", "create_mcp_server"]
 
 SERVER_NAME = "policyqa"
 MCP_PATH = "/mcp"
@@ -70,7 +63,6 @@ MAX_ID_CHARS = 400  # the longest section id in the corpus is about 130 characte
 StateSource = Callable[[], Loaded]
 """Returns the loaded index, or raises ``IndexMissingError`` while it loads (or if loading failed)."""
 
-_log = logging.getLogger("policyqa.mcp")
 
 _READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
 
@@ -92,69 +84,6 @@ _INSTRUCTIONS = (
 
 
 # -- output models -------------------------------------------------------------------
-# MCP-specific shapes: search/fetch results carry the id/title/url triple that
-# ChatGPT connectors and deep-research clients expect, beside our citation fields.
-
-
-class SearchHit(BaseModel):
-    """One ranked passage with its citation."""
-
-    rank: int = Field(description="1 is best.")
-    id: str = Field(description="The passage id; `fetch` it, or fetch `section_id` for the whole section.")
-    title: str = Field(description="The citation label: report and typed section path.")
-    url: str = Field(description="Where a person reads the cited section.")
-    text: str = Field(description="The passage, verbatim.")
-    score: float = Field(description="Ranking score; higher is better, non-comparable across queries.")
-    section_id: str = Field(description="The primary section the passage cites.")
-    section_ids: list[str] = Field(description="Every section the passage belongs to.")
-    document_id: str
-    document_title: str
-    label: str = Field(description="Same as title: quote it when citing.")
-    path: list[PathElementOut] = Field(description="Typed section path, outermost first.")
-    char_start: int = Field(description="Start of the passage in the report's text file.")
-    char_end: int = Field(description="End (exclusive) of the passage in the report's text file.")
-    pages: list[int] | None = Field(
-        default=None, description="[first, last] pages (1-based) of the published file; null if it has none."
-    )
-
-
-class SearchOutput(BaseModel):
-    """The ranked passages for a question, and the extractive answer if one is close enough."""
-
-    query: str
-    answer: AnswerOut | None = Field(
-        description="The best sentence, list item or table row of the top passages (a row with its header), or null."
-    )
-    results: list[SearchHit]
-
-
-class FetchOutput(BaseModel):
-    """A section's or a passage's full verbatim text with its place in the report."""
-
-    id: str
-    kind: str = Field(description="'section' or 'passage'.")
-    title: str = Field(description="The citation label.")
-    url: str = Field(description="Where a person reads the section.")
-    text: str = Field(description="Verbatim text: the report's characters char_start to char_end.")
-    document_id: str
-    document_title: str
-    label: str
-    path: list[PathElementOut]
-    section_id: str = Field(description="The section fetched, or the one the passage cites.")
-    char_start: int | None
-    char_end: int | None
-    parent_id: str | None = Field(description="The enclosing section's id, null at the top.")
-    children_ids: list[str] = Field(description="Sub-section ids, in order.")
-    previous_passage_id: str | None = None
-    next_passage_id: str | None = None
-
-
-class DocumentsOutput(BaseModel):
-    """The reports in the index."""
-
-    documents: list[DocumentOut]
-
-
 # -- helpers -------------------------------------------------------------------------
 
 
@@ -467,83 +396,3 @@ def _fetch(loaded: Loaded, id: str, base_url: str) -> FetchOutput:
 
 
 # -- streamable HTTP ---------------------------------------------------------------
-
-
-class HttpEndpoint:
-    """The ASGI endpoint ``policyqa serve`` routes ``/mcp`` to.
-
-    The SDK's session manager runs once per instance, while an app may start
-    more than once (tests start one app per client), so each ``running()``
-    makes a fresh one. Stateless with JSON responses: no session to pin to one
-    worker, so ``--workers N`` serves MCP too. Host, Origin and body size are
-    checked in front of it, by ``api.mcp_guard.McpGuard``.
-    """
-
-    def __init__(self, server: MCPServer, *, max_body_bytes: int) -> None:
-        self._server = server
-        self._max_body_bytes = max_body_bytes
-        self._handler: Any = None
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        """Serve for the duration of the app's lifespan."""
-        handler = self._server.streamable_http_app(
-            streamable_http_path=MCP_PATH,
-            stateless_http=True,
-            json_response=True,
-            max_request_body_size=self._max_body_bytes,
-            # Host and Origin are checked in front, by McpGuard: it knows the address a request came in at
-            # and answers JSON-RPC; the SDK's check takes fixed lists and answers plain text.
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        )
-        async with self._server.session_manager.run():
-            self._handler = handler
-            try:
-                yield
-            finally:
-                self._handler = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._handler is None:
-            await jsonrpc_error(503, "MCP is starting; retry shortly")(scope, receive, send)
-            return
-        await self._handler(scope, receive, send)
-
-
-# -- stdio -----------------------------------------------------------------------------
-
-
-STDIO_LOAD_WAIT = 120.0
-"""Seconds a stdio tool call waits for the index to load (a first run builds it, ~40 s here)."""
-
-
-def run_stdio(settings: Settings, *, base_url: str) -> None:
-    """Serve MCP on stdin/stdout until the client closes it.
-
-    The index loads in a background thread, so the handshake is immediate; a
-    tool called meanwhile waits for it (``STDIO_LOAD_WAIT``), as a desktop
-    client spawns the server and calls at once, then gets a clear tool error
-    if loading failed or took longer. Logs go to stderr: stdout carries the protocol.
-    """
-    holder: dict[str, Any] = {"loaded": None, "error": None}
-    done = threading.Event()
-
-    def load() -> None:
-        try:
-            holder["loaded"] = load_state(settings)
-            _log.info("index loaded; ready")
-        except PolicyQAError as exc:
-            # The client gets the short reason the HTTP server gives; the log keeps the detail.
-            holder["error"] = load_failure(exc)
-            _log.error("the index could not be loaded: %s", exc)
-        finally:
-            done.set()
-
-    def state() -> Loaded:
-        done.wait(STDIO_LOAD_WAIT)
-        if holder["loaded"] is None:
-            raise IndexMissingError(holder["error"] or "the index is still loading; retry in a few seconds")
-        return holder["loaded"]
-
-    threading.Thread(target=load, name="policyqa-load", daemon=True).start()
-    create_mcp_server(state, base_url=base_url).run("stdio")
