@@ -63,7 +63,7 @@ class _Strict(BaseModel):
 
 
 _MORE_FILTERS = (
-    "A section kind found in an added report (`article`, `chapter`, `goal`...) by its number; "
+    "A section kind found in an added report (`article`, `chapter`, `pillar`...) by its number; "
     "GET /filters lists every filter and its values. An unknown name is refused with the valid ones."
 )
 

@@ -213,8 +213,8 @@ class Filters(Mapping[str, str]):
     """Restrictions applied to every retrieval leg before ranking: an immutable mapping of filter name to value.
 
     The names are the report (``document``) and the section kinds that are
-    filters (``qa.filters.filter_specs``: ``thematic_area``, ``objective``,
-    ``priority_action``). Values are as users write them: a document id, an
+    filters (``qa.filters.filter_specs``: ``thematic_area`` and every numbered
+    kind, ``objective``, ``priority_action``, ``goal``...). Values are as users write them: a document id, an
     area's name (or an unambiguous part of it, "prevention"), a number.
     Unset (None or empty) values do not restrict.
     """

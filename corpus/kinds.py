@@ -36,10 +36,14 @@ class SectionKind:
     that name a section of this kind before its number ("priority action",
     "PA", "acción prioritaria"), or None when questions never name it by
     number. Among kinds whose words overlap, a lower ``precedence`` is read
-    first ("priority action 2" before "action 2"). ``filter`` says whether
-    searches can be restricted to one such section: by ``"number"`` or by
+    first ("priority action 2" before "action 2"). ``filter`` says how
+    searches are restricted to one such section: by ``"number"`` or by
     ``"title"`` (any unambiguous part of it, in any language the catalog
-    knows).
+    knows). A numbered kind (one with a ``label``) always filters by number:
+    its ``filter`` is ``"number"`` unless given, and its ``filter_help`` and
+    ``filter_example`` come from the label unless given ("Only this goal
+    number.", "1"), so a kind the generic scheme finds and a built-in one
+    ("Goal", "Recommendation") filter alike.
     """
 
     name: str
@@ -49,6 +53,13 @@ class SectionKind:
     filter: Literal["number", "title"] | None = None
     filter_help: str = ""
     filter_example: str = ""
+
+    def __post_init__(self) -> None:
+        if self.label and self.filter is None:
+            object.__setattr__(self, "filter", "number")
+        if self.label and self.filter == "number":
+            object.__setattr__(self, "filter_help", self.filter_help or f"Only this {self.label.lower()} number.")
+            object.__setattr__(self, "filter_example", self.filter_example or "1")
 
 
 KINDS: dict[str, SectionKind] = {}
@@ -126,9 +137,10 @@ def discover_kind(word: str) -> SectionKind:
     """The kind a report's recurring label word names, registered with its vocabulary if it is new.
 
     A kind the vocabulary already numbers (objective, priority action,
-    recommendation) is returned as it is. A new one ("Article", "Capítulo")
-    is cited by the word ("Article 5"), named in questions by the word in
-    English and Spanish where ``_BILINGUAL`` knows it, and is a filter.
+    recommendation, goal) is returned as it is. A new one ("Article",
+    "Capítulo") is cited by the word ("Article 5") and named in questions by
+    the word in English and Spanish where ``_BILINGUAL`` knows it. Either
+    way it filters by number, as every numbered kind does.
     """
     name = kind_name(word)
     known = KINDS.get(name)
@@ -140,17 +152,7 @@ def discover_kind(word: str) -> SectionKind:
     reference = (
         r"\b(?:" + "|".join(sorted({_pattern(w).replace(r"\ ", r"[\s-]*") for w in words}, key=len, reverse=True)) + ")"
     )
-    return register_kind(
-        SectionKind(
-            name,
-            label,
-            reference,
-            50,
-            filter="number",
-            filter_help=f"Only this {label.lower()} number.",
-            filter_example="1",
-        )
-    )
+    return register_kind(SectionKind(name, label, reference, 50))
 
 
 def routed_kinds() -> list[SectionKind]:
@@ -159,7 +161,7 @@ def routed_kinds() -> list[SectionKind]:
 
 
 def filter_kinds() -> list[SectionKind]:
-    """Kinds that are search filters, in the order the API documents them."""
+    """Kinds that are search filters (every numbered kind, and the titled ones marked so), in API order."""
     return [k for k in KINDS.values() if k.filter]
 
 
@@ -175,8 +177,6 @@ for _kind in (
         "Objective",
         r"\bobj(?:ectives?|etivos?|s\.?|\.)?",
         5,
-        filter="number",
-        filter_help="Only this objective number.",
         filter_example="2",
     ),
     SectionKind(
@@ -184,7 +184,6 @@ for _kind in (
         "Priority Action",
         r"\b(?:priority[\s-]*actions?|p\.?\s?a\.?s?|acci[oó]n(?:es)?\s+prioritarias?)",
         1,
-        filter="number",
         filter_help="Only this MEM priority action number.",
         filter_example="2.6",
     ),

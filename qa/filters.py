@@ -1,8 +1,9 @@
 """The search filters, defined once: what each one is, what it accepts, and the passages it allows.
 
 The filters are the report (``document``) plus every section kind that
-``corpus.kinds`` marks as a filter: a thematic area by its name, an
-objective or a priority action by number. REST (POST body and GET query),
+``corpus.kinds`` marks as a filter: a thematic area by its name, and every
+numbered kind (objective, priority action, recommendation, goal...) by its
+number. REST (POST body and GET query),
 MCP, the CLI and the engine all derive their filter parameters from
 ``filter_specs()``, so a kind marked as a filter there is a filter
 everywhere, with no other edit.

@@ -4,6 +4,10 @@ The faces build their filter parameters from ``qa.filters.filter_specs()``
 when they are imported, before any such report is loaded: REST, MCP and the
 CLI used to refuse (POST), ignore (GET, MCP) or not know (``ask``) the new
 kind's filter, and GET /filters left it out.
+
+A label the generic scheme finds that names a built-in kind ("Goal 2",
+"Recommendation 11") filters too: every numbered kind filters by number.
+Such kinds used to be cited and routed but refused or ignored as filters.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ import anyio
 import pytest
 from fastapi.testclient import TestClient
 from mcp import Client
+from typer.testing import CliRunner
 
 from api.app import create_app
 from api.deps import Loaded, ready_state
 from api.mcp import create_mcp_server
+from cli.main import app
 from core.settings import PROJECT_ROOT
 from index.add import add_document
 from qa.retrieve import Retriever
@@ -50,6 +56,25 @@ Customs and police share seizure data; courts may order treatment instead of pri
 """A report whose kind ("Pillar") no other test's report has: it is registered only when this report loads."""
 
 
+GOALS_MD = """# National Drug Policy Plan 2025-2030
+
+## Goal 1. Prevention
+
+Schools teach prevention, and every municipality offers treatment to young people who ask for it.
+
+## Goal 2. Treatment
+
+Every municipality opens a certified treatment clinic with trained staff and free treatment.
+
+## Goal 3. Control
+
+Customs and police share seizure data; judges may order treatment in the municipality instead of prison.
+"""
+"""A report numbered by "Goal", a kind ``corpus.kinds`` ships (cited and routed) that no face had a filter for."""
+GOAL_QUESTION = "treatment in every municipality"
+"""Words of all three goals of ``GOALS_MD``: unfiltered, the results come from more than one."""
+
+
 def _added(root: Path, text: str, doc_id: str) -> Retriever:
     """A library holding only ``text`` as ``doc_id`` (generic scheme), indexed with the hashing embedder."""
     settings = library(root, bundled=())
@@ -69,6 +94,17 @@ def strategy(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
 @pytest.fixture(scope="module")
 def client(strategy: Retriever) -> TestClient:
     return TestClient(create_app(retriever=strategy))
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
+    """``GOALS_MD``: goals 1-3, found by the generic scheme."""
+    return _added(tmp_path_factory.mktemp("plan"), GOALS_MD, "plan-2025")
+
+
+@pytest.fixture(scope="module")
+def plan_client(plan: Retriever) -> TestClient:
+    return TestClient(create_app(retriever=plan))
 
 
 def _articles(section_ids: list[str]) -> set[str]:
@@ -119,6 +155,45 @@ def test_mcp_search_takes_a_kind_found_after_the_server_started(tmp_path: Path) 
     result = anyio.run(search, {"query": QUESTION, "pillar": "2"})
     assert not result.is_error, result.content[0].text
     assert _articles([r["section_id"] for r in result.structured_content["results"]]) == {"pillar-2"}
+
+
+def test_unfiltered_the_question_finds_several_goals(plan_client: TestClient) -> None:
+    results = plan_client.post("/search", json={"query": GOAL_QUESTION}).json()["results"]
+    assert len(_articles([r["citation"]["section_id"] for r in results])) > 1
+
+
+def test_rest_post_filters_by_a_built_in_kind_found_in_an_added_report(plan_client: TestClient) -> None:
+    response = plan_client.post("/search", json={"query": GOAL_QUESTION, "filters": {"goal": "2"}})
+    assert response.status_code == 200, response.text
+    assert _articles([r["citation"]["section_id"] for r in response.json()["results"]]) == {"goal-2"}
+
+
+def test_rest_get_filters_by_a_built_in_kind_found_in_an_added_report(plan_client: TestClient) -> None:
+    response = plan_client.get("/search", params={"q": GOAL_QUESTION, "goal": "2"})
+    assert response.status_code == 200, response.text
+    assert _articles([r["citation"]["section_id"] for r in response.json()["results"]]) == {"goal-2"}
+
+
+def test_mcp_search_filters_by_a_built_in_kind_found_in_an_added_report(plan: Retriever) -> None:
+    server = create_mcp_server(lambda: ready_state(plan, plan.settings), base_url="http://127.0.0.1:8000")
+
+    async def search(arguments: dict[str, str]) -> Any:
+        async with Client(server) as mcp:
+            return await mcp.call_tool("search", arguments)
+
+    result = anyio.run(search, {"query": GOAL_QUESTION, "goal": "2"})
+    assert not result.is_error, result.content[0].text
+    assert _articles([r["section_id"] for r in result.structured_content["results"]]) == {"goal-2"}
+
+
+def test_cli_ask_has_an_option_for_a_built_in_kind_found_in_an_added_report(
+    plan: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `policyqa ask` opens this library's index (built with the hashing embedder) instead of the configured one.
+    monkeypatch.setattr(Retriever, "open", lambda *args, **kwargs: plan)
+    result = CliRunner().invoke(app, ["ask", GOAL_QUESTION, "--goal", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    assert _articles([r["section_id"] for r in json.loads(result.stdout)["results"]]) == {"goal-2"}
 
 
 @pytest.mark.e2e

@@ -18,8 +18,20 @@ from qa.filters import filter_names, with_filter_parameters
 from qa.retrieve import Retriever
 
 REC12 = "unodc-honlac-29-2019/issue-3/recommendation-12"
-BUILT_IN = ["document", "thematic_area", "objective", "priority_action"]
-"""The filters of the kinds ``corpus.kinds`` ships (the faces' parameters are built from them at import)."""
+BUILT_IN = [
+    "document",
+    "thematic_area",
+    "objective",
+    "priority_action",
+    "alliance_point",
+    "action",
+    "issue",
+    "recommendation",
+    "paragraph",
+    "goal",
+]
+"""The filters of the kinds ``corpus.kinds`` ships: the thematic area and every numbered kind (the faces'
+parameters are built from them at import)."""
 
 
 def test_unset_filter_values_do_not_restrict() -> None:
@@ -34,7 +46,14 @@ def test_replace_sets_one_filter_and_keeps_the_others() -> None:
 def test_the_filters_are_the_report_and_the_filter_kinds() -> None:
     # Kinds a report's own labels introduced (the generic scheme, in other tests) are filters too.
     assert filter_names() == ["document", *(k.name for k in KINDS.values() if k.filter)]
-    assert filter_names()[:4] == BUILT_IN
+    assert filter_names()[: len(BUILT_IN)] == BUILT_IN
+
+
+def test_every_numbered_kind_filters_by_number_with_help_from_its_label() -> None:
+    numbered = [k for k in KINDS.values() if k.label]
+    assert numbered and all(k.filter == "number" for k in numbered)
+    assert KINDS["goal"].filter_help == "Only this goal number."
+    assert KINDS["priority_action"].filter_help == "Only this MEM priority action number."  # given, kept
 
 
 def test_rest_post_get_and_filter_values_derive_from_the_filters() -> None:
@@ -52,39 +71,27 @@ def test_cli_ask_offers_every_filter() -> None:
 
 
 @pytest.fixture
-def recommendation_filter() -> Iterator[None]:
-    before = KINDS["recommendation"]
-    register_kind(
-        SectionKind(
-            before.name,
-            before.label,
-            before.reference,
-            before.precedence,
-            filter="number",
-            filter_help="Only this recommendation number.",
-            filter_example="12",
-        )
-    )
+def clause_kind() -> Iterator[None]:
+    """A numbered kind registered with no word about filters, as a scheme of a new report would."""
+    register_kind(SectionKind("clause", "Clause", r"\bclauses?"))
     yield
-    register_kind(before)
+    del KINDS["clause"]
 
 
-def test_marking_a_kind_as_a_filter_makes_it_a_filter_of_the_engine(
-    fake_retriever: Retriever, recommendation_filter: None
-) -> None:
-    retriever = Retriever(fake_retriever.index, fake_retriever.embedder, fake_retriever.settings)
-    hits = retriever.search("cooperation", k=10, filters=Filters(recommendation="12"))
+def test_a_numbered_kind_filters_in_the_engine_with_no_marking(fake_retriever: Retriever) -> None:
+    # HONLAC's recommendations: cited and routed by number, and now filtered by it too.
+    hits = fake_retriever.search("cooperation", k=10, filters=Filters(recommendation="12"))
     assert hits
     assert all(REC12 in h.passage.section_ids[0] for h in hits)
-    assert "12" in retriever.valid_filter_values()["recommendation"]
+    assert "12" in fake_retriever.valid_filter_values()["recommendation"]
 
 
-def test_marking_a_kind_as_a_filter_adds_it_to_every_derived_signature(recommendation_filter: None) -> None:
+def test_a_numbered_kind_is_a_parameter_of_every_derived_signature(clause_kind: None) -> None:
     def face(**filters: str | None) -> None: ...
 
     with_filter_parameters(face, lambda spec: (str | None, None))
     assert list(inspect.signature(face).parameters) == filter_names()
-    assert "recommendation" in inspect.signature(face).parameters
+    assert "clause" in inspect.signature(face).parameters
 
 
 def test_an_unknown_filter_name_is_refused_with_the_valid_ones(fake_retriever: Retriever) -> None:
@@ -95,7 +102,7 @@ def test_an_unknown_filter_name_is_refused_with_the_valid_ones(fake_retriever: R
 def test_a_kind_registered_after_the_index_loaded_filters_with_no_values(fake_retriever: Retriever) -> None:
     # A server still answering from the previous build while the new one, which found "clause", loads.
     retriever = Retriever(fake_retriever.index, fake_retriever.embedder, fake_retriever.settings)
-    register_kind(SectionKind("clause", "Clause", filter="number", filter_help="Only this clause number."))
+    register_kind(SectionKind("clause", "Clause"))
     try:
         assert retriever.valid_filter_values()["clause"] == []
         with pytest.raises(InvalidQueryError, match=r"^clause '4' matches nothing; valid: $"):
