@@ -374,11 +374,22 @@ class _MoreFilterValues(BaseModel):
 
 
 def _filter_values() -> type[BaseModel]:
+    # A kind no loaded report has is left out (GET /filters sends only the fields that are set): the report
+    # ids are always there, the others only when some report has such sections.
     fields: dict[str, Any] = {
-        spec.name: (list[str], Field(description=spec.help, examples=[[spec.example]])) for spec in filter_specs()
+        spec.name: (
+            list[str],
+            Field(description=spec.help, examples=[[spec.example]])
+            if spec.match == "document"
+            else Field(default_factory=list, description=spec.help, examples=[[spec.example]]),
+        )
+        for spec in filter_specs()
     }
     model = create_model("FilterValues", __base__=_MoreFilterValues, **fields)
-    model.__doc__ = "What each search filter accepts: build a form from it instead of hard-coding values."
+    model.__doc__ = (
+        "What each search filter accepts: build a form from it instead of hard-coding values. A filter of a "
+        "kind that no loaded report has is left out."
+    )
     return model
 
 

@@ -128,8 +128,14 @@ class FilterIndex:
         return values
 
     def valid_values(self) -> dict[str, list[str]]:
-        """What each filter accepts, for error messages and API docs."""
-        return {spec.name: list(self._values(spec)) for spec in filter_specs()}
+        """What each filter accepts (GET /filters), leaving out the kinds no loaded report has.
+
+        A form builds its choices from this: a kind with no section here
+        ("paragraph" in a library of MEM reports, "article" once its report
+        is removed) would only be an empty control.
+        """
+        specs = filter_specs()
+        return {s.name: list(v) for s in specs if (v := self._values(s)) or s.match == "document"}
 
     def _resolve_title(self, kind: str, value: str) -> str:
         titles = self._valid[kind]

@@ -146,7 +146,7 @@ class Retriever:
         return leg
 
     def valid_filter_values(self) -> dict[str, list[str]]:
-        """What each filter accepts, for error messages and API docs."""
+        """What each filter accepts here (GET /filters): the report ids, and the kinds some report has."""
         return self.filters.valid_values()
 
     def filter_mask(self, filters: Filters | None) -> np.ndarray | None:

@@ -8,6 +8,7 @@ kind's filter, and GET /filters left it out.
 A label the generic scheme finds that names a built-in kind ("Goal 2",
 "Recommendation 11") filters too: every numbered kind filters by number.
 Such kinds used to be cited and routed but refused or ignored as filters.
+GET /filters lists only the kinds some loaded report has.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from api.deps import Loaded, ready_state
 from api.mcp import create_mcp_server
 from cli.main import app
 from core.settings import PROJECT_ROOT
-from index.add import add_document
+from corpus.kinds import discover_kind
+from index.add import add_document, remove_document
 from qa.retrieve import Retriever
 from tests.fakes import HashingEmbedder
 from tests.library_fixtures import REPORT_MD, library
@@ -194,6 +196,24 @@ def test_cli_ask_has_an_option_for_a_built_in_kind_found_in_an_added_report(
     result = CliRunner().invoke(app, ["ask", GOAL_QUESTION, "--goal", "2", "--json"])
     assert result.exit_code == 0, result.output
     assert _articles([r["section_id"] for r in json.loads(result.stdout)["results"]]) == {"goal-2"}
+
+
+def test_get_filters_lists_only_the_kinds_a_loaded_report_has(plan_client: TestClient) -> None:
+    discover_kind("Article")  # a kind known to the process (another report had it), not to this library
+    assert plan_client.get("/filters").json() == {"document": ["plan-2025"], "goal": ["1", "2", "3"]}
+
+
+def test_get_filters_drops_a_discovered_kind_once_its_report_is_removed(tmp_path: Path) -> None:
+    settings = library(tmp_path)  # the INL fact sheet, and no numbered section
+    path = tmp_path / "strategy.md"
+    path.write_text(REPORT_MD, encoding="utf-8")
+    embedder = HashingEmbedder()
+    add_document(settings, path, doc_id="strategy-2030", embedder=embedder)
+    remove_document(settings, "strategy-2030", embedder=embedder)
+    # What the server's reload loads, with no restart.
+    values = TestClient(create_app(retriever=Retriever.open(settings, embedder))).get("/filters").json()
+    assert "article" not in values
+    assert values["document"] == ["state-inl-mexico-fact-sheet-2005"]
 
 
 @pytest.mark.e2e

@@ -243,6 +243,23 @@ def test_the_report_filter_narrows_the_results(page: Page) -> None:
     assert "document=unodc-honlac-29-2019" in page.url
 
 
+def test_the_area_filter_offers_the_mem_thematic_areas(page: Page) -> None:
+    _ready(page)
+    assert page.locator("#thematic_area").is_visible()
+    assert page.locator("#thematic_area option").count() == 1 + 5  # "All areas" and the MEM's five
+
+
+def test_a_library_with_no_thematic_area_shows_no_area_filter(page: Page) -> None:
+    # An agency's own collection without a MEM report: GET /filters leaves the kind out, and the page
+    # shows no empty control for it (it used to fail on the missing list and leave "All areas" alone).
+    no_areas = {"document": ["unodc-honlac-29-2019"], "recommendation": ["1", "2"], "paragraph": ["1", "2"]}
+    page.route("**/filters", lambda route: route.fulfill(json=no_areas))
+    _ready(page)
+    assert page.locator("#document").is_visible()
+    assert not page.locator("#thematic_area").is_visible()
+    assert page.locator("#error").inner_text() == ""
+
+
 EXTRADITION = "What does each report say about extradition?"
 SPEAKING = {"MEM Mexico 2024", "Elementa Warlike Approach 2024", "US-Mexico Binational Drug Strategy 1998"}
 SILENT = ["UNODC HONLAC 29 (2019)", "INL Mexico Fact Sheet 2005"]

@@ -97,10 +97,12 @@ def get_outline(
     "/filters",
     operation_id="list_filter_values",
     summary="The values each search filter accepts",
-    description="Report ids, MEM thematic area names, objective and priority action numbers, and the numbers of "
-    "the kinds found in added reports ('article'): what the `filters` of /search accept. Forms and chat "
-    "frontends build their choices from it.",
+    description="Report ids, MEM thematic area names, and the numbers of each numbered kind (objective, priority "
+    "action, recommendation, goal..., and the kinds found in added reports: 'article'): what the `filters` of "
+    "/search accept. A kind that no loaded report has is left out. Forms and chat frontends build their "
+    "choices from it.",
     response_model=FilterValues,
+    response_model_exclude_unset=True,
     responses=ERRORS,
     tags=["lookup"],
 )

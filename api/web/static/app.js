@@ -520,12 +520,14 @@ function route() {
 
 // Filter values come from the API, never from a list written into the page. Run at start and after
 // an add: each run replaces the choices (after the first "All ..." one) and keeps what was chosen.
+// A filter with no values in the loaded reports is not shown: /filters leaves out a kind no report has
+// (no thematic areas in a library without a MEM report), and its control stays hidden.
 async function loadChoices() {
   const [documents, filters] = await Promise.all([api("/documents"), api("/filters")]);
   state.documents = Object.fromEntries(documents.map((doc) => [doc.id, doc]));
   const choices = [
     ["document", documents.map((doc) => [doc.id, doc.short_title])],
-    ["thematic_area", filters.thematic_area.map((area) => [area, area])],
+    ["thematic_area", (filters.thematic_area || []).map((area) => [area, area])],
   ];
   for (const [id, values] of choices) {
     const select = $(id);
@@ -533,6 +535,7 @@ async function loadChoices() {
     select.replaceChildren(select.options[0], ...values.map(([value, text]) => el("option", { value, text })));
     select.value = chosen;
     if (select.selectedIndex < 0) select.selectedIndex = 0; // a choice that is gone
+    select.closest(".field").hidden = values.length === 0;
   }
 }
 
