@@ -18,8 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from core.errors import CorruptIndexError, IndexStoreError
 from core.settings import Settings
 from core.types import BuildReport, Passage
@@ -31,11 +29,12 @@ from index.embed import Embedder
 from index.embed_cache import CachedEmbedder
 from index.embed_steps import encode_logged, export_query_encoder
 from index.fingerprint import fingerprint
+from index.legs import leg_texts
 from index.lock import BUILD_LOCK, hold_lock
 from index.persist import FORMAT_VERSION, write_snapshot
-from index.sentences import UNIT_KINDS, answer_units, unit_embed_text
 from index.snapshots import build_id, read_manifest, rollback, switch_current, verify_snapshot
 from index.space import check_space, estimate_mb, no_space, out_of_space, remove_strays
+from index.timing import timed
 
 _log = logging.getLogger("policyqa.index")
 
@@ -176,59 +175,33 @@ def _build_snapshot(
     """Embed the corpus and write the snapshot into ``target``, then switch to it; (passages, sections, reports)."""
     data_dir = settings.data_dir
     step(1)
-    adapted: Adapted | None = None
-    parsed_early: tuple[list[Any], list[Passage]] | None = None
-    if embedder is None:
-        # Loaded only now: a no-op build never pays for importing torch.
-        from index.embed import SentenceTransformerEmbedder
-
-        if settings.adapt:
-            # MiniLM adapted to the reports (index.adapt): trained from the parsed corpus, or reused.
-            parsed_early = collect_passages(settings)
-            adapted = ensure_adapted(settings, *parsed_early)
-            embedder = SentenceTransformerEmbedder.from_settings(settings, model_path=str(adapted.model_dir))
-        else:
-            embedder = SentenceTransformerEmbedder.from_settings(settings)
-    if multilingual is None:
-        from index.embed import multilingual_passage_embedder
-
-        multilingual = multilingual_passage_embedder(settings)
+    timings: dict[str, Any] = {}
+    with timed(timings, "models"):
+        embedder, multilingual, adapted, parsed_early = _load_models(settings, embedder, multilingual)
     _log.info("building the index (%s) into %s", reason, data_dir)
     # Texts embedded by an earlier build (same model, same text) are not embedded again.
     same = multilingual is embedder  # a fake standing in for both legs: one cache, not two writers
     model = embedder  # the model itself, for the ONNX export
-    embedder = CachedEmbedder(embedder, settings.embedding_cache)
-    multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
+    with timed(timings, "cache_load"):
+        embedder = CachedEmbedder(embedder, settings.embedding_cache)
+        multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
     step(2)
-    timings: dict[str, Any] = {}
-    t_parse = time.monotonic()
-    parsed, passages = parsed_early or collect_passages(settings)
-    timings["parse_s"] = round(time.monotonic() - t_parse, 3)
+    with timed(timings, "parse"):
+        parsed, passages = parsed_early or collect_passages(settings)
     if not parsed:
         raise IndexStoreError("the corpus is empty; add a report with `policyqa add FILE`")
     if not passages:
         raise IndexStoreError("the corpus produced no passages")
     _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
     step(3)
-    vectors = encode_logged(embedder, [p.embed_text for p in passages], "passages", progress, timings)
-    # Answer units (sentences, list items, table rows) serve answers (qa.answer): each is embedded
-    # here, so no answer text is embedded at query time.
-    texts = {d.document.id: d.text for d in parsed}
-    units = [(i, u) for i, p in enumerate(passages) for u in answer_units(p.text, p.start, texts[p.document_id])]
-    sentences = np.array([(i, u.start, u.end, UNIT_KINDS.index(u.kind)) for i, u in units], dtype=np.int64).reshape(
-        -1, 4
-    )
-    headers = [u.header for _, u in units]
-    sentence_texts = [
-        unit_embed_text(passages[i].text[u.start - passages[i].start : u.end - passages[i].start], u) for i, u in units
-    ]
+    with timed(timings, "units"):
+        passage_texts, sentences, headers, sentence_texts = leg_texts(parsed, passages)
+    vectors = encode_logged(embedder, passage_texts, "passages", progress, timings)
     step(4)
     sentence_vectors = encode_logged(embedder, sentence_texts, "sentences", progress, timings)
     # The cross-lingual leg: the same passages and answer units, in multilingual-e5's space.
     step(5)
-    multilingual_passages = encode_logged(
-        multilingual, [p.embed_text for p in passages], "passages (multilingual)", progress, timings
-    )
+    multilingual_passages = encode_logged(multilingual, passage_texts, "passages (multilingual)", progress, timings)
     step(6)
     multilingual_vectors = (
         multilingual_passages,
@@ -260,9 +233,8 @@ def _build_snapshot(
         "timings": timings,
     }
     step(7)
-    t_export = time.monotonic()
-    extra = export_query_encoder(model, scratch)
-    timings["onnx_export_s"] = round(time.monotonic() - t_export, 3)
+    with timed(timings, "onnx_export"):
+        extra = export_query_encoder(model, scratch, settings.embedding_cache)
     step(8)
     write_snapshot(
         target,
@@ -278,11 +250,38 @@ def _build_snapshot(
         extra,
         texts={d.document.id: (d.document.file, d.text) for d in parsed},
         dense_spec=DenseSpec.for_size(len(passages), settings),
+        timings=timings,
     )
     if before_switch is not None:
         before_switch()
     switch_current(data_dir, target)
     return len(passages), n_sections, len(parsed)
+
+
+def _load_models(
+    settings: Settings, embedder: Embedder | None, multilingual: Embedder | None
+) -> tuple[Embedder, Embedder, Adapted | None, tuple[list[Any], list[Passage]] | None]:
+    """(MiniLM, multilingual-e5, the adaptation, the parsed corpus if adapting needed it): the given ones, or loaded.
+
+    Loaded only now: a no-op build never pays for importing torch.
+    """
+    adapted: Adapted | None = None
+    parsed_early: tuple[list[Any], list[Passage]] | None = None
+    if embedder is None:
+        from index.embed import SentenceTransformerEmbedder
+
+        if settings.adapt:
+            # MiniLM adapted to the reports (index.adapt): trained from the parsed corpus, or reused.
+            parsed_early = collect_passages(settings)
+            adapted = ensure_adapted(settings, *parsed_early)
+            embedder = SentenceTransformerEmbedder.from_settings(settings, model_path=str(adapted.model_dir))
+        else:
+            embedder = SentenceTransformerEmbedder.from_settings(settings)
+    if multilingual is None:
+        from index.embed import multilingual_passage_embedder
+
+        multilingual = multilingual_passage_embedder(settings)
+    return embedder, multilingual, adapted, parsed_early
 
 
 def rollback_index(settings: Settings) -> str:

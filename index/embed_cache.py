@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,9 @@ import numpy as np
 from index.embed import Embedder
 
 __all__ = ["CachedEmbedder"]
+
+_SAVE_SECONDS = 60.0
+"""Inside ``deferred()``, the longest a cold build's new vectors go unsaved (what a kill would lose)."""
 
 
 class CachedEmbedder:
@@ -24,6 +29,10 @@ class CachedEmbedder:
     weights' digest, ``index.weights``), so a new model never reads another's
     vectors, whatever its name. The file is rewritten atomically after each
     call that added vectors: an interrupted build keeps what it embedded.
+    Inside ``deferred()`` (a build's leg, encoded in calls of 128 texts) it
+    is rewritten once at the end instead, and at most every
+    ``save_seconds`` on the way: each rewrite is the whole file (3.6 MB per
+    model for the bundled corpus, growing with the collection), synced.
     """
 
     def __init__(self, inner: Embedder, cache_dir: Path) -> None:
@@ -40,6 +49,10 @@ class CachedEmbedder:
             pass  # no cache yet, or an unreadable one: start afresh (it is only a cache)
         self.hits = 0
         self.misses = 0
+        self.save_seconds = _SAVE_SECONDS
+        self._deferring = False
+        self._unsaved = False
+        self._saved_at = time.monotonic()
 
     @property
     def dim(self) -> int:
@@ -59,10 +72,23 @@ class CachedEmbedder:
             fresh = self._inner.encode([text_of[k] for k in todo], progress=progress)
             self._vectors.update(zip(todo, np.asarray(fresh, dtype=np.float32), strict=True))
             self.misses += len(todo)
-            self._save()
+            self._unsaved = True
+            if not self._deferring or time.monotonic() - self._saved_at >= self.save_seconds:
+                self._save()
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self._vectors[k] for k in keys]).astype(np.float32)
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Within the block, new vectors are written when it ends (or fails), not after every call."""
+        self._deferring, self._saved_at = True, time.monotonic()
+        try:
+            yield
+        finally:
+            self._deferring = False
+            if self._unsaved:
+                self._save()
 
     def _save(self) -> None:
         from index.space import write_atomically
@@ -73,3 +99,4 @@ class CachedEmbedder:
         digests = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32)
         vectors = np.vstack([self._vectors[k] for k in keys])
         write_atomically(self._path, lambda fh: np.savez(fh, keys=digests, vectors=vectors))
+        self._unsaved, self._saved_at = False, time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -31,22 +32,12 @@ def encode_logged(
     go there under ``what`` (the snapshot's manifest keeps them for
     ``policyqa bench``).
     """
-    t0 = last = time.monotonic()
+    t0 = time.monotonic()
     cpu0 = time.process_time()
     misses = getattr(embedder, "misses", None)
-    if progress or len(texts) <= _LOG_CHUNK:
-        vectors = embedder.encode(texts, progress=progress)
-    else:
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-        for start in range(0, len(texts), _LOG_CHUNK):
-            chosen = order[start : start + _LOG_CHUNK]
-            vectors[chosen] = embedder.encode([texts[i] for i in chosen])
-            now = time.monotonic()
-            done = min(start + _LOG_CHUNK, len(texts))
-            if now - last >= PROGRESS_SECONDS or done == len(texts):
-                _log.info("embedded %d/%d %s (%.0f s)", done, len(texts), what, now - t0)
-                last = now
+    deferred = getattr(embedder, "deferred", None)  # the embedding cache: written once per leg, not per call
+    with deferred() if deferred is not None else nullcontext():
+        vectors = _encode_chunks(embedder, texts, what, progress, t0)
     if timings is not None:
         seconds = time.monotonic() - t0
         encoded = getattr(embedder, "misses", 0) - misses if misses is not None else len(texts)
@@ -61,13 +52,49 @@ def encode_logged(
     return vectors
 
 
-def export_query_encoder(embedder: Embedder, scratch: Path) -> tuple[Path, ...]:
-    """The int8 ONNX query encoder of the real MiniLM, exported into ``scratch`` (none for a fake)."""
-    from index.embed import SentenceTransformerEmbedder
+def _encode_chunks(embedder: Embedder, texts: list[str], what: str, progress: bool, t0: float) -> np.ndarray:
+    """``embedder.encode(texts)`` in calls of ``_LOG_CHUNK`` texts, shortest first, logging progress."""
+    if progress or len(texts) <= _LOG_CHUNK:
+        return embedder.encode(texts, progress=progress)
+    last = t0
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for start in range(0, len(texts), _LOG_CHUNK):
+        chosen = order[start : start + _LOG_CHUNK]
+        vectors[chosen] = embedder.encode([texts[i] for i in chosen])
+        now = time.monotonic()
+        done = min(start + _LOG_CHUNK, len(texts))
+        if now - last >= PROGRESS_SECONDS or done == len(texts):
+            _log.info("embedded %d/%d %s (%.0f s)", done, len(texts), what, now - t0)
+            last = now
+    return vectors
 
-    if not isinstance(embedder, SentenceTransformerEmbedder):
+
+_EXPORT_LIBRARIES = ("torch", "onnx", "onnxruntime", "transformers", "sentence-transformers")
+"""What the int8 query encoder's bytes depend on besides the weights and ``index/onnx_query.py``."""
+
+
+def export_query_encoder(embedder: Embedder, scratch: Path, cache_dir: Path | None = None) -> tuple[Path, ...]:
+    """The int8 ONNX query encoder of the real MiniLM (none for a fake, which has no ``export_onnx``).
+
+    With ``cache_dir`` (the embedding cache), the export is made once per
+    model fingerprint (its weights' digest), export code and library
+    versions and reused by later builds (``index.export_cache``): a build
+    adding one report no longer pays for it. Without, it is made into ``scratch``.
+    """
+    export = getattr(embedder, "export_onnx", None)
+    if export is None:
         return ()
     t0 = time.monotonic()
-    path = embedder.export_onnx(scratch)
-    _log.info("exported the int8 ONNX query encoder (%.0f s)", time.monotonic() - t0)
+    if cache_dir is None:
+        path, made = export(scratch), True
+    else:
+        from index.code import code_hash
+        from index.export_cache import export_key, kept_export
+        from index.onnx_query import ONNX_QUERY_ENCODER
+
+        key = export_key([embedder.fingerprint, code_hash(["index/onnx_query.py"])], _EXPORT_LIBRARIES)
+        path, made = kept_export(cache_dir, key, ONNX_QUERY_ENCODER, lambda: export(scratch))
+    what = "exported" if made else "reused the kept export of"
+    _log.info("%s the int8 ONNX query encoder (%.0f s)", what, time.monotonic() - t0)
     return (path,)

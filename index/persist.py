@@ -26,6 +26,7 @@ from index.ann import FLAT, DenseSpec, build_dense
 from index.lexical import PASSAGES
 from index.snapshots import MANIFEST, checksums
 from index.texts import write_texts
+from index.timing import timed
 
 __all__ = ["ARRAYS", "FORMAT_VERSION", "SnapshotFiles", "read_snapshot", "write_snapshot"]
 
@@ -131,6 +132,7 @@ def write_snapshot(
     texts: dict[str, tuple[str, str]] | None = None,
     sources: dict[str, tuple[Path, ...]] | None = None,
     dense_spec: DenseSpec = FLAT,
+    timings: dict[str, Any] | None = None,
 ) -> None:
     """Write a complete index into the new directory ``target``.
 
@@ -141,14 +143,16 @@ def write_snapshot(
     and checksummed like the rest. ``texts`` maps each document id to (file
     name, the text its spans index), ``sources`` to further files of that
     document (``index.texts``). The manifest gets the build id (the
-    directory's name) and every file's size and sha256.
+    directory's name) and every file's size and sha256. ``timings`` gets
+    each part's wall and CPU seconds (``snapshot_*``, ``index.embed_steps.timed``).
     """
     import faiss
 
     try:
         target.mkdir(parents=True)
-        dense = build_dense(vectors, dense_spec)
-        faiss.write_index(dense, str(target / "dense.faiss"))
+        with timed(timings, "snapshot_dense"):
+            dense = build_dense(vectors, dense_spec)
+            faiss.write_index(dense, str(target / "dense.faiss"))
         arrays = {
             "sentence_rows": sentences,
             "sentence_vectors": sentence_vectors,
@@ -156,29 +160,18 @@ def write_snapshot(
             "multilingual_sentences": multilingual[1],
             "unit_headers": np.array(headers, dtype=str),
         }
-        for name, array in arrays.items():
-            np.save(target / ARRAYS[name], np.ascontiguousarray(array))
-        bm25 = PASSAGES.index(PASSAGES.tokenize([p.embed_text for p in passages]))
-        bm25.save(str(target / _BM25_DIR), show_progress=False)
-        with (target / "passages.jsonl").open("w", encoding="utf-8") as fh:
-            for p in passages:
-                fh.write(json.dumps(_passage_to_json(p), ensure_ascii=False) + "\n")
-        rows: list[dict[str, Any]] = []
-
-        def flat(s: Section, parent: str | None) -> None:
-            rows.append(_section_to_json(s, parent))
-            for c in s.children:
-                flat(c, s.id)
-
-        for r in roots:
-            flat(r, None)
-        (target / "sections.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-        (target / "documents.json").write_text(
-            json.dumps([asdict(d) for d in documents], ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        for extra in extra_files:
-            shutil.copyfile(extra, target / extra.name)
-        document_files = write_texts(target, texts or {}, sources)
+        with timed(timings, "snapshot_arrays"):
+            for name, array in arrays.items():
+                np.save(target / ARRAYS[name], np.ascontiguousarray(array))
+        with timed(timings, "snapshot_bm25"):
+            bm25 = PASSAGES.index(PASSAGES.tokenize([p.embed_text for p in passages]))
+            bm25.save(str(target / _BM25_DIR), show_progress=False)
+        with timed(timings, "snapshot_json"):
+            _write_json(target, documents, roots, passages)
+        with timed(timings, "snapshot_files"):
+            for extra in extra_files:
+                shutil.copyfile(extra, target / extra.name)
+            document_files = write_texts(target, texts or {}, sources)
         # The manifest is written last: a directory without one is an unfinished build.
         manifest = {
             **manifest,
@@ -186,10 +179,32 @@ def write_snapshot(
             "build_id": target.name,
             "document_files": document_files,
         }
-        manifest["files"] = checksums(target)
+        with timed(timings, "snapshot_checksums"):
+            files = checksums(target)
+        manifest["files"] = files
         (target / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     except (OSError, RuntimeError, ValueError) as exc:
         raise IndexStoreError(f"cannot write index to {target}: {exc}") from exc
+
+
+def _write_json(target: Path, documents: list[Document], roots: list[Section], passages: list[Passage]) -> None:
+    """``passages.jsonl``, ``sections.json`` (the forest as flat rows) and ``documents.json``."""
+    with (target / "passages.jsonl").open("w", encoding="utf-8") as fh:
+        for p in passages:
+            fh.write(json.dumps(_passage_to_json(p), ensure_ascii=False) + "\n")
+    rows: list[dict[str, Any]] = []
+
+    def flat(s: Section, parent: str | None) -> None:
+        rows.append(_section_to_json(s, parent))
+        for c in s.children:
+            flat(c, s.id)
+
+    for r in roots:
+        flat(r, None)
+    (target / "sections.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    (target / "documents.json").write_text(
+        json.dumps([asdict(d) for d in documents], ensure_ascii=False, indent=1), encoding="utf-8"
+    )
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ def remove_strays(data_dir: Path, cache_dir: Path, keep: set[str]) -> list[str]:
     """Remove what interrupted or failed builds left (call under the build lock); the names removed.
 
     Unfinished snapshots (``builds/*`` without a manifest, other than ``keep``), ONNX export
-    scratch folders, temporary link names and the embedding cache's temporary files.
+    scratch folders, temporary link names and the embedding cache's temporary files (kept exports' too).
     """
     removed: list[str] = []
     strays = [*data_dir.glob(".export-*"), *data_dir.glob(".current-*"), *data_dir.glob(".previous-*")]
@@ -143,7 +143,8 @@ def remove_strays(data_dir: Path, cache_dir: Path, keep: set[str]) -> list[str]:
         strays += [b for b in builds.iterdir() if b.name not in keep and not (b / "manifest.json").is_file()]
     if cache_dir.is_dir():
         # The cache may be shared with builds of other data dirs: only a dead writer's temporaries.
-        strays += [t for t in [*cache_dir.glob("*.tmp.npz"), *cache_dir.glob(".*.tmp")] if not _writer_alive(t)]
+        temporaries = [*cache_dir.glob("*.tmp.npz"), *cache_dir.glob(".*.tmp"), *cache_dir.glob("exports/*/.*.tmp")]
+        strays += [t for t in temporaries if not _writer_alive(t)]
     for stray in strays:
         if stray.is_dir() and not stray.is_symlink():
             shutil.rmtree(stray, ignore_errors=True)
