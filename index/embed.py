@@ -191,4 +191,4 @@ def multilingual_passage_embedder(settings: Settings) -> Embedder:
         return E5Embedder()
     from index.e5_float import E5FloatEmbedder
 
-    return E5FloatEmbedder()
+    return E5FloatEmbedder(graph_cache=settings.embedding_cache)

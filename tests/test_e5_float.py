@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,19 @@ def test_the_onnx_graph_gives_torchs_vectors(corpus_texts: list[str]) -> None:
     onnx_vectors = E5FloatEmbedder(runtime="onnx").encode(texts)
     torch_vectors = E5FloatEmbedder(runtime="torch").encode(texts)
     assert np.abs(onnx_vectors - torch_vectors).max() < 1e-4
+
+
+@pytest.mark.e2e
+def test_the_kept_graph_gives_the_fresh_exports_vectors_bit_for_bit(corpus_texts: list[str], tmp_path: Path) -> None:
+    from index.e5_float import E5FloatEmbedder
+    from index.e5_graph import GRAPH_FILE
+    from index.e5_weights import read_e5_weights
+
+    weights = read_e5_weights()
+    texts = [corpus_texts[0], corpus_texts[-1], max(corpus_texts, key=len)]
+    fresh = E5FloatEmbedder(weights=weights).encode(texts)
+    exported = E5FloatEmbedder(weights=weights, graph_cache=tmp_path).encode(texts)  # exports and keeps
+    kept = E5FloatEmbedder(weights=weights, graph_cache=tmp_path).encode(texts)  # opens the kept file
+    assert len(list(tmp_path.glob(f"exports/*/{GRAPH_FILE}"))) == 1
+    np.testing.assert_array_equal(exported, fresh)
+    np.testing.assert_array_equal(kept, fresh)
