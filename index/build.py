@@ -12,25 +12,27 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from core.errors import CorruptIndexError, IndexStoreError
 from core.settings import Settings
-from core.types import BuildReport, Passage
-from corpus import load_corpus
-from index.adapt import Adapted, ensure_adapted
+from core.types import BuildReport
 from index.ann import DenseSpec
-from index.chunk import chunk_document
+from index.chunk import collect_passages
 from index.embed import Embedder
 from index.embed_cache import CachedEmbedder
-from index.embed_steps import encode_logged, export_query_encoder
+from index.embed_steps import export_query_encoder
 from index.fingerprint import fingerprint
-from index.legs import leg_texts
+from index.legs import embed_legs, leg_texts
 from index.lock import BUILD_LOCK, hold_lock
+from index.models import cached_minilm, load_minilm
 from index.persist import FORMAT_VERSION, write_snapshot
 from index.snapshots import build_id, read_manifest, rollback, switch_current, verify_snapshot
 from index.space import check_space, estimate_mb, no_space, out_of_space, remove_strays
@@ -54,15 +56,6 @@ BUILD_STEPS: tuple[str, ...] = (
 
 OnStep = Callable[[int, int, str], None]
 """Told (step number from 1, number of steps, what the step does) as each step of a build begins."""
-
-
-def collect_passages(settings: Settings) -> tuple[list[Any], list[Passage]]:
-    """Parse and chunk the whole corpus: (parsed documents, passages)."""
-    parsed = list(load_corpus(settings.corpus_dir))
-    passages: list[Passage] = []
-    for doc in parsed:
-        passages.extend(chunk_document(doc, settings.chunk_tokens, settings.context_tokens))
-    return parsed, passages
 
 
 def build_index(
@@ -94,9 +87,12 @@ def build_index(
     there); if it raises, the snapshot is dropped and the live index stays.
     """
 
+    told = threading.Lock()  # the two models' legs run in two threads (index.legs)
+
     def step(n: int) -> None:
         if on_step is not None:
-            on_step(n, len(BUILD_STEPS), BUILD_STEPS[n - 1])
+            with told:
+                on_step(n, len(BUILD_STEPS), BUILD_STEPS[n - 1])
 
     t0 = time.perf_counter()
     data_dir = settings.data_dir
@@ -176,37 +172,58 @@ def _build_snapshot(
     data_dir = settings.data_dir
     step(1)
     timings: dict[str, Any] = {}
+    # Both real models: MiniLM loads (torch's import is most of it) in a thread while this one parses,
+    # then embeds beside multilingual-e5 (index.legs). A given embedder (tests' fake) runs as before.
+    concurrent = embedder is None and multilingual is None and settings.concurrent_legs and not settings.adapt
+    loader = ThreadPoolExecutor(1, thread_name_prefix="policyqa-load") if concurrent else None
     with timed(timings, "models"):
-        embedder, multilingual, adapted, parsed_early = _load_models(settings, embedder, multilingual)
+        if loader is not None:
+            loading = loader.submit(cached_minilm, settings, timings)
+            english: Callable[[], CachedEmbedder] = loading.result
+            adapted, parsed_early = None, None
+        else:
+            model, adapted, parsed_early = load_minilm(settings, embedder)
+            english = partial(CachedEmbedder, model, settings.embedding_cache)
+        if multilingual is None:
+            from index.embed import multilingual_passage_embedder
+
+            multilingual = multilingual_passage_embedder(settings)
     _log.info("building the index (%s) into %s", reason, data_dir)
     # Texts embedded by an earlier build (same model, same text) are not embedded again.
-    same = multilingual is embedder  # a fake standing in for both legs: one cache, not two writers
-    model = embedder  # the model itself, for the ONNX export
     with timed(timings, "cache_load"):
-        embedder = CachedEmbedder(embedder, settings.embedding_cache)
-        multilingual = embedder if same else CachedEmbedder(multilingual, settings.embedding_cache)
+        if multilingual is embedder:  # a fake standing in for both legs: one cache, not two writers
+            cached = CachedEmbedder(embedder, settings.embedding_cache)
+            english, multilingual = (lambda: cached), cached
+        else:
+            multilingual = CachedEmbedder(multilingual, settings.embedding_cache)
     step(2)
-    with timed(timings, "parse"):
-        parsed, passages = parsed_early or collect_passages(settings)
-    if not parsed:
-        raise IndexStoreError("the corpus is empty; add a report with `policyqa add FILE`")
-    if not passages:
-        raise IndexStoreError("the corpus produced no passages")
-    _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
-    step(3)
-    with timed(timings, "units"):
-        passage_texts, sentences, headers, sentence_texts = leg_texts(parsed, passages)
-    vectors = encode_logged(embedder, passage_texts, "passages", progress, timings)
-    step(4)
-    sentence_vectors = encode_logged(embedder, sentence_texts, "sentences", progress, timings)
-    # The cross-lingual leg: the same passages and answer units, in multilingual-e5's space.
-    step(5)
-    multilingual_passages = encode_logged(multilingual, passage_texts, "passages (multilingual)", progress, timings)
-    step(6)
-    multilingual_vectors = (
-        multilingual_passages,
-        encode_logged(multilingual, sentence_texts, "sentences (multilingual)", progress, timings),
-    )
+    try:
+        with timed(timings, "parse"):
+            parsed, passages = parsed_early or collect_passages(settings)
+        if not parsed:
+            raise IndexStoreError("the corpus is empty; add a report with `policyqa add FILE`")
+        if not passages:
+            raise IndexStoreError("the corpus produced no passages")
+        _log.info("parsed %d reports into %d passages", len(parsed), len(passages))
+        with timed(timings, "units"):
+            passage_texts, sentences, headers, sentence_texts = leg_texts(parsed, passages)
+        with timed(timings, "embed"):
+            cached_english, legs = embed_legs(
+                english,
+                multilingual,
+                passage_texts,
+                sentence_texts,
+                concurrent=concurrent,
+                progress=progress,
+                timings=timings,
+                step=step,
+            )
+    finally:
+        if loader is not None:
+            loader.shutdown(wait=False, cancel_futures=True)
+    model = cached_english.inner  # the model itself, for the ONNX export
+    vectors, sentence_vectors = legs.passages, legs.units
+    multilingual_vectors = (legs.multilingual_passages, legs.multilingual_units)
     roots = [s for doc in parsed for s in doc.sections]
     n_sections = sum(len(doc.walk()) for doc in parsed)
     manifest = {
@@ -256,32 +273,6 @@ def _build_snapshot(
         before_switch()
     switch_current(data_dir, target)
     return len(passages), n_sections, len(parsed)
-
-
-def _load_models(
-    settings: Settings, embedder: Embedder | None, multilingual: Embedder | None
-) -> tuple[Embedder, Embedder, Adapted | None, tuple[list[Any], list[Passage]] | None]:
-    """(MiniLM, multilingual-e5, the adaptation, the parsed corpus if adapting needed it): the given ones, or loaded.
-
-    Loaded only now: a no-op build never pays for importing torch.
-    """
-    adapted: Adapted | None = None
-    parsed_early: tuple[list[Any], list[Passage]] | None = None
-    if embedder is None:
-        from index.embed import SentenceTransformerEmbedder
-
-        if settings.adapt:
-            # MiniLM adapted to the reports (index.adapt): trained from the parsed corpus, or reused.
-            parsed_early = collect_passages(settings)
-            adapted = ensure_adapted(settings, *parsed_early)
-            embedder = SentenceTransformerEmbedder.from_settings(settings, model_path=str(adapted.model_dir))
-        else:
-            embedder = SentenceTransformerEmbedder.from_settings(settings)
-    if multilingual is None:
-        from index.embed import multilingual_passage_embedder
-
-        multilingual = multilingual_passage_embedder(settings)
-    return embedder, multilingual, adapted, parsed_early
 
 
 def rollback_index(settings: Settings) -> str:

@@ -19,10 +19,14 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from core.types import ParsedDocument, Passage, PathElement, Section, Span
 
-__all__ = ["CHUNKER_VERSION", "chunk_document", "clean_text", "count_tokens", "make_label"]
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+__all__ = ["CHUNKER_VERSION", "chunk_document", "clean_text", "collect_passages", "count_tokens", "make_label"]
 
 CHUNKER_VERSION = "1"
 """Bumped when chunking changes in a way the code hash would not show."""
@@ -224,3 +228,14 @@ def chunk_document(parsed: ParsedDocument, chunk_tokens: int, context_tokens: in
             )
     passages.sort(key=lambda p: (p.start, p.ordinal))
     return passages
+
+
+def collect_passages(settings: Settings) -> tuple[list[Any], list[Passage]]:
+    """Parse and chunk the whole corpus: (parsed documents, passages)."""
+    from corpus import load_corpus
+
+    parsed = list(load_corpus(settings.corpus_dir))
+    passages: list[Passage] = []
+    for doc in parsed:
+        passages.extend(chunk_document(doc, settings.chunk_tokens, settings.context_tokens))
+    return parsed, passages

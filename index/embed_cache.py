@@ -55,6 +55,11 @@ class CachedEmbedder:
         self._saved_at = time.monotonic()
 
     @property
+    def inner(self) -> Embedder:
+        """The model behind the cache."""
+        return self._inner
+
+    @property
     def dim(self) -> int:
         return self._inner.dim
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 from core.logs import PROGRESS_SECONDS
 from index.embed import Embedder
 
-__all__ = ["encode_logged", "export_query_encoder"]
+__all__ = ["LegStoppedError", "encode_logged", "export_query_encoder"]
 
 _log = logging.getLogger("policyqa.index")
 
@@ -21,7 +22,12 @@ _LOG_CHUNK = 128  # texts per encode call when logging progress; the model batch
 
 
 def encode_logged(
-    embedder: Embedder, texts: list[str], what: str, progress: bool, timings: dict[str, Any] | None = None
+    embedder: Embedder,
+    texts: list[str],
+    what: str,
+    progress: bool,
+    timings: dict[str, Any] | None = None,
+    stop: threading.Event | None = None,
 ) -> np.ndarray:
     """``embedder.encode(texts)``, logging "embedded N/M what" at most every ``PROGRESS_SECONDS``.
 
@@ -30,14 +36,15 @@ def encode_logged(
     rows come back in ``texts``' order. With ``timings``, the leg's texts,
     the ones actually encoded (cache misses), seconds, CPU seconds and rate
     go there under ``what`` (the snapshot's manifest keeps them for
-    ``policyqa bench``).
+    ``policyqa bench``). ``stop`` (set by a failed leg running beside this
+    one) ends it with ``LegStoppedError`` before its next call.
     """
     t0 = time.monotonic()
     cpu0 = time.process_time()
     misses = getattr(embedder, "misses", None)
     deferred = getattr(embedder, "deferred", None)  # the embedding cache: written once per leg, not per call
     with deferred() if deferred is not None else nullcontext():
-        vectors = _encode_chunks(embedder, texts, what, progress, t0)
+        vectors = _encode_chunks(embedder, texts, what, progress, t0, stop)
     if timings is not None:
         seconds = time.monotonic() - t0
         encoded = getattr(embedder, "misses", 0) - misses if misses is not None else len(texts)
@@ -52,7 +59,13 @@ def encode_logged(
     return vectors
 
 
-def _encode_chunks(embedder: Embedder, texts: list[str], what: str, progress: bool, t0: float) -> np.ndarray:
+class LegStoppedError(Exception):
+    """A leg stopped because the leg running beside it failed (that failure is the one reported)."""
+
+
+def _encode_chunks(
+    embedder: Embedder, texts: list[str], what: str, progress: bool, t0: float, stop: threading.Event | None
+) -> np.ndarray:
     """``embedder.encode(texts)`` in calls of ``_LOG_CHUNK`` texts, shortest first, logging progress."""
     if progress or len(texts) <= _LOG_CHUNK:
         return embedder.encode(texts, progress=progress)
@@ -60,6 +73,8 @@ def _encode_chunks(embedder: Embedder, texts: list[str], what: str, progress: bo
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for start in range(0, len(texts), _LOG_CHUNK):
+        if stop is not None and stop.is_set():
+            raise LegStoppedError(f"stopped embedding {what}: the other model's leg failed")
         chosen = order[start : start + _LOG_CHUNK]
         vectors[chosen] = embedder.encode([texts[i] for i in chosen])
         now = time.monotonic()

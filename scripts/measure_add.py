@@ -53,6 +53,8 @@ def _seed(seed_cache: Path, cache_dir: Path, corpus_dir: Path) -> int:
         np.savez(cache_dir / path.name, keys=keys[keep], vectors=vectors[keep])
     for extra in seed_cache.glob("*.json"):
         shutil.copyfile(extra, cache_dir / extra.name)
+    if (seed_cache / "exports").is_dir():  # what the four's cold build would have exported and kept
+        shutil.copytree(seed_cache / "exports", cache_dir / "exports")
     return len(wanted)
 
 
