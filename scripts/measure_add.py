@@ -8,7 +8,8 @@ reports already built and served:
 1. ``WORK_DIR/corpus``: the bundled corpus less ``mem-mexico-2024``;
    ``WORK_DIR/data/embeddings``: the seed cache cut down to the texts those
    four reports embed (so the four are not embedded again, and MEM's texts
-   are not in it: the state after a cold build of the four);
+   are not in it: the state after a cold build of the four), and the seed's
+   kept ONNX exports (``exports/``), which that cold build would have made;
 2. ``policyqa build`` of the four (every text a cache hit), ``policyqa serve``
    (reload check every 0.25 s);
 3. ``policyqa add corpus/mem-mexico-2024.txt --id mem-mexico-2024``, timed
