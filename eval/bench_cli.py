@@ -84,6 +84,11 @@ def bench_command(
     console.out.print(f"wrote {escape(str(path))}")
 
 
+def _beside(build: dict[str, Any]) -> str:
+    """A note for the rates of a build that ran both models at once (``index.legs``): each leg shared the cores."""
+    return ", beside the other model" if (build.get("timings") or {}).get("legs_concurrent") else ""
+
+
 def print_bench(f: dict[str, Any]) -> None:
     table = Table(title="policyqa bench", title_justify="left")
     for col in ("measure", "p50 ms", "p95 ms", "p99 ms", "req/s", "other"):
@@ -98,7 +103,9 @@ def print_bench(f: dict[str, Any]) -> None:
                 f"build ({name})", "", "", "", "", f"{b['seconds']:.2f} s{cpu}, peak RSS {b['peak_rss_mb']} MB"
             )
         for name, rate in f["build"]["cold"].get("rates", {}).items():
-            table.add_row(f"  cold build, {escape(name)}", "", "", "", "", f"{rate} texts/s")
+            table.add_row(
+                f"  cold build, {escape(name)}", "", "", "", "", f"{rate} texts/s{_beside(f['build']['cold'])}"
+            )
         if a := f["build"].get("add"):
             table.add_row(
                 f"add {escape(a['document'])} to a running server",
@@ -109,7 +116,7 @@ def print_bench(f: dict[str, Any]) -> None:
                 f"{a['seconds']:.2f} s (build {a['build_s']:.2f} s, reload {a['reload_s']:.2f} s)",
             )
             for name, rate in a["rates"].items():
-                table.add_row(f"  add, {escape(name)}", "", "", "", "", f"{rate} texts/s")
+                table.add_row(f"  add, {escape(name)}", "", "", "", "", f"{rate} texts/s{_beside(a)}")
     adapted = f.get("adaptation")
     if adapted:
         how = "in the cold build above" if f.get("build") else "when the live index's model was trained"

@@ -69,3 +69,29 @@ def test_bench_table_prints_the_cold_builds_leg_rates_and_the_add_time(monkeypat
     assert "cold build, passages (multilingual) 30.5 texts/s" in lines
     assert "add mem-mexico-2024 to a running server 30.00 s (build 28.00 s, reload 2.00 s)" in lines
     assert "add, sentences 150.0 texts/s" in lines
+
+
+def test_bench_table_says_when_the_legs_ran_beside_each_other(monkeypatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    import eval.bench_cli
+    import eval.console
+
+    out = io.StringIO()
+    monkeypatch.setattr(eval.console, "out", Console(file=out, width=200))
+    cold = {"seconds": 60.0, "peak_rss_mb": 900, "rates": {"passages": 40.0}, "timings": {"legs_concurrent": True}}
+    figures = {
+        "build": {"cold": cold},
+        "open_s": 1.0,
+        "verify_ms": 5,
+        "encodings_per_request": 1.0,
+        "meta": {"query_encoder": "onnx-int8"},
+        "in_process": {},
+        "peak_rss_mb": 500,
+        "http": {"skipped": "--no-http"},
+    }
+    eval.bench_cli.print_bench(figures)
+    lines = [" ".join(line.replace("│", " ").split()) for line in out.getvalue().splitlines()]
+    assert "cold build, passages 40.0 texts/s, beside the other model" in lines
