@@ -36,9 +36,10 @@ from pathlib import Path
 import numpy as np
 
 from core.settings import PROJECT_ROOT, Settings
-from eval.bench import _run_cli, _wait_ready, serving
+from eval.bench import _run_cli
 from eval.bench_build import ADDED_REPORT, _served_build, corpus_without, snapshot_timings
-from index.build import collect_passages
+from eval.server import serving, wait_ready
+from index.chunk import collect_passages
 from index.legs import leg_texts
 
 
@@ -82,7 +83,7 @@ def main() -> None:
     print(f"built the four: {four['seconds']:.1f} s, {four['cpu_s']:.1f} CPU s", file=sys.stderr)
     add = ["add", str(source / f"{ADDED_REPORT}.txt"), "--id", ADDED_REPORT]
     with serving(env, POLICYQA_RELOAD_INTERVAL="0.25") as (server, port):
-        _wait_ready(server, port)
+        wait_ready(server, port)
         before = _served_build(port)
         t0 = time.perf_counter()
         if args.profile:
