@@ -231,6 +231,13 @@ class Settings(BaseSettings):
     adapt_hard_negatives: bool = Field(
         default=False, description="one BM25 hard negative per pair, besides the batch's other passages"
     )
+    adapt_interpolate: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="weight of the adapted weights against the bundled MiniLM's (WiSE-FT): 1 the adapted model "
+        "as trained, 0.5 the average of both; changing it does not retrain",
+    )
     adapt_holdout: list[Path] = Field(
         default_factory=lambda: [
             PROJECT_ROOT / "eval" / name

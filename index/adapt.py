@@ -11,6 +11,13 @@ Training is deterministic (fixed seeds, CPU, one data order) and cached:
 corpus, the code that makes the pairs and trains, the base model's weights,
 the settings of the pairs and the training, and the held-out texts. A build
 with the same key reuses the model; anything else trains anew.
+
+With ``POLICYQA_ADAPT_INTERPOLATE`` below 1 the build embeds with a mix of the
+two models' weights (WiSE-FT, Wortsman et al. 2022): every weight is
+``(1 - alpha) * bundled + alpha * adapted``. The mix keeps more of the bundled
+model's ranking of plain questions while keeping part of the adaptation's
+gain; it is made in seconds from the cached trained model, so changing alpha
+does not retrain. It lives beside it, ``<key>-wiseNN/`` (NN = alpha in hundredths).
 """
 
 from __future__ import annotations
@@ -36,7 +43,16 @@ from index.pairs import Pair, PairConfig, build_pairs
 from index.space import process_alive
 from index.weights import weights_digest
 
-__all__ = ["Adapted", "TrainConfig", "adapt_key", "ensure_adapted", "read_holdout", "train"]
+__all__ = [
+    "Adapted",
+    "TrainConfig",
+    "adapt_key",
+    "adapted_id",
+    "ensure_adapted",
+    "interpolate",
+    "read_holdout",
+    "train",
+]
 
 _log = logging.getLogger("policyqa.index")
 
@@ -117,6 +133,21 @@ def adapt_key(settings: Settings) -> str:
         "holdout": holdout,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _alpha(settings: Settings) -> float:
+    """The interpolation weight in hundredths: 0.5 and 0.501 are one model, not two."""
+    return round(settings.adapt_interpolate, 2)
+
+
+def adapted_id(settings: Settings) -> str:
+    """The model a build embeds with: the training's key, and the interpolation weight when below 1.
+
+    The build's fingerprint holds it, so changing the weight rebuilds the index (and reuses the training).
+    """
+    key = adapt_key(settings)
+    alpha = _alpha(settings)
+    return key if alpha >= 1.0 else f"{key}-wise{round(alpha * 100):02d}"
 
 
 def _seed(seed: int) -> None:
@@ -210,6 +241,31 @@ def train(base: str, pairs: Sequence[Pair], config: TrainConfig, out: Path) -> N
         shutil.rmtree(out.parent / f".trainer-{os.getpid()}", ignore_errors=True)
 
 
+def interpolate(base: str | Path, adapted: Path, alpha: float, out: Path) -> None:
+    """Write to ``out`` the model at ``adapted`` with every weight ``(1 - alpha) * base + alpha * adapted``.
+
+    Both are sentence-transformers folders of the same architecture (the adapted one was trained from
+    ``base``); ``out`` takes the adapted folder's configuration and tokenizer.
+    """
+    import numpy as np
+    from safetensors.numpy import load_file, save_file
+
+    tuned_file, base_file = adapted / "model.safetensors", Path(base) / "model.safetensors"
+    if not tuned_file.is_file() or not base_file.is_file():
+        raise IndexStoreError(f"cannot interpolate: {tuned_file} or {base_file} is missing")
+    tuned, bundled = load_file(str(tuned_file)), load_file(str(base_file))
+    odd = sorted(n for n, t in tuned.items() if n not in bundled or bundled[n].shape != t.shape)
+    if odd:
+        raise IndexStoreError(f"cannot interpolate: the adapted model's {odd[:3]} have no match in {base}")
+    mixed = {
+        # Integer buffers (position ids) are not weights: kept as trained.
+        n: (((1.0 - alpha) * bundled[n] + alpha * t).astype(t.dtype) if np.issubdtype(t.dtype, np.floating) else t)
+        for n, t in tuned.items()
+    }
+    shutil.copytree(adapted, out, ignore=shutil.ignore_patterns(_META, "model.safetensors"))
+    save_file(mixed, str(out / "model.safetensors"), metadata={"format": "pt"})
+
+
 def _drop_strays(root: Path) -> None:
     """Remove what a killed training left (``.trainer-PID``, ``.KEY-PID``): its process is gone."""
     for stray in root.glob(".*-*"):
@@ -218,15 +274,51 @@ def _drop_strays(root: Path) -> None:
             shutil.rmtree(stray, ignore_errors=True)
 
 
-def _prune(root: Path, keep: str) -> None:
+def _prune(root: Path, keep: set[str]) -> None:
     models = [p for p in root.iterdir() if p.is_dir() and (p / _META).is_file()]
     models.sort(key=lambda p: p.stat().st_mtime)
     for old in models[:-_KEEP]:
-        if old.name != keep:
+        if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 
 
 def ensure_adapted(settings: Settings, parsed: Sequence[ParsedDocument], passages: Sequence[Passage]) -> Adapted:
+    """The model this build embeds with: the adapted one (cached or trained now), interpolated if asked."""
+    trained = _ensure_trained(settings, parsed, passages)
+    alpha = _alpha(settings)
+    if alpha >= 1.0:
+        return trained
+    ident = adapted_id(settings)
+    root = settings.adapted_models
+    target = root / ident
+    if not (target / _META).is_file():
+        t0 = time.monotonic()
+        partial = root / f".{ident}-{os.getpid()}"
+        shutil.rmtree(partial, ignore_errors=True)
+        try:
+            interpolate(settings.model_path, trained.model_dir, alpha, partial)
+            meta = {
+                "key": ident,
+                "trained_key": trained.key,
+                "interpolate": alpha,
+                "base": settings.model_path,
+                "pairs": trained.pairs,
+                "seconds": round(trained.seconds, 1),  # the training's: what this model cost
+                "interpolate_seconds": round(time.monotonic() - t0, 1),
+            }
+            (partial / _META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+            shutil.rmtree(target, ignore_errors=True)
+            partial.rename(target)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+        _log.info("interpolated the adapted MiniLM with the bundled one (alpha %.2f): %s", alpha, ident)
+    else:
+        os.utime(target)
+    _prune(root, {trained.key, ident})
+    return Adapted(target, ident, trained.trained, trained.seconds, trained.pairs)
+
+
+def _ensure_trained(settings: Settings, parsed: Sequence[ParsedDocument], passages: Sequence[Passage]) -> Adapted:
     """The adapted model for this corpus and code: the cached one when its key matches, else trained now."""
     key = adapt_key(settings)
     root = settings.adapted_models
@@ -270,5 +362,5 @@ def ensure_adapted(settings: Settings, parsed: Sequence[ParsedDocument], passage
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     _log.info("adapted MiniLM in %.0f s", seconds)
-    _prune(root, key)
+    _prune(root, {key})
     return Adapted(target, key, True, seconds, len(pairs))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import CorruptIndexError
 from core.settings import Settings
 from corpus import corpus_hash
-from index.adapt import adapt_key
+from index.adapt import adapted_id
 from index.chunk import CHUNKER_VERSION
 from index.code import code_hash
 from index.embed import e5_fingerprint
@@ -42,10 +42,11 @@ def fingerprint(
 ) -> dict[str, Any]:
     """Everything that determines the index contents: both models included, and MiniLM's adaptation.
 
-    The adapted model is named by its key (what it is trained from, ``index.adapt.adapt_key``),
-    computed without training or loading anything; a given embedder (tests' fake) is never adapted.
+    The adapted model is named by its key (what it is trained from, ``index.adapt.adapt_key``, and
+    its interpolation with the bundled one, ``index.adapt.adapted_id``), computed without training
+    or loading anything; a given embedder (tests' fake) is never adapted.
     """
-    adapted = adapt_key(settings) if settings.adapt and embedder is None else None
+    adapted = adapted_id(settings) if settings.adapt and embedder is None else None
     return {
         "adapted": adapted,
         "format": FORMAT_VERSION,

@@ -7,10 +7,11 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.settings import PROJECT_ROOT, Settings
-from index.adapt import adapt_key, ensure_adapted
+from index.adapt import adapt_key, adapted_id, ensure_adapted, interpolate
 from index.build import collect_passages
 from index.fingerprint import fingerprint
 
@@ -69,3 +70,57 @@ def test_what_a_killed_training_left_is_removed_and_a_running_ones_kept(tmp_path
     running.mkdir()
     _drop_strays(tmp_path)
     assert (dead.exists(), running.exists()) == (False, True)
+
+
+def test_the_interpolation_weight_names_another_model_but_keeps_the_training(tmp_path: Path) -> None:
+    plain, mixed = (
+        Settings(data_dir=tmp_path, adapt=True),
+        Settings(data_dir=tmp_path, adapt=True, adapt_interpolate=0.5),
+    )
+    assert adapt_key(mixed) == adapt_key(plain)  # one training for every weight
+    assert adapted_id(plain) == adapt_key(plain)  # 1: the adapted model as trained
+    assert adapted_id(mixed) == f"{adapt_key(plain)}-wise50"
+    assert adapted_id(Settings(data_dir=tmp_path, adapt_interpolate=0.501)) == adapted_id(mixed)
+    assert fingerprint(mixed)["adapted"] != fingerprint(plain)["adapted"]  # another weight rebuilds the index
+
+
+def _model(folder: Path, tensors: dict[str, np.ndarray]) -> Path:
+    from safetensors.numpy import save_file
+
+    folder.mkdir(parents=True)
+    save_file(tensors, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text("{}")
+    return folder
+
+
+def test_interpolation_mixes_every_weight_and_keeps_integer_buffers(tmp_path: Path) -> None:
+    from safetensors.numpy import load_file
+
+    ids = np.arange(4, dtype=np.int64)[None]
+    base = _model(tmp_path / "base", {"w": np.ones((2, 3), np.float32), "position_ids": ids})
+    tuned = _model(tmp_path / "tuned", {"w": np.full((2, 3), 3.0, np.float32), "position_ids": ids})
+    interpolate(base, tuned, 0.25, tmp_path / "out")
+    out = load_file(str(tmp_path / "out" / "model.safetensors"))
+    assert np.allclose(out["w"], 1.5) and out["w"].dtype == np.float32
+    assert (out["position_ids"] == ids).all()
+    assert (tmp_path / "out" / "config.json").is_file()
+
+
+def test_an_interpolated_model_is_made_from_the_cached_training_without_training(tmp_path: Path) -> None:
+    base = _model(tmp_path / "base", {"w": np.zeros((2, 2), np.float32)})
+    settings = Settings(data_dir=tmp_path / "data", model_path=str(base), adapt=True, adapt_interpolate=0.5)
+    trained = _model(settings.adapted_models / adapt_key(settings), {"w": np.full((2, 2), 2.0, np.float32)})
+    (trained / "adapt.json").write_text(json.dumps({"seconds": 201.5, "pairs": 625}))
+    adapted = ensure_adapted(settings, *collect_passages(settings))  # would train (minutes) on a miss
+    assert adapted.model_dir == settings.adapted_models / adapted_id(settings)
+    assert (adapted.key, adapted.trained, adapted.seconds, adapted.pairs) == (adapted_id(settings), False, 201.5, 625)
+    from safetensors.numpy import load_file
+
+    assert np.allclose(load_file(str(adapted.model_dir / "model.safetensors"))["w"], 1.0)
+    meta = json.loads((adapted.model_dir / "adapt.json").read_text())
+    assert (meta["trained_key"], meta["interpolate"]) == (adapt_key(settings), 0.5)
+    # A second build reuses the interpolated model as it is.
+    stamp = (adapted.model_dir / "model.safetensors").stat().st_mtime_ns
+    again = ensure_adapted(settings, *collect_passages(settings))
+    assert again.model_dir == adapted.model_dir
+    assert (adapted.model_dir / "model.safetensors").stat().st_mtime_ns == stamp
