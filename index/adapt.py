@@ -274,12 +274,17 @@ def _drop_strays(root: Path) -> None:
             shutil.rmtree(stray, ignore_errors=True)
 
 
-def _prune(root: Path, keep: set[str]) -> None:
-    models = [p for p in root.iterdir() if p.is_dir() and (p / _META).is_file()]
-    models.sort(key=lambda p: p.stat().st_mtime)
-    for old in models[:-_KEEP]:
-        if old.name not in keep:
-            shutil.rmtree(old, ignore_errors=True)
+def _prune(root: Path, keep: str) -> None:
+    """Keep the ``_KEEP`` newest trainings (``keep``'s among them); a training's interpolations go with it."""
+    groups: dict[str, list[Path]] = {}
+    for p in root.iterdir():
+        if p.is_dir() and (p / _META).is_file():
+            groups.setdefault(p.name.split("-wise")[0], []).append(p)
+    newest = sorted(groups, key=lambda k: max(p.stat().st_mtime for p in groups[k]))
+    for key in newest[:-_KEEP]:
+        if key != keep:
+            for p in groups[key]:
+                shutil.rmtree(p, ignore_errors=True)
 
 
 def ensure_adapted(settings: Settings, parsed: Sequence[ParsedDocument], passages: Sequence[Passage]) -> Adapted:
@@ -314,7 +319,7 @@ def ensure_adapted(settings: Settings, parsed: Sequence[ParsedDocument], passage
         _log.info("interpolated the adapted MiniLM with the bundled one (alpha %.2f): %s", alpha, ident)
     else:
         os.utime(target)
-    _prune(root, {trained.key, ident})
+    _prune(root, trained.key)
     return Adapted(target, ident, trained.trained, trained.seconds, trained.pairs)
 
 
@@ -362,5 +367,5 @@ def _ensure_trained(settings: Settings, parsed: Sequence[ParsedDocument], passag
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     _log.info("adapted MiniLM in %.0f s", seconds)
-    _prune(root, {key})
+    _prune(root, key)
     return Adapted(target, key, True, seconds, len(pairs))

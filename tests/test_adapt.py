@@ -124,3 +124,16 @@ def test_an_interpolated_model_is_made_from_the_cached_training_without_training
     again = ensure_adapted(settings, *collect_passages(settings))
     assert again.model_dir == adapted.model_dir
     assert (adapted.model_dir / "model.safetensors").stat().st_mtime_ns == stamp
+
+
+def test_pruning_keeps_the_newest_trainings_each_with_its_interpolations(tmp_path: Path) -> None:
+    from index.adapt import _prune
+
+    names = ["old", "old-wise50", "mixed", "mixed-wise30", "b", "c", "d"]
+    for age, name in enumerate(["old", "old-wise50", "mixed", "b", "c", "mixed-wise30", "d"]):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "adapt.json").write_text("{}")
+        os.utime(tmp_path / name, (1000 + age, 1000 + age))
+    # "mixed" was used (its interpolation made) after b and c: it counts as newer than them.
+    _prune(tmp_path, "d")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(names) - {"old", "old-wise50", "b"})
