@@ -1,5 +1,6 @@
-"""The adapted MiniLM in real builds: reused by a second build, retrained for a changed corpus; and
-another model path re-embeds. On a one-report corpus (the INL fact sheet), so training takes seconds."""
+"""The adapted MiniLM in real builds: reused by a second build and by another interpolation weight,
+retrained for a changed corpus; and another model path re-embeds. On a one-report corpus (the INL
+fact sheet), so training takes seconds."""
 
 from __future__ import annotations
 
@@ -60,6 +61,23 @@ def test_a_second_build_reuses_the_adapted_model_and_a_changed_report_retrains_i
     second = load_index(settings.index_dir).manifest["adapted"]
     assert not second["trained_here"]
     assert (second["key"], second["model_dir"]) == (first["key"], first["model_dir"])
+
+    # Another interpolation weight reuses the training, and the index is embedded by the mix.
+    mixed = settings.model_copy(update={"adapt_interpolate": 0.5})
+    assert build_index(mixed).built  # the fingerprint names the mix: not up to date
+    half = load_index(mixed.index_dir).manifest["adapted"]
+    assert not half["trained_here"] and half["key"] == f"{first['key']}-wise50"
+    index = load_index(mixed.index_dir)
+    embedder = SentenceTransformerEmbedder(half["model_dir"], settings.model_name)
+    assert np.allclose(_vectors(index)[:3], embedder.encode([p.embed_text for p in index.passages[:3]]), atol=1e-5)
+    # ... whose weights are halfway between the bundled model's and the trained one's.
+    from safetensors.numpy import load_file
+
+    weights = [load_file(str(Path(d) / "model.safetensors")) for d in (settings.model_path, first["model_dir"])]
+    half_weights = load_file(str(Path(half["model_dir"]) / "model.safetensors"))
+    for name, tensor in half_weights.items():
+        if tensor.dtype == np.float32:
+            assert np.allclose(tensor, (weights[0][name] + weights[1][name]) / 2, atol=1e-6), name
 
     with (small_corpus / f"{_REPORT}.txt").open("a", encoding="utf-8") as f:
         f.write("\nMexico and the United States agreed to share more intelligence on precursor chemicals.\n")
