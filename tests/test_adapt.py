@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from core.settings import PROJECT_ROOT, Settings
-from index.adapt import adapt_key, adapted_id, ensure_adapted, interpolate
+from index.adapt import adapt_key, adapted_id, ensure_adapted
 from index.build import collect_passages
 from index.fingerprint import fingerprint
+from index.train import interpolate
 
 
 @pytest.fixture
