@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import shutil
 import time
@@ -90,20 +89,6 @@ def add_by_rebuild(ctx: AddContext) -> dict[str, Any]:
     return ctx.run_cli(["build"], ctx.env)
 
 
-def _served_build(port: int) -> str | None:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", "/readyz")
-        response = conn.getresponse()
-        body = response.read()
-        conn.close()
-    except OSError:
-        return None
-    if response.status != 200:
-        return None
-    return json.loads(body).get("build_id")
-
-
 def bench_add(
     env: dict[str, str],
     work_dir: Path,
@@ -115,7 +100,7 @@ def bench_add(
     add: AddStep = add_by_rebuild,
 ) -> dict[str, Any]:
     """Time adding ``document_id`` to a served collection of the others, until ``/readyz`` names the new build."""
-    from eval.server import serving, wait_ready
+    from eval.server import served_build, serving, wait_ready
 
     corpus_dir, data_dir = work_dir / "corpus", work_dir / "data"
     corpus_without(source_dir, corpus_dir, document_id)
@@ -129,12 +114,12 @@ def bench_add(
     log(f"cold build of the collection without {document_id}: {others['seconds']:.1f}s")
     with serving(env, POLICYQA_RELOAD_INTERVAL="0.25") as (server, port):
         wait_ready(server, port)
-        before = _served_build(port)
+        before = served_build(port)
         t0 = time.perf_counter()
         child = add(AddContext(corpus_dir, source_dir, document_id, env, run_cli))
         built = time.perf_counter() - t0
         deadline = time.monotonic() + _ADD_TIMEOUT
-        while (served := _served_build(port)) in (before, None):
+        while (served := served_build(port)) in (before, None):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise EvaluationError(f"the server never served the build with {document_id}")
             time.sleep(_RELOAD_POLL)

@@ -6,7 +6,6 @@ new build every few minutes must give the old one's memory back.
 
 from __future__ import annotations
 
-import http.client
 import json
 import shutil
 import tempfile
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import EvaluationError
-from eval.server import SERVER_START_TIMEOUT, http_load, process_memory, serving, wait_ready
+from eval.server import SERVER_START_TIMEOUT, http_load, process_memory, served_build, serving, wait_ready
 
 __all__ = ["RELOADS", "reload_memory"]
 
@@ -64,7 +63,7 @@ def reload_memory(
                 rollback(tmp)
                 wanted = build_id(tmp)
                 deadline = time.monotonic() + SERVER_START_TIMEOUT
-                while _served_build(port) != wanted:
+                while served_build(port) != wanted:
                     if time.monotonic() > deadline or proc.poll() is not None:
                         raise EvaluationError(f"the server did not reload build {wanted}")
                     time.sleep(0.1)
@@ -80,14 +79,3 @@ def reload_memory(
         "rss_after_mb": after.get("rss_mb"),
         "growth_mb": round(after.get("rss_mb", 0.0) - before.get("rss_mb", 0.0), 1),
     }
-
-
-def _served_build(port: int) -> str | None:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("GET", "/readyz")
-        body = json.loads(conn.getresponse().read() or b"{}")
-        conn.close()
-    except (OSError, ValueError):
-        return None
-    return body.get("build_id") if isinstance(body, dict) else None

@@ -29,6 +29,7 @@ __all__ = [
     "http_load",
     "latency_summary",
     "process_memory",
+    "served_build",
     "serving",
     "wait_all_ready",
     "wait_ready",
@@ -270,3 +271,22 @@ def wait_all_ready(port: int, workers: int, timeout: float = SERVER_START_TIMEOU
         except OSError:
             ok = 0
         time.sleep(0.1)
+
+
+def served_build(port: int) -> str | None:
+    """The build id a ready server on ``port`` names at ``/readyz``; None while it is not ready or not answering."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/readyz")
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+    except OSError:
+        return None
+    if response.status != 200:
+        return None
+    try:
+        found = json.loads(body).get("build_id")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None

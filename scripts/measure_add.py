@@ -37,8 +37,8 @@ import numpy as np
 
 from core.settings import PROJECT_ROOT, Settings
 from eval.bench import _run_cli
-from eval.bench_build import ADDED_REPORT, _served_build, corpus_without, snapshot_timings
-from eval.server import serving, wait_ready
+from eval.bench_build import ADDED_REPORT, corpus_without, snapshot_timings
+from eval.server import served_build, serving, wait_ready
 from index.chunk import collect_passages
 from index.legs import leg_texts
 
@@ -84,7 +84,7 @@ def main() -> None:
     add = ["add", str(source / f"{ADDED_REPORT}.txt"), "--id", ADDED_REPORT]
     with serving(env, POLICYQA_RELOAD_INTERVAL="0.25") as (server, port):
         wait_ready(server, port)
-        before = _served_build(port)
+        before = served_build(port)
         t0 = time.perf_counter()
         if args.profile:
             import subprocess
@@ -95,7 +95,7 @@ def main() -> None:
         else:
             child = _run_cli(add, env)
         built = time.perf_counter() - t0
-        while (served := _served_build(port)) in (before, None):
+        while (served := served_build(port)) in (before, None):
             if server.poll() is not None or time.perf_counter() - t0 > 900:
                 raise SystemExit("the server never served the new build")
             time.sleep(0.05)
