@@ -38,7 +38,8 @@ def test_corpus_without_a_report_keeps_the_others_entries_and_files(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.glob("*.txt")) == sorted(f"{i}.txt" for i in ids)
 
 
-def test_bench_table_prints_the_cold_builds_leg_rates_and_the_add_time(monkeypatch) -> None:
+def _printed(monkeypatch, build: dict) -> list[str]:  # type: ignore[no-untyped-def]
+    """The lines ``policyqa bench`` prints for figures with this ``build`` part and nothing measured beside it."""
     import io
 
     from rich.console import Console
@@ -48,13 +49,8 @@ def test_bench_table_prints_the_cold_builds_leg_rates_and_the_add_time(monkeypat
 
     out = io.StringIO()
     monkeypatch.setattr(eval.console, "out", Console(file=out, width=200))
-    build = {"seconds": 60.0, "cpu_s": 100.0, "peak_rss_mb": 900}
-    add = {"document": "mem-mexico-2024", "seconds": 30.0, "build_s": 28.0, "reload_s": 2.0}
     figures = {
-        "build": {
-            "cold": {**build, "rates": {"passages (multilingual)": 30.5}},
-            "add": {**add, "rates": {"sentences": 150.0}},
-        },
+        "build": build,
         "open_s": 1.0,
         "verify_ms": 5,
         "encodings_per_request": 1.0,
@@ -64,7 +60,19 @@ def test_bench_table_prints_the_cold_builds_leg_rates_and_the_add_time(monkeypat
         "http": {"skipped": "--no-http"},
     }
     eval.bench_cli.print_bench(figures)
-    lines = [" ".join(line.replace("│", " ").split()) for line in out.getvalue().splitlines()]
+    return [" ".join(line.replace("│", " ").split()) for line in out.getvalue().splitlines()]
+
+
+def test_bench_table_prints_the_cold_builds_leg_rates_and_the_add_time(monkeypatch) -> None:
+    build = {"seconds": 60.0, "cpu_s": 100.0, "peak_rss_mb": 900}
+    add = {"document": "mem-mexico-2024", "seconds": 30.0, "build_s": 28.0, "reload_s": 2.0}
+    lines = _printed(
+        monkeypatch,
+        {
+            "cold": {**build, "rates": {"passages (multilingual)": 30.5}},
+            "add": {**add, "rates": {"sentences": 150.0}},
+        },
+    )
     assert "build (cold) 60.00 s, 100 CPU s, peak RSS 900 MB" in lines
     assert "cold build, passages (multilingual) 30.5 texts/s" in lines
     assert "add mem-mexico-2024 to a running server 30.00 s (build 28.00 s, reload 2.00 s)" in lines
@@ -72,26 +80,6 @@ def test_bench_table_prints_the_cold_builds_leg_rates_and_the_add_time(monkeypat
 
 
 def test_bench_table_says_when_the_legs_ran_beside_each_other(monkeypatch) -> None:
-    import io
-
-    from rich.console import Console
-
-    import eval.bench_cli
-    import eval.console
-
-    out = io.StringIO()
-    monkeypatch.setattr(eval.console, "out", Console(file=out, width=200))
     cold = {"seconds": 60.0, "peak_rss_mb": 900, "rates": {"passages": 40.0}, "timings": {"legs_concurrent": True}}
-    figures = {
-        "build": {"cold": cold},
-        "open_s": 1.0,
-        "verify_ms": 5,
-        "encodings_per_request": 1.0,
-        "meta": {"query_encoder": "onnx-int8"},
-        "in_process": {},
-        "peak_rss_mb": 500,
-        "http": {"skipped": "--no-http"},
-    }
-    eval.bench_cli.print_bench(figures)
-    lines = [" ".join(line.replace("│", " ").split()) for line in out.getvalue().splitlines()]
+    lines = _printed(monkeypatch, {"cold": cold})
     assert "cold build, passages 40.0 texts/s, beside the other model" in lines
