@@ -72,8 +72,10 @@ class Settings(BaseSettings):
     # MiniLM (torch) and multilingual-e5 (onnxruntime) each leave a core idle part of the time: run at
     # once, a build's two models fill each other's gaps; each keeps its own threads, so the vectors are
     # those of one after the other (docs/e5-fast-build.md, "Adding a report").
+    # Off by default: on the idle machine both at once built the bundled corpus in 129.5 s against
+    # 123.1 s one after the other, and peaked at 2.9 GB against 2.5 (docs/e5-fast-build.md).
     concurrent_legs: bool = Field(
-        default=True,
+        default=False,
         description="a build embeds with MiniLM in a thread of its own while multilingual-e5 runs "
         "(false: one model after the other)",
     )

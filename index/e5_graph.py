@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.errors import IndexStoreError
 from index.e5_weights import E5Weights
+from index.embed import TRANSFORMERS_IMPORT
 
 __all__ = ["GRAPH_FILE", "MeanPooled", "bert", "kept_graph", "onnx_graph", "onnx_session"]
 
@@ -25,7 +26,9 @@ def bert(weights: E5Weights):  # type: ignore[no-untyped-def]
     (``word_vectors`` of the batch's ids), so the 250k-row table stays 4-bit.
     """
     import torch
-    from transformers import BertConfig, BertModel
+
+    with TRANSFORMERS_IMPORT:
+        from transformers import BertConfig, BertModel
 
     c = weights.config
     config = BertConfig(
@@ -61,7 +64,8 @@ def bert(weights: E5Weights):  # type: ignore[no-untyped-def]
         for hf, ours in parts.items():
             for kind, suffix in (("weight", "w"), ("bias", "b")):
                 state[f"encoder.layer.{layer}.{hf}.{kind}"] = t[f"l{layer}.{ours}.{suffix}"]
-    model = BertModel(config, add_pooling_layer=False)
+    with TRANSFORMERS_IMPORT:  # building it resolves more of transformers' lazy names
+        model = BertModel(config, add_pooling_layer=False)
     missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
     missing = [m for m in missing if not m.endswith(("position_ids", "word_embeddings.weight"))]
     if missing or unexpected:

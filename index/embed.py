@@ -9,6 +9,7 @@ without torch.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -22,12 +23,23 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 __all__ = [
+    "TRANSFORMERS_IMPORT",
     "E5Embedder",
     "Embedder",
     "SentenceTransformerEmbedder",
     "e5_fingerprint",
     "multilingual_passage_embedder",
 ]
+
+
+TRANSFORMERS_IMPORT = threading.RLock()
+"""Held while a thread imports ``transformers`` models and builds one from them.
+
+``transformers`` resolves its names lazily, and two threads resolving them at
+once can fail ("cannot import name 'BertConfig' from 'transformers'"): a build
+loads MiniLM in a thread of its own while the main thread may build
+multilingual-e5's BERT (``index.e5_graph``). Both take this lock.
+"""
 
 
 @runtime_checkable
@@ -63,19 +75,20 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
-            import torch
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
+            with TRANSFORMERS_IMPORT:
+                import torch
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
 
-            # A progress bar per model load would bury the CLI's output and the server log.
-            transformers_logging.disable_progress_bar()
+                # A progress bar per model load would bury the CLI's output and the server log.
+                transformers_logging.disable_progress_bar()
 
-            if threads:
-                # Query-time encoding is one short text: one thread is as fast, and
-                # several would spin against each other and against concurrent requests.
-                torch.set_num_threads(threads)
+                if threads:
+                    # Query-time encoding is one short text: one thread is as fast, and
+                    # several would spin against each other and against concurrent requests.
+                    torch.set_num_threads(threads)
 
-            self._model = SentenceTransformer(model_path, device="cpu")
+                self._model = SentenceTransformer(model_path, device="cpu")
         except Exception as exc:  # library errors become ours at the boundary
             raise IndexStoreError(f"cannot load embedding model from {model_path}: {exc}") from exc
         self._model.max_seq_length = max_wordpieces

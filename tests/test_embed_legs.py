@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -9,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from core.settings import PROJECT_ROOT
 from index.legs import embed_legs
 from tests.fakes import HashingEmbedder
 
@@ -69,3 +72,33 @@ def test_a_failing_model_is_the_error_reported_and_stops_the_other() -> None:
         _legs(_Failing(64), multilingual, True, [])
     # The multilingual legs are 3 + 6 calls of 128 texts; they stop at the next call after the failure.
     assert multilingual.calls < 9
+
+
+_IMPORT_WAITS = """
+import sys, threading, time
+import torch  # noqa: F401  (so the thread below only has transformers left to import)
+from index.e5_graph import bert
+from index.e5_weights import read_e5_weights
+from index.embed import TRANSFORMERS_IMPORT
+
+weights = read_e5_weights()
+built = []
+with TRANSFORMERS_IMPORT:  # as MiniLM's loader thread holds it while it imports sentence-transformers
+    thread = threading.Thread(target=lambda: built.append(bert(weights)))
+    thread.start()
+    time.sleep(3)
+    imported = "transformers.models.bert.configuration_bert" in sys.modules
+thread.join()
+print(imported, len(built))
+"""
+
+
+@pytest.mark.e2e
+def test_building_e5s_bert_waits_while_another_thread_imports_transformers() -> None:
+    # transformers resolves names lazily and two threads doing it at once fail: a cold build with
+    # both models at once stopped with "cannot import name 'BertConfig' from 'transformers'".
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_WAITS], capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "1"]
