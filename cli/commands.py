@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from core.errors import InvalidQueryError, PolicyQAError, check_text, shown
-from core.logs import log_to_stderr, quiet_libraries
+from core.logs import fail, log_to_stderr, quiet_libraries
 from core.types import Filters, Hit, Section
 from qa.display import page_note
 from qa.filters import FilterSpec, with_filter_parameters
@@ -27,12 +27,6 @@ app = typer.Typer(
 )
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True)
-
-
-def _fail(exc: PolicyQAError) -> typer.Exit:
-    # soft_wrap: one line however long (a damaged file's path), never cut at 80 columns.
-    _err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
-    return typer.Exit(2)
 
 
 @app.command()
@@ -53,13 +47,13 @@ def build(
             settings = get_settings()
             live = rollback_index(settings)
         except PolicyQAError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc) from exc
         _out.print(f"rolled back: {settings.index_dir} -> builds/{live}")
         return
     try:
         report = build_index(get_settings(), force=force, progress=sys.stderr.isatty())
     except PolicyQAError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     verb = "built" if report.built else "up to date"
     _out.print(
         f"index {verb}: {report.documents} documents, {report.sections} sections, "
@@ -140,7 +134,7 @@ def ask(
             filters=Filters(**{**filter_values, **named}),
         )
     except PolicyQAError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     hits, answer = answered.hits, answered.answer
     documents = retriever.index.documents
 
@@ -209,7 +203,7 @@ def outline(
     try:
         (parsed,) = load_corpus(get_settings().corpus_dir, only=doc)
     except PolicyQAError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         tree = {"document_id": doc, "children": [outline_json(s) for s in parsed.sections]}
         print(json.dumps(tree, ensure_ascii=False, indent=2))

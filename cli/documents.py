@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from cli.commands import _err, _fail, _out
+from cli.commands import _err, _out
 from core.errors import PolicyQAError
-from core.logs import log_to_stderr, quiet_libraries
+from core.logs import fail, log_to_stderr, quiet_libraries
 
 __all__ = ["add_command", "documents_command", "remove_command"]
 
@@ -49,7 +49,7 @@ def add_command(
             progress=sys.stderr.isatty(),
         )
     except PolicyQAError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     e, b = added.entry, added.build
     _out.print(
         f"added {e['id']} ({e['format']}{', OCR' if added.ocr else ''}, scheme {e['scheme']}): {escape(e['title'])}"
@@ -67,7 +67,7 @@ def remove_command(doc_id: Annotated[str, typer.Argument(help="The report's id (
     try:
         build = remove_document(get_settings(), doc_id, progress=sys.stderr.isatty())
     except PolicyQAError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if build is None:
         _out.print(f"removed {doc_id}; the library is now empty (no index until a report is added)")
     else:
@@ -84,7 +84,7 @@ def documents_command(
     try:
         docs = list_documents(get_settings())
     except PolicyQAError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         print(json.dumps(docs, ensure_ascii=False, indent=2))
         return

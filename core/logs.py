@@ -1,11 +1,17 @@
-"""Process setup shared by every face: offline libraries, and policyqa's logs on stderr."""
+"""Process setup shared by every face: offline libraries, policyqa's logs on stderr, a command's one-line error."""
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-__all__ = ["PROGRESS_SECONDS", "log_to_stderr", "quiet_libraries"]
+if TYPE_CHECKING:
+    import typer
+
+    from core.errors import PolicyQAError
+
+__all__ = ["PROGRESS_SECONDS", "fail", "log_to_stderr", "quiet_libraries"]
 
 PROGRESS_SECONDS = 5.0
 """How often a long step or wait logs how far along it is: a log file shows progress, not a silent minute."""
@@ -32,3 +38,13 @@ def log_to_stderr() -> None:
     # By the handler, not by logger levels: bm25s sets its own logger to DEBUG when imported.
     handler.addFilter(lambda r: r.levelno >= logging.WARNING or r.name.split(".")[0] == "policyqa")
     logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
+def fail(exc: PolicyQAError) -> typer.Exit:
+    """Print ``exc`` as one red line on stderr, never cut at the terminal's width; the exit (status 2) to raise."""
+    import typer
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+    return typer.Exit(2)

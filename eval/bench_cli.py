@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from core.errors import PolicyQAError
+from core.logs import fail
 from eval import console
 
 __all__ = ["bench_command", "print_bench"]
@@ -54,7 +55,7 @@ def bench_command(
         try:
             bench_scale(scale, rounds=rounds, requests=requests, http=http, workers=workers, gold=gold, out=out)
         except PolicyQAError as exc:
-            raise console.fail(exc) from exc
+            raise fail(exc) from exc
         return
     from eval.bench import run_bench
     from eval.gold import GOLD_PATHS, load_gold_sets
@@ -76,7 +77,7 @@ def bench_command(
             log=lambda m: console.err.print(f"[dim]{escape(m)}[/dim]"),
         )
     except PolicyQAError as exc:
-        raise console.fail(exc) from exc
+        raise fail(exc) from exc
     out.mkdir(parents=True, exist_ok=True)
     path = out / "bench.json"
     path.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")

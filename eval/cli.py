@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from core.errors import PolicyQAError
+from core.logs import fail
 from eval import console
 
 __all__ = ["eval_command", "run_dir"]
@@ -228,7 +229,7 @@ def eval_command(
         out = run_dir(out)
         written = write_outputs(result, out, shown)
     except PolicyQAError as exc:
-        raise console.fail(exc) from exc
+        raise fail(exc) from exc
     data = json.loads(written[0].read_text(encoding="utf-8"))
     for s in shown:
         runs = {name: c["splits"][s]["metrics"] for name, c in data["configs"].items() if s in c["splits"]}

@@ -1,17 +1,16 @@
-"""What the eval and bench commands share: their consoles, the library quieting, the one-line error exit."""
+"""What the eval and bench commands share: their consoles and the library quieting.
+
+Their one-line error exit is every command's: ``core.logs.fail``.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-import typer
 from rich.console import Console
-from rich.markup import escape
 
-from core.errors import PolicyQAError
-
-__all__ = ["OUT_DIR", "err", "fail", "out", "quiet"]
+__all__ = ["OUT_DIR", "err", "out", "quiet"]
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 """Where runs and benchmarks write by default (``eval/out``)."""
@@ -28,9 +27,3 @@ def quiet() -> None:
 
     quiet_libraries()
     log_to_stderr()
-
-
-def fail(exc: PolicyQAError) -> typer.Exit:
-    """Print ``exc`` as one red line on stderr; the exit (status 2) to raise."""
-    err.print(f"[red]error:[/red] {escape(str(exc))}")
-    return typer.Exit(2)

@@ -57,3 +57,13 @@ def test_ask_prints_json_hits_with_citations(real_settings: Settings) -> None:
     assert doc["answer"]["section_id"] == "unodc-honlac-29-2019/issue-3/recommendation-12"
     assert results[0]["section_id"] == "unodc-honlac-29-2019/issue-3/recommendation-12"
     assert results[0]["label"] == "UNODC HONLAC 29 (2019) — Issue 3 › Recommendation 12"
+
+
+def test_an_eval_error_is_one_line_however_long() -> None:
+    # eval and bench printed their errors at the console's width: a long one came out cut over lines.
+    result = runner.invoke(app, ["eval", "--config", "no-such-configuration-" * 8])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: unknown retrieval configuration")
+    assert lines[0].endswith("valid: bm25, dense, hybrid, routed")
