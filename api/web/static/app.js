@@ -155,19 +155,25 @@ function citationText(documentId, label, sectionId, pages) {
   return `${title}${source ? ` (${source})` : ""}, ${sectionPath(label)}${pageNote(pages)}. Section id: ${sectionId}.`;
 }
 
-function copyButton(documentId, label, sectionId, text = "Copy citation", pages = null) {
-  const button = el("button", { type: "button", class: "copy", text });
+// A button that copies what `made()` gives to the clipboard, says "Copied" for two seconds,
+// and offers the text in a prompt where the clipboard is refused.
+function clipboardButton(text, what, made, attrs = {}) {
+  const button = el("button", { type: "button", class: "copy", ...attrs, text });
   button.addEventListener("click", async () => {
-    const citation = citationText(documentId, label, sectionId, pages);
+    const copied = made();
     try {
-      await navigator.clipboard.writeText(citation);
+      await navigator.clipboard.writeText(copied);
       button.textContent = "Copied";
     } catch {
-      window.prompt("Copy this citation:", citation);
+      window.prompt(`Copy this ${what}:`, copied);
     }
     setTimeout(() => (button.textContent = text), 2000);
   });
   return button;
+}
+
+function copyButton(documentId, label, sectionId, text = "Copy citation", pages = null) {
+  return clipboardButton(text, "citation", () => citationText(documentId, label, sectionId, pages));
 }
 
 function readLink(citation, text) {
@@ -255,19 +261,9 @@ function comparisonMemo(query, groups) {
 }
 
 function copyComparison(query, groups) {
-  const text = "Copy comparison";
-  const button = el("button", { type: "button", class: "copy", id: "copy-comparison", text });
-  button.addEventListener("click", async () => {
-    const memo = comparisonMemo(query, groups);
-    try {
-      await navigator.clipboard.writeText(memo);
-      button.textContent = "Copied";
-    } catch {
-      window.prompt("Copy this comparison:", memo);
-    }
-    setTimeout(() => (button.textContent = text), 2000);
+  return clipboardButton("Copy comparison", "comparison", () => comparisonMemo(query, groups), {
+    id: "copy-comparison",
   });
-  return button;
 }
 
 function reportBlock(group) {
