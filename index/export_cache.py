@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from index.snapshots import file_sha256
 from index.space import write_atomically
 
 __all__ = ["export_key", "kept_export"]
@@ -41,11 +42,6 @@ def export_key(parts: Iterable[str], libraries: Iterable[str] = ()) -> str:
     return h.hexdigest()[:16]
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
 def kept_export(cache_dir: Path, key: str, name: str, export: Callable[[], Path | bytes]) -> tuple[Path, bool]:
     """(the file ``export()`` makes, kept as ``cache_dir/exports/KEY/NAME``; whether it was made now).
 
@@ -56,7 +52,7 @@ def kept_export(cache_dir: Path, key: str, name: str, export: Callable[[], Path 
     kept = cache_dir / "exports" / key / name
     digest_file = kept.with_name(kept.name + ".sha256")
     try:
-        if _sha256(kept) == digest_file.read_text(encoding="ascii").strip():
+        if file_sha256(kept) == digest_file.read_text(encoding="ascii").strip():
             return kept, False
         _log.warning("the kept export %s does not match its checksum; exporting again", kept)
     except OSError:
@@ -68,6 +64,6 @@ def kept_export(cache_dir: Path, key: str, name: str, export: Callable[[], Path 
     else:
         with made.open("rb") as src:
             write_atomically(kept, lambda fh: shutil.copyfileobj(src, fh))
-    digest = _sha256(kept)
+    digest = file_sha256(kept)
     write_atomically(digest_file, lambda fh: fh.write(digest.encode("ascii")))
     return kept, True

@@ -35,6 +35,7 @@ __all__ = [
     "checksums",
     "clear_current",
     "corrupt",
+    "file_sha256",
     "finished_builds",
     "read_manifest",
     "rollback",
@@ -48,14 +49,15 @@ MANIFEST = "manifest.json"
 _PREVIOUS = "previous"  # data/previous: the build before the current one, kept for rollback
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of the file at ``path``, in hex (read in chunks, never whole into memory)."""
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _digest_or_error(path: Path) -> str | OSError:
     try:
-        return _sha256(path)
+        return file_sha256(path)
     except OSError as exc:
         return exc
 
@@ -66,7 +68,7 @@ def checksums(root: Path) -> dict[str, dict[str, Any]]:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         if rel != MANIFEST:
-            out[rel] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+            out[rel] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
     return out
 
 
