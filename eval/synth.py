@@ -46,13 +46,14 @@ COPY_COSINE = 0.9
 """Expected cosine of a copy's vector to its original's (noise per dimension sqrt((1/c^2 - 1) / d))."""
 
 EMBED_RATES: dict[str, float] = {
-    "minilm_passages": 705 / 11,
-    "minilm_units": 1640 / 11,
-    "e5_passages": 705 / 99,
-    "e5_units": 1640 / 60,
+    "minilm_passages": 87.7,
+    "minilm_units": 250.1,
+    "e5_passages": 37.7,
+    "e5_units": 113.3,
 }
-"""Texts a second each model embedded in the cold build of issue 18 (2 cores): the estimate of what
-embedding a synthetic collection would cost. Pass the figures of a faster build to ``write_synthetic``."""
+"""Texts a second each model embedded in `policyqa bench`'s cold build (2 cores, bfloat16, 2 December 2026):
+the estimate of what embedding a synthetic collection would cost. Pass another build's figures to
+``write_synthetic``."""
 
 _TOKEN = re.compile(r"[A-Za-z]{4,}|[0-9]")
 _WORD_SHARE = 0.15  # share of the (4+ letter) vocabulary a copy replaces
