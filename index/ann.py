@@ -20,8 +20,11 @@ search over a small share of the passages ranks them exactly instead, since
 a graph walk restricted to a few allowed nodes loses recall. The store adds
 exact scores of a fixed sample of passages (``range_sample``) and of the
 lexical leg's best, so that convex fusion's min-max range, and the passages
-BM25 ranks high, are scored as an exact scan would score them (see
-``StoredIndex.dense_scores``).
+BM25 ranks high, are scored as an exact scan would score them
+(``candidate_scores``). Both vector legs use it: the MiniLM passages
+(``StoredIndex.dense_scores``) and, from the same size on, the
+multilingual-e5 passages (``StoredIndex.multilingual_scores``), whose best
+answer unit is then computed over the candidate passages only.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ __all__ = [
     "RANGE_SAMPLE",
     "DenseSpec",
     "build_dense",
+    "candidate_scores",
     "dense_kind",
     "exact_scores",
     "range_sample",
@@ -152,6 +156,39 @@ def search_dense(
     dist, idx = index.search(query, k, params=params)
     valid = idx[0] >= 0
     return dist[0][valid], idx[0][valid]
+
+
+def candidate_scores(
+    index: Any,
+    vector: np.ndarray,
+    allowed: np.ndarray | None = None,
+    k: int | None = None,
+    also: np.ndarray | None = None,
+    sample: np.ndarray | None = None,
+) -> np.ndarray:
+    """Cosine of every passage of ``index`` to ``vector`` as a leg sees it; -inf outside ``allowed``.
+
+    A flat index scores every passage (``also`` unused). An approximate
+    (HNSW) index scores its best candidates, plus exactly: ``sample``
+    (``range_sample``, whose lowest score stands for the collection's in
+    convex fusion's min-max normalisation) and the best ``LEXICAL_RESCORED``
+    passages of ``also`` (the lexical leg's scores); every other passage is
+    -inf. One rule for both vector legs, so they choose candidates alike.
+    """
+    n = index.ntotal
+    dist, idx = search_dense(index, vector, allowed, k)
+    out = np.full(n, -np.inf, dtype=np.float32)
+    if dense_kind(index) == "hnsw" and k is None:
+        extra = [range_sample(n) if sample is None else sample]
+        if also is not None:
+            best = np.argpartition(-also, min(LEXICAL_RESCORED, n) - 1)[:LEXICAL_RESCORED]
+            extra.append(best[np.isfinite(also[best])])
+        rows = np.unique(np.concatenate(extra))
+        if allowed is not None:
+            rows = rows[allowed[rows]]
+        out[rows] = exact_scores(index, vector, rows)
+    out[idx] = dist
+    return out
 
 
 def range_sample(n: int) -> np.ndarray:

@@ -1,7 +1,9 @@
 """A snapshot's files: what a build writes and what loading reads back.
 
 The format (``FORMAT_VERSION``): passages as JSON lines, the section forest as
-flat rows, the documents, the FAISS dense index, BM25's arrays, one ``.npy``
+flat rows, the documents, the FAISS dense index (and, from
+``ann_min_passages`` passages on, a second one: an HNSW index of the
+multilingual-e5 passage vectors, ``MULTILINGUAL_INDEX``), BM25's arrays, one ``.npy``
 file per further array (answer units, their vectors, the multilingual-e5
 vectors) so that each can be memory-mapped, the texts the spans index
 (``index.texts``) and, last, the manifest with every file's size and sha256.
@@ -28,11 +30,15 @@ from index.snapshots import MANIFEST, checksums
 from index.texts import write_texts
 from index.timing import timed
 
-__all__ = ["ARRAYS", "FORMAT_VERSION", "SnapshotFiles", "read_snapshot", "write_snapshot"]
+__all__ = ["ARRAYS", "FORMAT_VERSION", "MULTILINGUAL_INDEX", "SnapshotFiles", "read_snapshot", "write_snapshot"]
 
 # 2: sentence vectors; 3: multilingual-e5; 4: checksums, .npy arrays (mmap); 5: answer units; 6: path labels;
-# 7: the texts the spans index, in the snapshot (index.texts)
-FORMAT_VERSION = 7
+# 7: the texts the spans index, in the snapshot (index.texts); 8: the e5 HNSW index (multilingual.faiss) by size
+FORMAT_VERSION = 8
+
+MULTILINGUAL_INDEX = "multilingual.faiss"
+"""The HNSW index of the e5 passage vectors, written only when the dense index is HNSW: below that
+size the multilingual leg scans ``multilingual_passages.npy`` exactly, as before."""
 
 _BM25_DIR = "bm25"
 # One .npy file per array (an .npz archive cannot be memory-mapped).
@@ -137,7 +143,9 @@ def write_snapshot(
     """Write a complete index into the new directory ``target``.
 
     ``dense_spec`` says which FAISS index holds the passage vectors (``index.ann``;
-    the build chooses it by size) and is recorded in the manifest.
+    the build chooses it by size) and is recorded in the manifest. An HNSW
+    spec also indexes the multilingual-e5 passage vectors so
+    (``MULTILINGUAL_INDEX``, ``multilingual_index`` in the manifest).
 
     ``extra_files`` (the query encoder exported for this build) are copied in
     and checksummed like the rest. ``texts`` maps each document id to (file
@@ -153,6 +161,9 @@ def write_snapshot(
         with timed(timings, "snapshot_dense"):
             dense = build_dense(vectors, dense_spec)
             faiss.write_index(dense, str(target / "dense.faiss"))
+        if dense_spec.kind != "flat":
+            with timed(timings, "snapshot_multilingual"):
+                faiss.write_index(build_dense(multilingual[0], dense_spec), str(target / MULTILINGUAL_INDEX))
         arrays = {
             "sentence_rows": sentences,
             "sentence_vectors": sentence_vectors,
@@ -176,6 +187,7 @@ def write_snapshot(
         manifest = {
             **manifest,
             "dense_index": dense_spec.as_dict(),
+            "multilingual_index": dense_spec.as_dict(),
             "build_id": target.name,
             "document_files": document_files,
         }
@@ -217,10 +229,13 @@ class SnapshotFiles:
     dense: Any
     bm25: Any
     arrays: dict[str, np.ndarray]
+    multilingual_dense: Any = None
 
 
-def read_snapshot(root: Path) -> SnapshotFiles:
-    """Read the snapshot at ``root``, whose checksums the caller has verified.
+def read_snapshot(root: Path, manifest: dict[str, Any] | None = None) -> SnapshotFiles:
+    """Read the snapshot at ``root``, whose checksums the caller has verified against ``manifest``.
+
+    The e5 HNSW index is read when the manifest lists it (so checked it), never a stray file.
 
     ``IndexStoreError`` if a file cannot be read: the checksums matched, so
     that is a bug or a foreign file, not damage, and still ours to report.
@@ -249,8 +264,13 @@ def read_snapshot(root: Path) -> SnapshotFiles:
         # IO_FLAG_MMAP_IFC maps the vectors of a flat index and of an HNSW index's flat storage
         # (plain IO_FLAG_MMAP reads them into memory); an HNSW graph's links are read in.
         dense = faiss.read_index(str(root / "dense.faiss"), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+        multilingual_dense = None
+        if MULTILINGUAL_INDEX in ((manifest or {}).get("files") or {}):
+            multilingual_dense = faiss.read_index(
+                str(root / MULTILINGUAL_INDEX), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
+            )
         bm25 = bm25s.BM25.load(str(root / _BM25_DIR), mmap=True, show_progress=False)
         arrays = {name: np.load(root / file, mmap_mode="r") for name, file in ARRAYS.items()}
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexStoreError(f"index at {root} is unreadable: {exc}") from exc
-    return SnapshotFiles(documents, roots, passages, dense, bm25, arrays)
+    return SnapshotFiles(documents, roots, passages, dense, bm25, arrays, multilingual_dense)

@@ -41,7 +41,7 @@ import numpy as np
 from core.errors import IndexMissingError, IndexStoreError
 from core.types import Document, Passage, Section
 from corpus.kinds import KINDS, discover_kind
-from index.ann import LEXICAL_RESCORED, dense_kind, exact_scores, range_sample, search_dense
+from index.ann import candidate_scores, dense_kind, range_sample
 from index.lexical import PASSAGES
 from index.persist import FORMAT_VERSION, read_snapshot
 from index.rows import ByPassage
@@ -71,6 +71,7 @@ class StoredIndex:
         multilingual: tuple[np.ndarray, np.ndarray],
         headers: list[str] | None = None,
         texts: dict[str, str] | None = None,
+        multilingual_dense: Any = None,
     ) -> None:
         self.root = root
         self.manifest = manifest
@@ -99,6 +100,9 @@ class StoredIndex:
         self.headers = headers if headers is not None else [""] * len(sentences)
         # multilingual-e5 vectors: one row per passage, and one per sentence (rows as ``sentences``).
         self.multilingual_passages, self.multilingual_sentences = multilingual
+        # An HNSW index of the e5 passage vectors from ``ann_min_passages`` passages on (index.ann);
+        # None below, where the leg scans ``multilingual_passages`` exactly.
+        self.multilingual_dense = multilingual_dense
         # Which passages each section owns directly, in document order.
         self.section_passages: dict[str, list[int]] = {}
         for i, p in enumerate(passages):
@@ -162,11 +166,19 @@ class StoredIndex:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
 
-    def multilingual_scores(self, vector: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+    def multilingual_scores(
+        self, vector: np.ndarray, allowed: np.ndarray | None = None, also: np.ndarray | None = None
+    ) -> np.ndarray:
         """Cosine of every passage's multilingual-e5 vector to ``vector``; -inf outside ``allowed``.
 
-        A plain matrix product: a few thousand 384-d rows take well under a millisecond.
+        Below ``ann_min_passages`` a plain matrix product over every passage
+        (a few thousand 384-d rows take well under a millisecond). With an
+        e5 HNSW index, its candidates plus the exact scores of the English
+        leg's extra passages (``index.ann.candidate_scores``; ``also`` is the
+        lexical leg's scores), the rest -inf.
         """
+        if self.multilingual_dense is not None:
+            return candidate_scores(self.multilingual_dense, vector, allowed, also=also, sample=self._range_sample)
         out = (self.multilingual_passages @ vector.astype(np.float32)).astype(np.float32)
         if allowed is not None:
             out[~allowed] = -np.inf
@@ -176,6 +188,11 @@ class StoredIndex:
     def approximate(self) -> bool:
         """Whether the dense index is approximate (HNSW: candidates only, ``index.ann``)."""
         return dense_kind(self.dense) == "hnsw"
+
+    @property
+    def multilingual_approximate(self) -> bool:
+        """Whether the multilingual-e5 leg scores an HNSW index's candidates, not every passage."""
+        return self.multilingual_dense is not None and dense_kind(self.multilingual_dense) == "hnsw"
 
     def dense_scores(
         self,
@@ -188,26 +205,12 @@ class StoredIndex:
 
         The filter is applied inside FAISS (an id selector) so a filtered
         search ranks only the allowed passages. An approximate (HNSW) index
-        scores its best candidates, plus exactly: a fixed sample of passages
-        (its lowest score stands for the collection's, which convex fusion
-        normalises by) and the best ``LEXICAL_RESCORED`` passages of ``also``
-        (the lexical leg's scores); the rest are -inf (``index.ann``). A flat
-        index scores every passage and ignores ``also``.
+        scores its candidates and a few passages more exactly
+        (``index.ann.candidate_scores``: a fixed sample, and the best of
+        ``also``, the lexical leg's scores); a flat index scores every
+        passage and ignores ``also``.
         """
-        n = len(self.passages)
-        dist, idx = search_dense(self.dense, vector, allowed, k)
-        out = np.full(n, -np.inf, dtype=np.float32)
-        if dense_kind(self.dense) == "hnsw" and k is None:
-            extra = [self._range_sample]
-            if also is not None:
-                best = np.argpartition(-also, min(LEXICAL_RESCORED, n) - 1)[:LEXICAL_RESCORED]
-                extra.append(best[np.isfinite(also[best])])
-            rows = np.unique(np.concatenate(extra))
-            if allowed is not None:
-                rows = rows[allowed[rows]]
-            out[rows] = exact_scores(self.dense, vector, rows)
-        out[idx] = dist
-        return out
+        return candidate_scores(self.dense, vector, allowed, k, also, self._range_sample)
 
 
 def _close_all(fds: list[int]) -> None:
@@ -233,10 +236,13 @@ def load_index(root: Path) -> StoredIndex:
         )
     verify_seconds = verify_snapshot(root, manifest)
     texts = read_texts(root, manifest)
-    files = read_snapshot(root)
+    files = read_snapshot(root, manifest)
     passages, arrays, dense = files.passages, files.arrays, files.dense
     multilingual = (arrays["multilingual_passages"], arrays["multilingual_sentences"])
-    if dense.ntotal != len(passages) or len(multilingual[0]) != len(passages):
+    sizes = {dense.ntotal, len(multilingual[0])}
+    if files.multilingual_dense is not None:
+        sizes.add(files.multilingual_dense.ntotal)
+    if sizes != {len(passages)}:
         raise IndexStoreError(f"index at {root} is inconsistent: {dense.ntotal} vectors, {len(passages)} passages")
     index = StoredIndex(
         root,
@@ -251,6 +257,7 @@ def load_index(root: Path) -> StoredIndex:
         multilingual,
         [str(h) for h in arrays["unit_headers"]],
         texts,
+        files.multilingual_dense,
     )
     missing = sorted(set(index.documents) - set(texts))
     if missing:
