@@ -14,9 +14,11 @@ temporary folder and removed afterwards. Measured:
   Spanish questions apart, each question encoded once before the timed
   passes (the encoders' cost does not grow with the collection; ``policyqa
   bench`` measures it), wall clock and CPU time;
-- recall@10 of the dense leg's index against an exact scan of the same
-  vectors, for the English questions' query vectors, and how many of the
-  routed top 10 stay the same with an exact index in its place;
+- recall@10 of each approximate index against an exact scan of the same
+  vectors (MiniLM for the English questions, multilingual-e5 for the
+  Spanish ones, and the e5 leg's blended scores against its exact ones),
+  and how many of the routed top 10 stay the same with exact indexes in
+  their place (``eval.scale_recall``);
 - over HTTP (``policyqa serve --workers N`` on the synthetic data): time to
   ready, ``POST /search`` p50/p95 from one client (English questions, query
   cache off: MiniLM's int8 encoder included), and each worker's RSS
@@ -36,8 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from eval.scale_recall import approximate_figures
 from eval.server import (
     http_load,
     latency_summary,
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from index.embed import Embedder
     from qa.retrieve import Retriever
 
-__all__ = ["SCALES", "dense_recall", "run_scale"]
+__all__ = ["SCALES", "run_scale"]
 
 SCALES: tuple[int, ...] = (30, 100, 300)
 """The collection sizes the README reports; CI runs the first."""
@@ -63,41 +64,6 @@ SCALES: tuple[int, ...] = (30, 100, 300)
 
 def _disk_mb(root: Path) -> float:
     return round(sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 2**20, 1)
-
-
-def dense_recall(retriever: Retriever, vectors: np.ndarray, k: int = 10) -> float:
-    """Mean share of the exact top ``k`` (a scan of every vector) that the dense index returns in its top ``k``."""
-    from index.ann import search_dense, storage_vectors
-
-    stored = storage_vectors(retriever.index.dense)
-    found = 0
-    for v in vectors:
-        exact = np.argsort(-(stored @ v.astype(np.float32)), kind="stable")[:k]
-        dist, idx = search_dense(retriever.index.dense, v, None, k)
-        top = idx[np.argsort(-dist, kind="stable")][:k]
-        found += len(set(exact.tolist()) & set(top.tolist()))
-    return round(found / (k * len(vectors)), 4) if len(vectors) else 1.0
-
-
-def _routed_agreement(retriever: Retriever, questions: Sequence[str], k: int = 10) -> float | None:
-    """Mean share of the routed top ``k`` unchanged when an exact (flat) index replaces the dense one."""
-    import faiss
-
-    from index.ann import dense_kind, storage_vectors
-
-    if dense_kind(retriever.index.dense) == "flat" or not questions:
-        return None
-    ann = retriever.index.dense
-    exact = faiss.IndexFlatIP(ann.d)
-    exact.add(np.ascontiguousarray(storage_vectors(ann)))
-    approximate = [[h.passage.id for h in retriever.search(q, k=k)] for q in questions]
-    retriever.index.dense = exact
-    try:
-        flat = [[h.passage.id for h in retriever.search(q, k=k)] for q in questions]
-    finally:
-        retriever.index.dense = ann
-    same = sum(len(set(a) & set(b)) for a, b in zip(approximate, flat, strict=True))
-    return round(same / sum(len(b) for b in flat), 4)
 
 
 def _timed(search: Callable[[Any], object], questions: Sequence[Any], rounds: int) -> dict[str, Any] | None:
@@ -181,11 +147,9 @@ def _in_process(
     log(f"loaded in {load['load_s']:.1f}s")
     english = [q.question for q in questions if q.language == "en"]
     other = [q for q in questions if q.language != "en"]
-    vectors = np.array([retriever.encode_query(q, "en") for q in english], dtype=np.float32)
     figures: dict[str, Any] = {
         "load": load,
-        "recall_at_10": dense_recall(retriever, vectors),
-        "routed_top10_same_as_exact": _routed_agreement(retriever, english),
+        **approximate_figures(retriever, questions),
         "in_process": {
             "en": _timed(lambda q: retriever.search(q, k=10), english, rounds),
             "es": _timed(lambda q: retriever.search(q.question, k=10, language=q.language), other, rounds),

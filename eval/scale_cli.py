@@ -63,6 +63,7 @@ def print_scale(f: dict[str, Any]) -> None:
     rows = [
         ("collection", f"{f['reports']} reports, {f['passages']} passages, {f['answer_units']} answer units"),
         ("dense index", kind),
+        ("Spanish (multilingual-e5) index", f.get("multilingual_index", "flat")),
         (
             "build: index write (measured)",
             f"{b['write_s']:.1f} s (perturbing and deriving vectors: {b['perturb_s']:.1f} s)",
@@ -73,8 +74,13 @@ def print_scale(f: dict[str, Any]) -> None:
             "load in process (verify + read + retriever)",
             f"{load['load_s']:.2f} s (checksums {load['verify_s']:.2f} s, retriever {load['retriever_s']:.2f} s)",
         ),
-        ("dense recall@10 against exact", str(f["recall_at_10"])),
-        ("routed top 10 as with an exact index", str(f["routed_top10_same_as_exact"])),
+        ("dense recall@10 against exact, English (MiniLM)", str(f["recall_at_10"])),
+        ("routed top 10 as with an exact index, English", str(f["routed_top10_same_as_exact"])),
+        (
+            "e5 recall@10 against exact, Spanish: index / leg (with best units)",
+            f"{f.get('e5_recall_at_10')} / {f.get('e5_leg_recall_at_10')}",
+        ),
+        ("routed top 10 as with an exact index, Spanish", str(f.get("routed_top10_same_as_exact_es"))),
         ("search p50 / p95 ms in process, English", _ms(f["in_process"]["en"])),
         ("search p50 / p95 ms in process, Spanish", _ms(f["in_process"]["es"])),
     ]

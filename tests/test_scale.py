@@ -65,6 +65,17 @@ def test_scale_30_hnsw_recall_at_10_against_exact_is_at_least_097(scale_30: dict
     assert scale_30["recall_at_10"] >= 0.97
 
 
+def test_scale_30_switches_on_the_e5_hnsw_at_the_same_threshold(scale_30: dict) -> None:
+    assert scale_30["multilingual_index"] == "hnsw"
+
+
+def test_scale_30_e5_recall_at_10_against_exact_is_at_least_097(scale_30: dict) -> None:
+    # The index alone, and the Spanish leg's blended scores (candidates' best units) against its exact ones.
+    assert scale_30["e5_recall_at_10"] >= 0.97
+    assert scale_30["e5_leg_recall_at_10"] >= 0.97
+    assert 0 < scale_30["routed_top10_same_as_exact_es"] <= 1
+
+
 def test_scale_30_reports_every_figure(scale_30: dict) -> None:
     assert scale_30["disk_mb"] > 0
     assert scale_30["load"]["load_s"] > 0
@@ -124,4 +135,5 @@ def test_bench_scale_30_runs_from_the_command_line_and_serves(real_settings: Set
     figures = json.loads((tmp_path / "bench-scale-30.json").read_text(encoding="utf-8"))
     assert figures["dense_index"]["kind"] == "hnsw"
     assert figures["recall_at_10"] >= 0.97
+    assert figures["e5_recall_at_10"] >= 0.97 and figures["e5_leg_recall_at_10"] >= 0.97
     assert figures["http"]["search"]["n"] == 20 and figures["http"]["search"]["errors"] == 0
