@@ -223,7 +223,11 @@ def write_synthetic(
         "corpus_hash": corpus_hash(corpus_dir),
     }
     manifest = {
-        **{k: v for k, v in base.manifest.items() if k not in ("files", "build_id", "dense_index")},
+        **{
+            k: v
+            for k, v in base.manifest.items()
+            if k not in ("files", "build_id", "dense_index", "multilingual_index")
+        },
         "fingerprint": wanted,
         "corpus_hash": wanted["corpus_hash"],
         "passages": len(passages),
@@ -249,6 +253,7 @@ def write_synthetic(
         extra,
         texts=snapshot_texts,
         dense_spec=spec,
+        multilingual_spec=DenseSpec.for_size(len(passages), settings, multilingual=True),
     )
     write_seconds = time.perf_counter() - t1
     switch_current(data_dir, root)

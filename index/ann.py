@@ -74,11 +74,16 @@ class DenseSpec:
     ef_search: int = 0
 
     @classmethod
-    def for_size(cls, passages: int, settings: Settings) -> DenseSpec:
-        """Flat below ``settings.ann_min_passages`` passages, HNSW from there on."""
+    def for_size(cls, passages: int, settings: Settings, *, multilingual: bool = False) -> DenseSpec:
+        """Flat below ``settings.ann_min_passages`` passages, HNSW from there on.
+
+        ``multilingual`` gives the e5 passages' index: the same rule, its own efSearch
+        (``settings.hnsw_ef_search_multilingual``, measured for e5's vectors).
+        """
         if passages < settings.ann_min_passages:
             return cls("flat")
-        return cls("hnsw", settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search)
+        ef = settings.hnsw_ef_search_multilingual if multilingual else settings.hnsw_ef_search
+        return cls("hnsw", settings.hnsw_m, settings.hnsw_ef_construction, ef)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) if self.kind == "hnsw" else {"kind": "flat"}

@@ -267,6 +267,7 @@ def _build_snapshot(
         extra,
         texts={d.document.id: (d.document.file, d.text) for d in parsed},
         dense_spec=DenseSpec.for_size(len(passages), settings),
+        multilingual_spec=DenseSpec.for_size(len(passages), settings, multilingual=True),
         timings=timings,
     )
     if before_switch is not None:

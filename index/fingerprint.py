@@ -62,6 +62,7 @@ def fingerprint(
             settings.hnsw_m,
             settings.hnsw_ef_construction,
             settings.hnsw_ef_search,
+            settings.hnsw_ef_search_multilingual,
         ],
     }
 

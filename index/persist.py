@@ -37,8 +37,8 @@ __all__ = ["ARRAYS", "FORMAT_VERSION", "MULTILINGUAL_INDEX", "SnapshotFiles", "r
 FORMAT_VERSION = 8
 
 MULTILINGUAL_INDEX = "multilingual.faiss"
-"""The HNSW index of the e5 passage vectors, written only when the dense index is HNSW: below that
-size the multilingual leg scans ``multilingual_passages.npy`` exactly, as before."""
+"""The HNSW index of the e5 passage vectors, written from ``ann_min_passages`` passages on (as the
+dense index's HNSW): below that the multilingual leg scans ``multilingual_passages.npy`` exactly."""
 
 _BM25_DIR = "bm25"
 # One .npy file per array (an .npz archive cannot be memory-mapped).
@@ -138,14 +138,16 @@ def write_snapshot(
     texts: dict[str, tuple[str, str]] | None = None,
     sources: dict[str, tuple[Path, ...]] | None = None,
     dense_spec: DenseSpec = FLAT,
+    multilingual_spec: DenseSpec = FLAT,
     timings: dict[str, Any] | None = None,
 ) -> None:
     """Write a complete index into the new directory ``target``.
 
     ``dense_spec`` says which FAISS index holds the passage vectors (``index.ann``;
-    the build chooses it by size) and is recorded in the manifest. An HNSW
-    spec also indexes the multilingual-e5 passage vectors so
-    (``MULTILINGUAL_INDEX``, ``multilingual_index`` in the manifest).
+    the build chooses it by size) and is recorded in the manifest;
+    ``multilingual_spec`` the same for the multilingual-e5 passage vectors,
+    whose HNSW index is ``MULTILINGUAL_INDEX`` (none when flat: the leg
+    scans ``multilingual_passages.npy``).
 
     ``extra_files`` (the query encoder exported for this build) are copied in
     and checksummed like the rest. ``texts`` maps each document id to (file
@@ -161,9 +163,10 @@ def write_snapshot(
         with timed(timings, "snapshot_dense"):
             dense = build_dense(vectors, dense_spec)
             faiss.write_index(dense, str(target / "dense.faiss"))
-        if dense_spec.kind != "flat":
+        if multilingual_spec.kind != "flat":
             with timed(timings, "snapshot_multilingual"):
-                faiss.write_index(build_dense(multilingual[0], dense_spec), str(target / MULTILINGUAL_INDEX))
+                e5 = build_dense(multilingual[0], multilingual_spec)
+                faiss.write_index(e5, str(target / MULTILINGUAL_INDEX))
         arrays = {
             "sentence_rows": sentences,
             "sentence_vectors": sentence_vectors,
@@ -187,7 +190,7 @@ def write_snapshot(
         manifest = {
             **manifest,
             "dense_index": dense_spec.as_dict(),
-            "multilingual_index": dense_spec.as_dict(),
+            "multilingual_index": multilingual_spec.as_dict(),
             "build_id": target.name,
             "document_files": document_files,
         }

@@ -86,6 +86,10 @@ def test_e5_hnsw_is_written_and_loaded_at_the_threshold(synthetic: Settings) -> 
     assert index.manifest["multilingual_index"]["kind"] == "hnsw"
     assert MULTILINGUAL_INDEX in index.manifest["files"]  # checksummed like the rest
     assert index.multilingual_approximate and index.multilingual_dense.ntotal == len(index.passages)
+    # Its own beam width, measured for e5's vectors, written into the index file and the manifest.
+    ef = synthetic.hnsw_ef_search_multilingual
+    assert index.multilingual_dense.hnsw.efSearch == ef == index.manifest["multilingual_index"]["ef_search"]
+    assert index.dense.hnsw.efSearch == synthetic.hnsw_ef_search
 
 
 def test_e5_leg_over_candidates_scores_them_as_the_exact_leg_does(synthetic: Settings) -> None:
@@ -124,3 +128,13 @@ def test_snapshot_of_the_previous_format_asks_for_a_rebuild(fake_settings: Setti
     (copy / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(IndexMissingError, match=r"format 7, this version reads 8; run `policyqa build`"):
         load_index(copy)
+
+
+def test_bm25_scores_of_the_same_text_are_computed_once_and_read_only(fake_retriever: Retriever) -> None:
+    # At scale the lexical leg and an approximate vector leg ask for the same text in one search.
+    index = fake_retriever.index
+    first = index.bm25_scores("certify treatment personnel")
+    assert index.bm25_scores("certify treatment personnel") is first
+    assert not first.flags.writeable
+    other = index.bm25_scores("demand reduction")
+    assert other is not first and not np.array_equal(other, first)

@@ -48,6 +48,11 @@ def test_dense_index_is_flat_below_the_threshold_and_hnsw_at_it(fake_settings: S
     assert DenseSpec.for_size(1000, settings) == DenseSpec(
         "hnsw", settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search
     )
+    # The e5 passages' index follows the same rule, with its own beam width.
+    assert DenseSpec.for_size(999, settings, multilingual=True).kind == "flat"
+    assert DenseSpec.for_size(1000, settings, multilingual=True) == DenseSpec(
+        "hnsw", settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search_multilingual
+    )
 
 
 def test_bundled_corpus_keeps_the_exact_flat_index(fake_retriever: Retriever) -> None:
