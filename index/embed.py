@@ -124,7 +124,7 @@ class SentenceTransformerEmbedder:
             settings.model_max_wordpieces,
             threads=settings.query_threads if for_queries else None,
             digest_cache=settings.embedding_cache / "weights.json",
-            bfloat16=not for_queries and uses_bfloat16(settings.embed_precision),
+            bfloat16=not for_queries and uses_bfloat16(settings.embed_precision, "minilm"),
         )
 
     @property
@@ -216,5 +216,5 @@ def multilingual_passage_embedder(settings: Settings) -> Embedder:
     from index.e5_float import E5FloatEmbedder
     from index.precision import uses_bfloat16
 
-    runtime = "bfloat16" if uses_bfloat16(settings.embed_precision) else "onnx"
+    runtime = "bfloat16" if uses_bfloat16(settings.embed_precision, "e5") else "onnx"
     return E5FloatEmbedder(graph_cache=settings.embedding_cache, runtime=runtime)

@@ -15,9 +15,13 @@ import contextlib
 from collections.abc import Iterator
 from typing import Literal
 
-__all__ = ["Precision", "autocast", "native_bfloat16", "uses_bfloat16"]
+__all__ = ["AUTO_BFLOAT16", "BuildModel", "Precision", "autocast", "native_bfloat16", "uses_bfloat16"]
 
 Precision = Literal["auto", "float32", "bfloat16"]
+BuildModel = Literal["minilm", "e5"]
+
+AUTO_BFLOAT16: frozenset[BuildModel] = frozenset({"e5"})
+"""The models "auto" computes in bfloat16 on a CPU that has it natively."""
 
 
 def native_bfloat16() -> bool:
@@ -28,10 +32,11 @@ def native_bfloat16() -> bool:
     return any(probe is not None and probe() for probe in probes)
 
 
-def uses_bfloat16(precision: Precision, native: bool | None = None) -> bool:
-    """Whether a build with ``precision`` embeds in bfloat16 (``native``: this CPU's support, probed if None)."""
+def uses_bfloat16(precision: Precision, model: BuildModel, native: bool | None = None) -> bool:
+    """Whether a build with ``precision`` embeds with ``model`` in bfloat16 (``native``: this CPU's support,
+    probed if None)."""
     if precision == "auto":
-        return native_bfloat16() if native is None else native
+        return model in AUTO_BFLOAT16 and (native_bfloat16() if native is None else native)
     return precision == "bfloat16"
 
 

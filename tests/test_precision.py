@@ -14,16 +14,24 @@ MINILM_BFLOAT16_COSINE = 0.9999
 
 
 @pytest.mark.parametrize(
-    ("precision", "native", "expected"),
+    ("precision", "model", "native", "expected"),
     [
-        ("auto", True, True),
-        ("auto", False, False),
-        ("float32", True, False),
-        ("bfloat16", False, True),
+        ("auto", "e5", True, True),
+        ("auto", "e5", False, False),
+        ("auto", "minilm", True, False),
+        ("float32", "e5", True, False),
+        ("bfloat16", "minilm", False, True),
+        ("bfloat16", "e5", False, True),
     ],
 )
-def test_precision_resolves_by_setting_and_cpu(precision: str, native: bool, expected: bool) -> None:
-    assert uses_bfloat16(precision, native=native) is expected  # type: ignore[arg-type]
+def test_precision_resolves_by_setting_model_and_cpu(precision: str, model: str, native: bool, expected: bool) -> None:
+    assert uses_bfloat16(precision, model, native=native) is expected  # type: ignore[arg-type]
+
+
+def test_auto_keeps_the_minilm_build_encoder_in_float32() -> None:
+    from index.embed import SentenceTransformerEmbedder
+
+    assert SentenceTransformerEmbedder.from_settings(Settings(embed_precision="auto")).bfloat16 is False
 
 
 def test_an_unknown_precision_is_refused_at_startup() -> None:
