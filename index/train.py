@@ -14,11 +14,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.errors import IndexStoreError
 from index.pairs import Pair
 
-__all__ = ["TrainConfig", "interpolate", "train"]
+__all__ = ["TrainConfig", "interpolate", "ranking_loss", "train", "training_arguments"]
 
 _log = logging.getLogger("policyqa.index")
 
@@ -33,6 +34,10 @@ class TrainConfig:
     max_wordpieces: int = 128
     warmup_ratio: float = 0.1
     seed: int = 13
+    mini_batch_size: int = 0
+    """0: MultipleNegativesRankingLoss over the whole batch; N: CachedMultipleNegativesRankingLoss in passes of N."""
+    bf16: bool = False
+    """Train under bfloat16 autocast (CPU): the forward and backward passes' matrix products in bfloat16."""
 
 
 def _seed(seed: int) -> None:
@@ -66,6 +71,45 @@ def _progress_callback():  # type: ignore[no-untyped-def]
     return _Progress()
 
 
+def ranking_loss(model: Any, config: TrainConfig) -> Any:
+    """The in-batch ranking loss: every other passage of the batch is a negative for an anchor.
+
+    With ``mini_batch_size`` the same loss is computed by GradCache (embeddings first without gradients,
+    then again in mini-batches with the loss's cached gradients), so a batch of 128 costs the memory of
+    a mini-batch and about a fifth more time, not a different result.
+    """
+    from sentence_transformers.sentence_transformer import losses
+
+    if config.mini_batch_size:
+        return losses.CachedMultipleNegativesRankingLoss(model, mini_batch_size=config.mini_batch_size)
+    return losses.MultipleNegativesRankingLoss(model)
+
+
+def training_arguments(config: TrainConfig, output_dir: Path) -> Any:
+    """The trainer's arguments: CPU, fixed seeds, one data order, no checkpoints, no reporting."""
+    from sentence_transformers import SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
+
+    return SentenceTransformerTrainingArguments(
+        output_dir=str(output_dir),
+        num_train_epochs=config.epochs,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        warmup_steps=config.warmup_ratio,  # a float below 1 is a ratio of the steps (transformers 5)
+        seed=config.seed,
+        data_seed=config.seed,
+        use_cpu=True,
+        bf16=config.bf16,
+        save_strategy="no",
+        report_to="none",
+        logging_strategy="no",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        # A repeated anchor or passage in one batch would be its own false in-batch negative.
+        batch_sampler=BatchSamplers.NO_DUPLICATES,
+    )
+
+
 def train(base: str, pairs: Sequence[Pair], config: TrainConfig, out: Path) -> None:
     """Fine-tune the sentence-transformers model at ``base`` on ``pairs`` and save it to ``out``."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -73,13 +117,7 @@ def train(base: str, pairs: Sequence[Pair], config: TrainConfig, out: Path) -> N
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     try:
         from datasets import Dataset
-        from sentence_transformers import (
-            SentenceTransformer,
-            SentenceTransformerTrainer,
-            SentenceTransformerTrainingArguments,
-        )
-        from sentence_transformers.sentence_transformer import losses
-        from sentence_transformers.sentence_transformer.training_args import BatchSamplers
+        from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
@@ -92,28 +130,12 @@ def train(base: str, pairs: Sequence[Pair], config: TrainConfig, out: Path) -> N
             columns["negative"] = [p.negative or "" for p in pairs]
         dataset = Dataset.from_dict(columns)
         scratch = out.parent / f".trainer-{os.getpid()}"
-        args = SentenceTransformerTrainingArguments(
-            output_dir=str(scratch),
-            num_train_epochs=config.epochs,
-            per_device_train_batch_size=config.batch_size,
-            learning_rate=config.learning_rate,
-            warmup_steps=config.warmup_ratio,  # a float below 1 is a ratio of the steps (transformers 5)
-            seed=config.seed,
-            data_seed=config.seed,
-            use_cpu=True,
-            save_strategy="no",
-            report_to="none",
-            logging_strategy="no",
-            disable_tqdm=True,
-            dataloader_num_workers=0,
-            # A repeated anchor or passage in one batch would be its own false in-batch negative.
-            batch_sampler=BatchSamplers.NO_DUPLICATES,
-        )
+        args = training_arguments(config, scratch)
         trainer = SentenceTransformerTrainer(
             model=model,
             args=args,
             train_dataset=dataset,
-            loss=losses.MultipleNegativesRankingLoss(model),
+            loss=ranking_loss(model, config),
             callbacks=[_progress_callback()],
         )
         trainer.train()

@@ -138,3 +138,42 @@ def test_pruning_keeps_the_newest_trainings_each_with_its_interpolations(tmp_pat
     # "mixed" was used (its interpolation made) after b and c: it counts as newer than them.
     _prune(tmp_path, "d")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(names) - {"old", "old-wise50", "b"})
+
+
+@pytest.mark.parametrize("setting", [{"adapt_mini_batch_size": 16}, {"adapt_bf16": True}, {"adapt_batch_size": 64}])
+def test_the_loss_and_precision_settings_change_the_key(tmp_path: Path, setting: dict[str, object]) -> None:
+    assert adapt_key(Settings(data_dir=tmp_path, **setting)) != adapt_key(Settings(data_dir=tmp_path))  # type: ignore[arg-type]
+
+
+def test_the_defaults_train_as_before_one_pass_per_batch_in_float32(tmp_path: Path) -> None:
+    from index.adapt import configs
+
+    _, training = configs(Settings(data_dir=tmp_path))
+    assert (training.batch_size, training.mini_batch_size, training.bf16) == (16, 0, False)
+
+
+def test_a_mini_batch_size_computes_the_ranking_loss_by_gradcache() -> None:
+    import torch
+    from sentence_transformers.sentence_transformer import losses
+
+    from index.train import TrainConfig, ranking_loss
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))  # the losses only hold the model until training
+    assert type(ranking_loss(model, TrainConfig())) is losses.MultipleNegativesRankingLoss
+    cached = ranking_loss(model, TrainConfig(batch_size=128, mini_batch_size=16))
+    assert isinstance(cached, losses.CachedMultipleNegativesRankingLoss) and cached.mini_batch_size == 16
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_bf16_trains_under_autocast_only_when_asked(tmp_path: Path, bf16: bool) -> None:
+    from index.train import TrainConfig, training_arguments
+
+    args = training_arguments(TrainConfig(bf16=bf16, batch_size=64), tmp_path)
+    assert (args.bf16, args.use_cpu, args.per_device_train_batch_size, args.seed) == (bf16, True, 64, 13)
+
+
+def test_a_mini_batch_larger_than_the_batch_is_refused(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="mini"):
+        Settings(data_dir=tmp_path, adapt_batch_size=16, adapt_mini_batch_size=32)
