@@ -130,3 +130,44 @@ def test_policyqa_build_with_another_model_path_re_embeds(tmp_path: Path, small_
     assert not np.allclose(after, before, atol=1e-3)
     embedder = SentenceTransformerEmbedder.from_settings(base, model_path=str(other))
     _assert_embedded_by(after, embedder, [p.embed_text for p in index.passages], not_by=before)
+
+
+_PAIRS = [
+    (
+        "who pays for the anti-drug programme",
+        "The Merida Initiative funds equipment and training for Mexican agencies.",
+    ),
+    (
+        "where do the seized chemicals go",
+        "Precursor chemicals seized at ports are destroyed under federal supervision.",
+    ),
+    ("how many addicts get treatment", "Treatment centres served forty thousand people with substance use disorders."),
+    ("what the two governments promised", "Both governments commit to share intelligence on trafficking routes."),
+    ("money laundering rules", "Financial intelligence units report suspicious transactions to prosecutors."),
+    ("soldiers on the streets", "The armed forces took over public security tasks from civilian police."),
+    (
+        "help for the families of the disappeared",
+        "Relatives of missing persons receive legal and psychological support.",
+    ),
+    ("crops grown for drugs", "Opium poppy and marijuana cultivation were eradicated in several states."),
+]
+
+
+@pytest.mark.parametrize("changes", [{}, {"mini_batch_size": 2}, {"bf16": True}], ids=["plain", "gradcache", "bf16"])
+def test_training_is_deterministic_and_moves_the_weights(tmp_path: Path, changes: dict[str, object]) -> None:
+    from safetensors.numpy import load_file
+
+    from index.pairs import Pair
+    from index.train import TrainConfig, train
+
+    base = Settings(data_dir=tmp_path).model_path
+    pairs = [Pair(a, p, None, "statement") for a, p in _PAIRS]
+    config = TrainConfig(batch_size=8, max_wordpieces=32, warmup_ratio=0.0, **changes)  # type: ignore[arg-type]
+    for run in ("one", "two"):
+        train(base, pairs, config, tmp_path / run)
+    one, two, bundled = (
+        load_file(str(d / "model.safetensors")) for d in (tmp_path / "one", tmp_path / "two", Path(base))
+    )
+    floats = [n for n, t in one.items() if t.dtype == np.float32]
+    assert all(np.array_equal(one[n], two[n]) for n in floats)  # the same weights, bit for bit
+    assert any(not np.array_equal(one[n], bundled[n]) for n in floats)  # one step moved them
