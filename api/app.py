@@ -15,11 +15,9 @@ restart (``api.reload``).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -36,7 +34,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import web
-from api.deps import Loaded, load_failure, load_state, loaded_from, ready_state
+from api.adapting import adapt_forever
+from api.daemon import in_daemon_thread
+from api.deps import load_failure, load_state, loaded_from, ready_state
 from api.headers import SecurityHeaders
 from api.keeper import Keeper
 from api.mcp import MCP_PATH, create_mcp_server
@@ -168,6 +168,8 @@ def create_app(
                     tg.start_soon(watch, app, settings, embedder)
                 if settings.verify_interval > 0:
                     tg.start_soon(app.state.keeper.verify_forever)
+                if settings.adapt and embedder is None:
+                    tg.start_soon(adapt_forever, app, settings)
             yield
             tg.cancel_scope.cancel()
 
@@ -194,6 +196,8 @@ def create_app(
     app.state.uploads_enabled = settings.admin_token is not None  # the page's "Add a report" form
     app.state.max_upload_bytes = settings.max_upload_bytes
     app.state.reload_error = None  # why that build was refused, for /readyz
+    app.state.adapting = False  # MiniLM being adapted to the reports in the background (api.adapting)
+    app.state.adaptation_error = None  # why the last background adaptation failed, for /readyz
     # The limit is set on the routes, inside the exception handlers, so a 413 is JSON like every error.
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
     if settings.admin_token is not None:  # uploads are off unless an administrator sets a token
@@ -237,7 +241,7 @@ async def _load_in_background(app: FastAPI, settings: Settings, embedder: Embedd
 
     try:
         load = functools.partial(load_state, embedder=embedder, on_step=on_step)
-        app.state.loaded = await _in_daemon_thread(load, settings)
+        app.state.loaded = await in_daemon_thread(lambda: load(settings))
         _log.info("index loaded; ready")
     except PolicyQAError as exc:
         # Keep serving: /readyz and every operation answer 503 with a short reason; the
@@ -246,31 +250,3 @@ async def _load_in_background(app: FastAPI, settings: Settings, embedder: Embedd
         _log.error("the index could not be loaded: %s", exc)
     finally:
         app.state.progress = None
-
-
-async def _in_daemon_thread(fn: Callable[[Settings], Loaded], settings: Settings) -> Loaded:
-    """Run ``fn`` in a daemon thread and wait for it, cancellably.
-
-    The startup build can take a minute. anyio's worker threads are not
-    daemons, so Ctrl-C would wait for the build to end; from a daemon thread
-    the server stops at once, and the build, which switches ``data/current``
-    only when complete, leaves the previous index in place.
-    """
-    token = anyio.lowlevel.current_token()
-    done = anyio.Event()
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            outcome["value"] = fn(settings)
-        except BaseException as exc:  # handed to the waiting task, which re-raises it
-            outcome["error"] = exc
-        finally:
-            with contextlib.suppress(RuntimeError):  # the loop is gone: the server stopped first
-                anyio.from_thread.run_sync(done.set, token=token)
-
-    threading.Thread(target=work, name="policyqa-load", daemon=True).start()
-    await done.wait()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]

@@ -88,13 +88,17 @@ def load_state(
     from index.build import BUILD_STEPS
     from index.child import build_in_child
     from index.fingerprint import is_up_to_date
+    from index.stages import first_stage
 
     steps = len(BUILD_STEPS) + 1  # the build's, then loading what it built
-    if is_up_to_date(settings, embedder):
+    # A build that must train MiniLM first serves the bundled model's index; the server then adapts
+    # in the background (index.stages, api.adapting).
+    first = first_stage(settings) if embedder is None else None
+    if is_up_to_date(settings, embedder) or (first is not None and is_up_to_date(first)):
         _log.info("index up to date")
     else:
         report = build_in_child(
-            settings,
+            first or settings,
             embedder,
             check_files=False,
             on_step=(lambda n, _, what: on_step(n, steps, what)) if on_step is not None else None,

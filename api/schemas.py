@@ -429,6 +429,16 @@ class Status(BaseModel):
         examples=["build 20261202T031500-4242-1a2b3c4d is damaged: index file dense.faiss is 4096 bytes, ..."],
     )
     fix: str | None = Field(default=None, description="Degraded only: what the operator runs.")
+    adapting: bool | None = Field(
+        default=None,
+        description="Readiness only: true while the server adapts MiniLM to the reports in the background "
+        "(it serves the bundled model's build meanwhile, then reloads the adapted one); absent otherwise.",
+    )
+    adaptation_error: str | None = Field(
+        default=None,
+        description="Readiness only: why the last background adaptation of MiniLM failed (the bundled "
+        "model's build goes on serving); absent once one succeeds.",
+    )
     last_reload_error: str | None = Field(
         default=None,
         description="Readiness only: why the newest build in data/current was refused (the server goes on "

@@ -59,6 +59,11 @@ def build(
         f"index {verb}: {report.documents} documents, {report.sections} sections, "
         f"{report.passages} passages in {report.seconds:.1f}s ({report.reason}) -> {report.path}"
     )
+    if report.served_seconds is not None:
+        _out.print(
+            f"served with the bundled MiniLM after {report.served_seconds:.1f}s, "
+            "then with MiniLM adapted to the reports (index/stages.py)"
+        )
 
 
 def hit_json(hit: Hit, pages: tuple[int, int] | None = None) -> dict[str, Any]:

@@ -55,6 +55,7 @@ def add_command(
         f"added {e['id']} ({e['format']}{', OCR' if added.ocr else ''}, scheme {e['scheme']}): {escape(e['title'])}"
     )
     _out.print(f"index: {b.documents} documents, {b.sections} sections, {b.passages} passages in {b.seconds:.1f}s")
+    _adapt()
 
 
 def remove_command(doc_id: Annotated[str, typer.Argument(help="The report's id (see `policyqa documents`).")]) -> None:
@@ -72,6 +73,24 @@ def remove_command(doc_id: Annotated[str, typer.Argument(help="The report's id (
         _out.print(f"removed {doc_id}; the library is now empty (no index until a report is added)")
     else:
         _out.print(f"removed {doc_id}; index: {build.documents} documents, {build.passages} passages")
+        _adapt()
+
+
+def _adapt() -> None:
+    """Adapt MiniLM to the changed corpus, if the add or remove served it with the bundled model (index.stages)."""
+    from core.settings import get_settings
+    from index.build import build_index
+    from index.stages import awaits_adaptation
+
+    settings = get_settings()
+    if not awaits_adaptation(settings):
+        return
+    _out.print("served with the bundled MiniLM; adapting MiniLM to the changed reports (minutes)...")
+    try:
+        report = build_index(settings, progress=sys.stderr.isatty())
+    except PolicyQAError as exc:
+        raise fail(exc) from exc
+    _out.print(f"adapted: the index serves MiniLM adapted to the reports ({report.seconds:.1f}s)")
 
 
 def documents_command(

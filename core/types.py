@@ -207,6 +207,8 @@ class BuildReport:
     documents: int
     seconds: float
     reason: str
+    served_seconds: float | None = None
+    """When a build adapted MiniLM in a second stage (``index.stages``): when its first stage went live."""
 
 
 class Filters(Mapping[str, str]):

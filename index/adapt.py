@@ -38,6 +38,7 @@ from core.settings import Settings
 from core.types import ParsedDocument, Passage
 from corpus import corpus_hash
 from index.code import code_hash
+from index.lock import hold_lock
 from index.pairs import PairConfig, build_pairs
 from index.space import process_alive
 from index.train import TrainConfig, interpolate, train
@@ -50,6 +51,7 @@ __all__ = [
     "adapted_id",
     "ensure_adapted",
     "interpolate",
+    "is_trained",
     "read_holdout",
     "train",
 ]
@@ -57,6 +59,7 @@ __all__ = [
 _log = logging.getLogger("policyqa.index")
 
 _META = "adapt.json"
+_TRAIN_LOCK = ".train.lock"  # one training at a time: a second process waits, then reuses the model
 _KEEP = 3  # adapted models kept on disk (the newest), so a rollback's model is usually still there
 
 # The code whose output is the adapted model: the parsing and chunking that make the passages,
@@ -140,6 +143,14 @@ def adapted_id(settings: Settings) -> str:
     return key if alpha >= 1.0 else f"{key}-wise{round(alpha * 100):02d}"
 
 
+def is_trained(settings: Settings) -> bool:
+    """Whether the adapted model this build wants is trained already (cheap: reads one file's presence).
+
+    The interpolation with the bundled weights is not asked: it takes seconds.
+    """
+    return (settings.adapted_models / adapt_key(settings) / _META).is_file()
+
+
 def _drop_strays(root: Path) -> None:
     """Remove what a killed training left (``.trainer-PID``, ``.KEY-PID``): its process is gone."""
     for stray in root.glob(".*-*"):
@@ -198,7 +209,18 @@ def ensure_adapted(settings: Settings, parsed: Sequence[ParsedDocument], passage
 
 
 def _ensure_trained(settings: Settings, parsed: Sequence[ParsedDocument], passages: Sequence[Passage]) -> Adapted:
-    """The adapted model for this corpus and code: the cached one when its key matches, else trained now."""
+    """The adapted model for this corpus and code: the cached one when its key matches, else trained now.
+
+    Trainings take a lock, so two processes wanting the same model (a server adapting in the
+    background and ``policyqa add``) train it once: the second waits, then reuses it.
+    """
+    root = settings.adapted_models
+    root.mkdir(parents=True, exist_ok=True)
+    with hold_lock(root / _TRAIN_LOCK):
+        return _train_unless_cached(settings, parsed, passages)
+
+
+def _train_unless_cached(settings: Settings, parsed: Sequence[ParsedDocument], passages: Sequence[Passage]) -> Adapted:
     key = adapt_key(settings)
     root = settings.adapted_models
     target = root / key
@@ -218,7 +240,6 @@ def _ensure_trained(settings: Settings, parsed: Sequence[ParsedDocument], passag
     for p in pairs:
         counts[p.source] = counts.get(p.source, 0) + 1
     _log.info("adapting MiniLM to the reports: %d pairs %s, %s", len(pairs), counts, train_config)
-    root.mkdir(parents=True, exist_ok=True)
     _drop_strays(root)
     partial = root / f".{key}-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)

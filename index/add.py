@@ -15,6 +15,11 @@ matches and a later ``policyqa build`` is a no-op.
 The build embeds only texts it has not embedded before (``CachedEmbedder``),
 so adding one report embeds that report's passages and answer units only.
 Adds and removes take ``data/.library.lock``, one at a time.
+
+When MiniLM is adapted to the reports (``POLICYQA_ADAPT``), the new corpus
+needs a newly trained model: the add serves the report with the bundled
+MiniLM at once and leaves the training to its caller (``policyqa add``
+adapts next, a server in the background: ``index.stages``).
 """
 
 from __future__ import annotations
@@ -185,6 +190,7 @@ def add_document(
                 multilingual=multilingual,
                 progress=progress,
                 before_switch=_commit(settings, stage, entries, doc_id, list(files)),
+                adapt_later=True,
             )
         finally:
             shutil.rmtree(stage, ignore_errors=True)
@@ -228,6 +234,7 @@ def remove_document(
                 multilingual=multilingual,
                 progress=progress,
                 before_switch=commit,
+                adapt_later=True,
             )
         finally:
             shutil.rmtree(stage, ignore_errors=True)

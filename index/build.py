@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,45 @@ def build_index(
     check_files: bool = True,
     on_step: OnStep | None = None,
     before_switch: Callable[[], None] | None = None,
+    adapt_later: bool = False,
 ) -> BuildReport:
-    """Build the index unless the live one is up to date (or ``force``).
+    """Build the index unless the live one is up to date (or ``force``); serve first, then adapt MiniLM.
+
+    When the build adapts MiniLM and the adapted model is not trained yet
+    (``index.stages``), the index is built and switched live with the
+    bundled MiniLM first (``before_switch`` runs there), then the model is
+    trained and the index built again with it; with ``adapt_later`` only the
+    first stage is made (a server adapts in the background). The report is
+    the last stage's, its ``served_seconds`` when the first went live.
+    """
+    from index.stages import first_stage
+
+    first = first_stage(settings) if embedder is None else None
+    if first is None:
+        return _build_once(settings, embedder, multilingual, force, progress, check_files, on_step, before_switch)
+    t0 = time.perf_counter()
+    served = _build_once(first, embedder, multilingual, force, progress, check_files, on_step, before_switch)
+    if adapt_later:
+        return served
+    _log.info("serving the bundled MiniLM's index; adapting MiniLM to the reports next")
+    from index.adapt import ensure_adapted
+
+    ensure_adapted(settings, *collect_passages(settings))  # outside the build lock: adds go on meanwhile
+    report = _build_once(settings, embedder, multilingual, False, progress, check_files, on_step, None)
+    return replace(report, seconds=time.perf_counter() - t0, served_seconds=served.seconds)
+
+
+def _build_once(
+    settings: Settings,
+    embedder: Embedder | None,
+    multilingual: Embedder | None,
+    force: bool,
+    progress: bool,
+    check_files: bool,
+    on_step: OnStep | None,
+    before_switch: Callable[[], None] | None,
+) -> BuildReport:
+    """One build with one MiniLM (bundled, or adapted and trained if need be): ``build_index``'s work.
 
     Up to date means the same fingerprint and, with ``check_files``, every
     file matching the manifest's checksums: a damaged index is rebuilt.

@@ -49,13 +49,18 @@ def test_a_changed_gold_set_changes_the_key(tmp_path: Path) -> None:
 
 
 def test_the_build_fingerprint_names_the_adapted_model_only_when_adapting(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, adapt=True)
+    settings = Settings(data_dir=tmp_path, adapt=True, adapt_interpolate=1.0)
     assert fingerprint(settings)["adapted"] == adapt_key(settings)
-    assert fingerprint(Settings(data_dir=tmp_path))["adapted"] is None  # off by default
+    assert fingerprint(Settings(data_dir=tmp_path, adapt=False))["adapted"] is None
+
+
+def test_by_default_builds_embed_with_the_adapted_model_interpolated_at_0_7(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    assert fingerprint(settings)["adapted"] == f"{adapt_key(settings)}-wise70"
 
 
 def test_a_model_with_a_matching_key_is_reused_without_training(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, adapt_interpolate=1.0)
     cached = settings.adapted_models / adapt_key(settings)
     cached.mkdir(parents=True)
     (cached / "adapt.json").write_text(json.dumps({"seconds": 201.5, "pairs": 625}))
@@ -75,7 +80,7 @@ def test_what_a_killed_training_left_is_removed_and_a_running_ones_kept(tmp_path
 
 def test_the_interpolation_weight_names_another_model_but_keeps_the_training(tmp_path: Path) -> None:
     plain, mixed = (
-        Settings(data_dir=tmp_path, adapt=True),
+        Settings(data_dir=tmp_path, adapt=True, adapt_interpolate=1.0),
         Settings(data_dir=tmp_path, adapt=True, adapt_interpolate=0.5),
     )
     assert adapt_key(mixed) == adapt_key(plain)  # one training for every weight
@@ -177,3 +182,29 @@ def test_a_mini_batch_larger_than_the_batch_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValidationError, match="mini"):
         Settings(data_dir=tmp_path, adapt_batch_size=16, adapt_mini_batch_size=32)
+
+
+def test_a_build_that_must_train_builds_first_with_the_bundled_model(tmp_path: Path) -> None:
+    from index.stages import first_stage
+
+    settings = Settings(data_dir=tmp_path)
+    first = first_stage(settings)
+    assert first is not None
+    assert (first.adapt, first.data_dir, first.corpus_dir) == (False, settings.data_dir, settings.corpus_dir)
+
+
+def test_a_build_whose_adapted_model_is_trained_is_made_in_one_stage(tmp_path: Path) -> None:
+    from index.stages import first_stage
+
+    settings = Settings(data_dir=tmp_path)
+    cached = settings.adapted_models / adapt_key(settings)
+    cached.mkdir(parents=True)
+    (cached / "adapt.json").write_text(json.dumps({"seconds": 201.5, "pairs": 625}))
+    assert first_stage(settings) is None
+
+
+def test_a_build_without_adaptation_is_made_in_one_stage(tmp_path: Path) -> None:
+    from index.stages import awaits_adaptation, first_stage
+
+    settings = Settings(data_dir=tmp_path, adapt=False)
+    assert (first_stage(settings), awaits_adaptation(settings)) == (None, False)

@@ -62,6 +62,10 @@ async def readyz(request: Request) -> Status | JSONResponse:
     loaded_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.created))
     degraded = loaded.degraded
     refused = getattr(state, "reload_error", None)  # a newer build api.reload refused
+    adapting = {  # api.adapting: MiniLM adapted to the reports in the background
+        "adapting": True if getattr(state, "adapting", False) else None,
+        "adaptation_error": getattr(state, "adaptation_error", None),
+    }
     # Degraded while data/current still names another build than the one served (a rollback to it ends it).
     if degraded is not None and build_id(loaded.retriever.settings.data_dir) != loaded.build_id:
         return Status(
@@ -71,5 +75,6 @@ async def readyz(request: Request) -> Status | JSONResponse:
             reason=f"build {degraded.damaged} is damaged: {degraded.reason}; serving build {loaded.build_id}",
             fix=degraded.fix,
             last_reload_error=refused,
+            **adapting,
         )
-    return Status(status="ready", build_id=loaded.build_id, loaded_at=loaded_at, last_reload_error=refused)
+    return Status(status="ready", build_id=loaded.build_id, loaded_at=loaded_at, last_reload_error=refused, **adapting)
