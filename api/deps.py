@@ -88,13 +88,14 @@ def load_state(
     from index.build import BUILD_STEPS
     from index.child import build_in_child
     from index.fingerprint import is_up_to_date
-    from index.stages import first_stage
+    from index.stages import bundled_stage, first_stage
 
     steps = len(BUILD_STEPS) + 1  # the build's, then loading what it built
     # A build that must train MiniLM first serves the bundled model's index; the server then adapts
     # in the background (index.stages, api.adapting).
     first = first_stage(settings) if embedder is None else None
-    if is_up_to_date(settings, embedder) or (first is not None and is_up_to_date(first)):
+    bundled = bundled_stage(settings) if embedder is None else None
+    if is_up_to_date(settings, embedder) or (bundled is not None and is_up_to_date(bundled)):
         _log.info("index up to date")
     else:
         report = build_in_child(

@@ -54,16 +54,15 @@ def build(
         report = build_index(get_settings(), force=force, progress=sys.stderr.isatty())
     except PolicyQAError as exc:
         raise fail(exc) from exc
+    if report.served_seconds is not None:
+        from index.stages import served_line
+
+        _out.print(served_line(report.served_seconds))
     verb = "built" if report.built else "up to date"
     _out.print(
         f"index {verb}: {report.documents} documents, {report.sections} sections, "
         f"{report.passages} passages in {report.seconds:.1f}s ({report.reason}) -> {report.path}"
     )
-    if report.served_seconds is not None:
-        _out.print(
-            f"served with the bundled MiniLM after {report.served_seconds:.1f}s, "
-            "then with MiniLM adapted to the reports (index/stages.py)"
-        )
 
 
 def hit_json(hit: Hit, pages: tuple[int, int] | None = None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,10 +48,14 @@ AddStep = Callable[[AddContext], dict[str, Any]]
 """Adds ``document_id`` to the served collection; returns the ``policyqa`` child's figures."""
 
 
-def snapshot_timings(data_dir: Path) -> dict[str, Any]:
-    """The ``timings`` of the build ``data_dir/current`` points at (empty for a build that recorded none)."""
+def snapshot_timings(data_dir: Path, which: str = "current") -> dict[str, Any]:
+    """The ``timings`` of the build ``data_dir/which`` points at (empty for a build that recorded none).
+
+    After a build made in two stages (``index.stages``), ``previous`` is the first, the bundled
+    MiniLM's, where both models embedded every text; ``current`` the adapted one's.
+    """
     try:
-        manifest = json.loads((data_dir / "current" / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((data_dir / which / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise EvaluationError(f"cannot read the build's manifest in {data_dir}: {exc}") from exc
     return dict(manifest.get("timings") or {})
@@ -112,29 +117,50 @@ def bench_add(
     }
     others = run_cli(["build", "--force"], env)
     log(f"cold build of the collection without {document_id}: {others['seconds']:.1f}s")
-    with serving(env, POLICYQA_RELOAD_INTERVAL="0.25") as (server, port):
+    with serving(env, POLICYQA_RELOAD_INTERVAL="0.25") as (server, port), ThreadPoolExecutor(1) as pool:
         wait_ready(server, port)
         before = served_build(port)
         t0 = time.perf_counter()
-        child = add(AddContext(corpus_dir, source_dir, document_id, env, run_cli))
-        built = time.perf_counter() - t0
-        deadline = time.monotonic() + _ADD_TIMEOUT
-        while (served := served_build(port)) in (before, None):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise EvaluationError(f"the server never served the build with {document_id}")
-            time.sleep(_RELOAD_POLL)
+        # The add runs beside the clock: a build that adapts MiniLM (index.stages) serves the report
+        # with the bundled model first, then trains and builds again; both moments are timed.
+        job = pool.submit(add, AddContext(corpus_dir, source_dir, document_id, env, run_cli))
+
+        def next_build(than: str | None) -> str:
+            deadline = time.monotonic() + _ADD_TIMEOUT
+            while (served := served_build(port)) in (than, None):
+                if job.done() and (failure := job.exception()) is not None:
+                    raise failure  # the add's own error, not a timeout minutes later
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise EvaluationError(f"the server never served the build with {document_id}")
+                time.sleep(_RELOAD_POLL)
+            return served
+
+        served = next_build(before)
         total = time.perf_counter() - t0
-    timings = snapshot_timings(data_dir)
+        child = job.result()
+        built = time.perf_counter() - t0
+        adapted_s = None
+        if child.get("served_s") is not None:  # a second, adapted build: until the server serves it
+            served = next_build(served)
+            adapted_s = round(time.perf_counter() - t0, 3)
+    # The served build's rates (both models on the new texts); the adapted stage's MiniLM apart.
+    timings = snapshot_timings(data_dir, "current" if adapted_s is None else "previous")
+    adapted_timings = None if adapted_s is None else snapshot_timings(data_dir)
     log(f"added {document_id}: {total:.1f}s until /readyz named build {served} (build {built:.1f}s)")
+    if adapted_s is not None:
+        log(f"  served with the bundled MiniLM at {total:.1f}s; adapted MiniLM served at {adapted_s:.1f}s")
     return {
         "document": document_id,
         "seconds": round(total, 3),
+        "adapted_s": adapted_s,
         "build_s": round(built, 3),
-        "reload_s": round(total - built, 3),
+        "reload_s": round(total - built, 3) if adapted_s is None else None,
         "build": child,
         "timings": timings,
         "rates": leg_rates(timings),
+        "adapted_rates": None if adapted_timings is None else leg_rates(adapted_timings),
         "others_cold": others,
         "how": "incremental `policyqa build` after adding the report to the corpus, embedding cache of the others "
-        "warm, plus the server's reload (POLICYQA_RELOAD_INTERVAL=0.25) until /readyz names the new build",
+        "warm, plus the server's reload (POLICYQA_RELOAD_INTERVAL=0.25) until /readyz names the new build "
+        "(seconds); with MiniLM adapted to the reports, until it names the adapted build (adapted_s)",
     }

@@ -17,11 +17,27 @@ background adaptation (``api.adapting``), which asks ``awaits_adaptation``.
 
 from __future__ import annotations
 
+import re
+
 from core.settings import Settings
 from index.adapt import is_trained
 from index.fingerprint import is_up_to_date
 
-__all__ = ["awaits_adaptation", "bundled_stage", "first_stage"]
+__all__ = ["awaits_adaptation", "bundled_stage", "first_stage", "served_line", "served_seconds"]
+
+_SERVED = "served with the bundled MiniLM after {:.1f}s, then with MiniLM adapted to the reports (index/stages.py)"
+_SERVED_SECONDS = re.compile(re.escape(_SERVED).replace(re.escape("{:.1f}"), "([0-9]+[.][0-9])"))
+
+
+def served_line(seconds: float) -> str:
+    """What ``policyqa build`` prints of a build made in two stages: when the first went live."""
+    return _SERVED.format(seconds)
+
+
+def served_seconds(output: str) -> float | None:
+    """The seconds ``served_line`` gave in a command's output, if it printed one (``policyqa bench`` reads it)."""
+    match = _SERVED_SECONDS.search(output)
+    return float(match.group(1)) if match else None
 
 
 def bundled_stage(settings: Settings) -> Settings | None:

@@ -83,3 +83,28 @@ def test_bench_table_says_when_the_legs_ran_beside_each_other(monkeypatch) -> No
     cold = {"seconds": 60.0, "peak_rss_mb": 900, "rates": {"passages": 40.0}, "timings": {"legs_concurrent": True}}
     lines = _printed(monkeypatch, {"cold": cold})
     assert "cold build, passages 40.0 texts/s, beside the other model" in lines
+
+
+def test_bench_table_gives_a_two_stage_builds_served_time_and_its_adapted_stages_rates(monkeypatch) -> None:
+    cold = {
+        "seconds": 250.0,
+        "peak_rss_mb": 900,
+        "served_s": 70.0,
+        "rates": {"passages (multilingual)": 30.5},
+        "adapted_rates": {"passages": 45.0, "passages (multilingual)": None},
+    }
+    add = {"document": "mem-mexico-2024", "seconds": 40.0, "adapted_s": 200.0, "build_s": 190.0, "reload_s": None}
+    lines = _printed(monkeypatch, {"cold": cold, "add": {**add, "rates": {}, "adapted_rates": {"sentences": 90.0}}})
+    assert "served (bundled MiniLM) 70.00 s, then adapted" in lines
+    assert "cold build, adapted, passages 45.0 texts/s" in lines
+    assert not [line for line in lines if "adapted, passages (multilingual)" in line]  # not embedded again
+    added = "add mem-mexico-2024 to a running server 40.00 s served (bundled MiniLM); adapted served at 200.00 s"
+    assert added in lines
+    assert "add, adapted, sentences 90.0 texts/s" in lines
+
+
+def test_a_two_stage_builds_served_time_is_read_back_from_what_the_build_command_prints() -> None:
+    from index.stages import served_line, served_seconds
+
+    output = f"building...\n{served_line(61.23)}\nindex built: 5 documents"
+    assert (served_seconds(output), served_seconds("index built: 5 documents")) == (61.2, None)
