@@ -86,6 +86,10 @@ def run_stdio(settings: Settings, *, base_url: str) -> None:
         try:
             holder["loaded"] = load_state(settings)
             _log.info("index loaded; ready")
+            from index.stages import awaits_adaptation
+
+            if awaits_adaptation(settings):  # this server never reloads: say what adapts it (index.stages)
+                _log.warning("serving the bundled MiniLM's index: run `policyqa build` to adapt MiniLM to the reports")
         except PolicyQAError as exc:
             # The client gets the short reason the HTTP server gives; the log keeps the detail.
             holder["error"] = load_failure(exc)

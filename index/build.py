@@ -25,6 +25,7 @@ from typing import Any
 from core.errors import CorruptIndexError, IndexStoreError
 from core.settings import Settings
 from core.types import BuildReport
+from index.adapt import Adapted, ensure_adapted
 from index.ann import DenseSpec
 from index.chunk import collect_passages
 from index.embed import Embedder
@@ -79,35 +80,6 @@ def build_index(
     trained and the index built again with it; with ``adapt_later`` only the
     first stage is made (a server adapts in the background). The report is
     the last stage's, its ``served_seconds`` when the first went live.
-    """
-    from index.stages import first_stage
-
-    first = first_stage(settings) if embedder is None else None
-    if first is None:
-        return _build_once(settings, embedder, multilingual, force, progress, check_files, on_step, before_switch)
-    t0 = time.perf_counter()
-    served = _build_once(first, embedder, multilingual, force, progress, check_files, on_step, before_switch)
-    if adapt_later:
-        return served
-    _log.info("serving the bundled MiniLM's index; adapting MiniLM to the reports next")
-    from index.adapt import ensure_adapted
-
-    ensure_adapted(settings, *collect_passages(settings))  # outside the build lock: adds go on meanwhile
-    report = _build_once(settings, embedder, multilingual, False, progress, check_files, on_step, None)
-    return replace(report, seconds=time.perf_counter() - t0, served_seconds=served.seconds)
-
-
-def _build_once(
-    settings: Settings,
-    embedder: Embedder | None,
-    multilingual: Embedder | None,
-    force: bool,
-    progress: bool,
-    check_files: bool,
-    on_step: OnStep | None,
-    before_switch: Callable[[], None] | None,
-) -> BuildReport:
-    """One build with one MiniLM (bundled, or adapted and trained if need be): ``build_index``'s work.
 
     Up to date means the same fingerprint and, with ``check_files``, every
     file matching the manifest's checksums: a damaged index is rebuilt.
@@ -124,6 +96,33 @@ def _build_once(
     ``data/current`` is switched to it (``index.add`` commits the corpus
     there); if it raises, the snapshot is dropped and the live index stays.
     """
+    from index.stages import first_stage
+
+    first = first_stage(settings) if embedder is None else None
+    if first is None:
+        return _build_once(settings, embedder, multilingual, force, progress, check_files, on_step, before_switch)
+    t0 = time.perf_counter()
+    served = _build_once(first, embedder, multilingual, force, progress, check_files, on_step, before_switch)
+    if adapt_later:
+        return served
+    _log.info("serving the bundled MiniLM's index; adapting MiniLM to the reports next")
+    adapted = ensure_adapted(settings, *collect_passages(settings))  # outside the build lock: adds go on
+    report = _build_once(settings, embedder, multilingual, False, progress, check_files, on_step, None, adapted)
+    return replace(report, seconds=time.perf_counter() - t0, served_seconds=served.seconds)
+
+
+def _build_once(
+    settings: Settings,
+    embedder: Embedder | None,
+    multilingual: Embedder | None,
+    force: bool,
+    progress: bool,
+    check_files: bool,
+    on_step: OnStep | None,
+    before_switch: Callable[[], None] | None,
+    adapted: Adapted | None = None,
+) -> BuildReport:
+    """One build with one MiniLM (bundled, or adapted: ``adapted`` if trained already, else trained here)."""
 
     told = threading.Lock()  # the two models' legs run in two threads (index.legs)
 
@@ -180,7 +179,17 @@ def _build_once(
         scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=data_dir))
         try:
             counts = _build_snapshot(
-                settings, embedder, multilingual, wanted, reason, target, scratch, progress, step, before_switch
+                settings,
+                embedder,
+                multilingual,
+                wanted,
+                reason,
+                target,
+                scratch,
+                progress,
+                step,
+                before_switch,
+                adapted,
             )
         except BaseException as exc:
             full = out_of_space(exc, data_dir)  # before the cleanup frees the space again
@@ -205,6 +214,7 @@ def _build_snapshot(
     progress: bool,
     step: Callable[[int], None],
     before_switch: Callable[[], None] | None = None,
+    trained: Adapted | None = None,
 ) -> tuple[int, int, int]:
     """Embed the corpus and write the snapshot into ``target``, then switch to it; (passages, sections, reports)."""
     data_dir = settings.data_dir
@@ -220,7 +230,7 @@ def _build_snapshot(
             english: Callable[[], CachedEmbedder] = loading.result
             adapted, parsed_early = None, None
         else:
-            model, adapted, parsed_early = load_minilm(settings, embedder)
+            model, adapted, parsed_early = load_minilm(settings, embedder, trained)
             english = partial(CachedEmbedder, model, settings.embedding_cache)
         if multilingual is None:
             from index.embed import multilingual_passage_embedder

@@ -59,7 +59,7 @@ def test_a_second_build_reuses_the_adapted_model_and_a_changed_report_retrains_i
     tmp_path: Path, small_corpus: Path
 ) -> None:
     # Three steps: with one, the warm-up keeps the learning rate at zero and the weights unchanged.
-    settings = _settings(tmp_path / "data", small_corpus, adapt=True, adapt_epochs=3)
+    settings = _settings(tmp_path / "data", small_corpus, adapt=True, adapt_epochs=3, adapt_interpolate=1.0)
     assert build_index(settings).built
     first = load_index(settings.index_dir).manifest["adapted"]
     assert first["trained_here"] and first["pairs"] > 0
