@@ -33,7 +33,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import IndexStoreError
 from core.settings import Settings
 from core.types import ParsedDocument, Passage
 from corpus import corpus_hash
@@ -176,7 +175,7 @@ def ensure_adapted(settings: Settings, parsed: Sequence[ParsedDocument], passage
     """The model this build embeds with: the adapted one (cached or trained now), interpolated if asked."""
     trained = _ensure_trained(settings, parsed, passages)
     alpha = _alpha(settings)
-    if alpha >= 1.0:
+    if alpha >= 1.0 or not trained.pairs:  # no pairs: nothing was trained, the bundled model serves
         return trained
     ident = adapted_id(settings)
     root = settings.adapted_models
@@ -228,14 +227,29 @@ def _train_unless_cached(settings: Settings, parsed: Sequence[ParsedDocument], p
         meta = json.loads((target / _META).read_text(encoding="utf-8"))
         _log.info("reusing the adapted model %s (trained in %.0f s on %d pairs)", key, meta["seconds"], meta["pairs"])
         os.utime(target)  # the newest used is the last pruned
-        return Adapted(target, key, False, float(meta["seconds"]), int(meta["pairs"]))
+        model_dir = target if meta["pairs"] else Path(settings.model_path)  # no pairs: the bundled model
+        return Adapted(model_dir, key, False, float(meta["seconds"]), int(meta["pairs"]))
     pair_config, train_config = configs(settings)
     t0 = time.monotonic()
     pairs = build_pairs(parsed, passages, pair_config, read_holdout(settings.adapt_holdout))
     if pair_config.hard_negatives:  # the loss takes a negative for every pair or for none
         pairs = [p for p in pairs if p.negative is not None]
     if not pairs:
-        raise IndexStoreError("the corpus gave no training pairs to adapt the model; set POLICYQA_ADAPT=false")
+        # Nothing to learn from (a report of a few lines): the bundled model is this corpus's, as if
+        # adaptation were off, and the key remembers it so no build tries again.
+        _log.info("the corpus gave no training pairs: MiniLM is used as bundled")
+        root.mkdir(parents=True, exist_ok=True)
+        partial = root / f".{key}-{os.getpid()}"
+        shutil.rmtree(partial, ignore_errors=True)
+        try:
+            partial.mkdir()
+            meta0 = {"key": key, "base": settings.model_path, "pairs": 0, "seconds": 0.0, "bundled": True}
+            (partial / _META).write_text(json.dumps(meta0, indent=1) + "\n", encoding="utf-8")
+            shutil.rmtree(target, ignore_errors=True)
+            partial.rename(target)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+        return Adapted(Path(settings.model_path), key, False, 0.0, 0)
     counts: dict[str, int] = {}
     for p in pairs:
         counts[p.source] = counts.get(p.source, 0) + 1

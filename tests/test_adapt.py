@@ -208,3 +208,13 @@ def test_a_build_without_adaptation_is_made_in_one_stage(tmp_path: Path) -> None
 
     settings = Settings(data_dir=tmp_path, adapt=False)
     assert (first_stage(settings), awaits_adaptation(settings)) == (None, False)
+
+
+def test_a_corpus_without_training_pairs_keeps_the_bundled_model_and_remembers_it(tmp_path: Path) -> None:
+    # A report of a few lines gives no pairs: the build goes on with the bundled MiniLM, no error.
+    settings = Settings(data_dir=tmp_path)
+    first = ensure_adapted(settings, [], [])
+    assert (first.model_dir, first.pairs, first.trained) == (Path(settings.model_path), 0, False)
+    assert json.loads((settings.adapted_models / adapt_key(settings) / "adapt.json").read_text())["pairs"] == 0
+    again = ensure_adapted(settings, [], [])
+    assert (again.model_dir, again.pairs) == (Path(settings.model_path), 0)

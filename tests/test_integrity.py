@@ -223,7 +223,9 @@ def test_the_onnx_query_encoder_agrees_with_torch(real_retriever: Retriever) -> 
     assert isinstance(real_retriever.embedder, OnnxQueryEmbedder)
     settings = real_retriever.settings
     onnx = OnnxQueryEmbedder(real_retriever.index.root / ONNX_QUERY_ENCODER, settings.model_path, settings.model_name)
-    torch_model = SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
+    # The index's own MiniLM: adapted to the reports by default (index.adapt), exported from it.
+    model_dir = (real_retriever.index.manifest.get("adapted") or {}).get("model_dir")
+    torch_model = SentenceTransformerEmbedder.from_settings(settings, for_queries=True, model_path=model_dir)
     questions = [q.question for q in load_gold_sets(GOLD_PATHS[:1])]
     cosines = np.sum(torch_model.encode(questions) * onnx.encode(questions), axis=1)
     assert cosines.min() > 0.98
