@@ -7,7 +7,9 @@ session with the real MiniLM model and FAISS.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,6 +33,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """A corpus of one bundled report, the INL fact sheet (4 pages): adapting MiniLM to it takes seconds."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    catalog = json.loads((PROJECT_ROOT / "corpus" / "catalog.json").read_text(encoding="utf-8"))
+    entry = next(d for d in catalog if d["id"] == "state-inl-mexico-fact-sheet-2005")
+    (corpus / "catalog.json").write_text(json.dumps([entry]), encoding="utf-8")
+    shutil.copy(PROJECT_ROOT / "corpus" / entry["file"], corpus / entry["file"])
+    return corpus
 
 
 @pytest.fixture(scope="session")

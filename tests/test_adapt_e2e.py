@@ -4,7 +4,6 @@ fact sheet), so training takes seconds."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -21,18 +20,7 @@ from index.store import StoredIndex, load_index
 
 pytestmark = pytest.mark.e2e
 
-_REPORT = "state-inl-mexico-fact-sheet-2005"
-
-
-@pytest.fixture
-def small_corpus(tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    catalog = json.loads((PROJECT_ROOT / "corpus" / "catalog.json").read_text(encoding="utf-8"))
-    entry = next(d for d in catalog if d["id"] == _REPORT)
-    (corpus / "catalog.json").write_text(json.dumps([entry]), encoding="utf-8")
-    shutil.copy(PROJECT_ROOT / "corpus" / entry["file"], corpus / entry["file"])
-    return corpus
+_REPORT = "state-inl-mexico-fact-sheet-2005"  # the one report of conftest's small_corpus
 
 
 def _vectors(index: StoredIndex) -> np.ndarray:

@@ -4,9 +4,7 @@ On a one-report corpus (the INL fact sheet), so training takes seconds."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -23,19 +21,7 @@ from tests.conftest import free_port, policyqa_command, wait_ready
 
 pytestmark = pytest.mark.e2e
 
-_REPORT = "state-inl-mexico-fact-sheet-2005"
 _CACHE = PROJECT_ROOT / ".cache" / "embeddings"  # e5's and the bundled MiniLM's vectors of earlier sessions
-
-
-@pytest.fixture
-def small_corpus(tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    catalog = json.loads((PROJECT_ROOT / "corpus" / "catalog.json").read_text(encoding="utf-8"))
-    entry = next(d for d in catalog if d["id"] == _REPORT)
-    (corpus / "catalog.json").write_text(json.dumps([entry]), encoding="utf-8")
-    shutil.copy(PROJECT_ROOT / "corpus" / entry["file"], corpus / entry["file"])
-    return corpus
 
 
 def _settings(tmp_path: Path, corpus: Path) -> Settings:
