@@ -6,7 +6,8 @@ as after a fresh clone's first start or a report added, the server trains
 the model and builds the index again in a child process (``index.child``),
 answering from the live index all the while; the reload watcher
 (``api.reload``) then swaps the new build in. It looks again only when
-``data/current`` changes (one ``readlink`` a ``reload_interval``). A failed
+``data/current`` changes (one ``readlink`` a ``reload_interval``; with
+reloads off, ``POLICYQA_RELOAD_INTERVAL=0``, it does not run). A failed
 adaptation is logged and shown on ``/readyz`` (``adaptation_error``) and
 not retried until ``data/current`` changes; the bundled model's index goes
 on serving.
@@ -58,7 +59,7 @@ async def adapt_once(app: FastAPI, settings: Settings) -> bool:
 
 async def adapt_forever(app: FastAPI, settings: Settings) -> None:
     """Each time ``data/current`` names another build, adapt if that build awaits it (``adapt_once``)."""
-    interval = settings.reload_interval if settings.reload_interval > 0 else 2.0
+    interval = settings.reload_interval
     checked: str | None = None
     while True:
         current = build_id(settings.data_dir)

@@ -168,7 +168,8 @@ def create_app(
                     tg.start_soon(watch, app, settings, embedder)
                 if settings.verify_interval > 0:
                     tg.start_soon(app.state.keeper.verify_forever)
-                if settings.adapt and embedder is None:
+                if settings.adapt and embedder is None and settings.reload_interval > 0:
+                    # Without reloads the adapted build would wait for a restart: `policyqa build` adapts then.
                     tg.start_soon(adapt_forever, app, settings)
             yield
             tg.cancel_scope.cancel()
