@@ -35,6 +35,16 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(data_dir=data_dir, **overrides)  # type: ignore[arg-type]
 
 
+def copy_current(data_dir: Path, target: Path) -> Path:
+    """A data dir at ``target`` holding only ``data_dir``'s live build: no ``previous`` to fall back to
+    (a two-stage build leaves the bundled MiniLM's there, ``index.stages``), no locks or caches."""
+    live = (data_dir / "current").resolve()
+    (target / "builds").mkdir(parents=True)
+    shutil.copytree(live, target / "builds" / live.name)
+    (target / "current").symlink_to(Path("builds") / live.name)
+    return target
+
+
 @pytest.fixture
 def small_corpus(tmp_path: Path) -> Path:
     """A corpus of one bundled report, the INL fact sheet (4 pages): adapting MiniLM to it takes seconds."""

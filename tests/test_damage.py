@@ -27,7 +27,7 @@ from api.app import create_app
 from core.settings import PROJECT_ROOT, Settings
 from index.build import build_index
 from index.snapshots import build_id
-from tests.conftest import free_port, wait_ready
+from tests.conftest import copy_current, free_port, wait_ready
 from tests.fakes import HashingEmbedder
 
 
@@ -112,7 +112,7 @@ def test_a_repair_build_ends_the_degraded_state(two_builds: tuple[Settings, str,
 def real_with_previous(real_settings: Settings, tmp_path: Path) -> tuple[Path, str]:
     """A copy of the session's real data dir whose build is also there as an older ``previous``."""
     data = tmp_path / "data"
-    shutil.copytree(real_settings.data_dir, data, symlinks=True, ignore=shutil.ignore_patterns(".*", "embeddings"))
+    copy_current(real_settings.data_dir, data)
     current = (data / "current").resolve()
     older = data / "builds" / "20000101T000000-0-previous"
     shutil.copytree(current, older)

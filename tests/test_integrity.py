@@ -26,6 +26,7 @@ from index.build import build_index, rollback_index
 from index.snapshots import build_id, verify_snapshot
 from index.store import load_index
 from qa.retrieve import Retriever
+from tests.conftest import copy_current
 from tests.fakes import HashingEmbedder
 
 
@@ -166,7 +167,7 @@ def test_a_garbled_manifest_is_damage_not_absence(pristine: Path, tmp_path: Path
 def damaged_real_copy(real_settings: Settings, tmp_path: Path) -> Settings:
     """A copy of the session's real index with its FAISS file truncated (the fingerprint still matches)."""
     data = tmp_path / "data"
-    shutil.copytree(real_settings.data_dir, data, symlinks=True, ignore=shutil.ignore_patterns(".*"))
+    copy_current(real_settings.data_dir, data)
     _truncate((data / "current").resolve())
     return Settings(data_dir=data)
 
