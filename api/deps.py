@@ -93,11 +93,11 @@ def load_state(
     steps = len(BUILD_STEPS) + 1  # the build's, then loading what it built
     # A build that must train MiniLM first serves the bundled model's index; the server then adapts
     # in the background (index.stages, api.adapting).
-    first = first_stage(settings) if embedder is None else None
     bundled = bundled_stage(settings) if embedder is None else None
     if is_up_to_date(settings, embedder) or (bundled is not None and is_up_to_date(bundled)):
         _log.info("index up to date")
     else:
+        first = first_stage(settings) if embedder is None else None
         report = build_in_child(
             first or settings,
             embedder,

@@ -28,7 +28,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,20 @@ def is_trained(settings: Settings) -> bool:
     return (settings.adapted_models / adapt_key(settings) / _META).is_file()
 
 
+def _publish(root: Path, name: str, fill: Callable[[Path], dict[str, Any]]) -> None:
+    """Make ``root/name`` whole or not at all: ``fill`` writes a scratch folder and returns its
+    ``adapt.json``, then one rename puts it in place (a kill leaves only the scratch, ``_drop_strays``)."""
+    partial = root / f".{name}-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        meta = fill(partial)
+        (partial / _META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        shutil.rmtree(root / name, ignore_errors=True)
+        partial.rename(root / name)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def _drop_strays(root: Path) -> None:
     """Remove what a killed training left (``.trainer-PID``, ``.KEY-PID``): its process is gone."""
     for stray in root.glob(".*-*"):
@@ -181,12 +195,11 @@ def ensure_adapted(settings: Settings, parsed: Sequence[ParsedDocument], passage
     root = settings.adapted_models
     target = root / ident
     if not (target / _META).is_file():
-        t0 = time.monotonic()
-        partial = root / f".{ident}-{os.getpid()}"
-        shutil.rmtree(partial, ignore_errors=True)
-        try:
+
+        def mix(partial: Path) -> dict[str, Any]:
+            t0 = time.monotonic()
             interpolate(settings.model_path, trained.model_dir, alpha, partial, skip=(_META,))
-            meta = {
+            return {
                 "key": ident,
                 "trained_key": trained.key,
                 "interpolate": alpha,
@@ -195,11 +208,8 @@ def ensure_adapted(settings: Settings, parsed: Sequence[ParsedDocument], passage
                 "seconds": round(trained.seconds, 1),  # the training's: what this model cost
                 "interpolate_seconds": round(time.monotonic() - t0, 1),
             }
-            (partial / _META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-            shutil.rmtree(target, ignore_errors=True)
-            partial.rename(target)
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
+
+        _publish(root, ident, mix)
         _log.info("interpolated the adapted MiniLM with the bundled one (alpha %.2f): %s", alpha, ident)
     else:
         os.utime(target)
@@ -238,43 +248,34 @@ def _train_unless_cached(settings: Settings, parsed: Sequence[ParsedDocument], p
         # Nothing to learn from (a report of a few lines): the bundled model is this corpus's, as if
         # adaptation were off, and the key remembers it so no build tries again.
         _log.info("the corpus gave no training pairs: MiniLM is used as bundled")
-        root.mkdir(parents=True, exist_ok=True)
-        partial = root / f".{key}-{os.getpid()}"
-        shutil.rmtree(partial, ignore_errors=True)
-        try:
+
+        def bundled(partial: Path) -> dict[str, Any]:
             partial.mkdir()
-            meta0 = {"key": key, "base": settings.model_path, "pairs": 0, "seconds": 0.0, "bundled": True}
-            (partial / _META).write_text(json.dumps(meta0, indent=1) + "\n", encoding="utf-8")
-            shutil.rmtree(target, ignore_errors=True)
-            partial.rename(target)
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
+            return {"key": key, "base": settings.model_path, "pairs": 0, "seconds": 0.0, "bundled": True}
+
+        _publish(root, key, bundled)
         return Adapted(Path(settings.model_path), key, False, 0.0, 0)
     counts: dict[str, int] = {}
     for p in pairs:
         counts[p.source] = counts.get(p.source, 0) + 1
     _log.info("adapting MiniLM to the reports: %d pairs %s, %s", len(pairs), counts, train_config)
     _drop_strays(root)
-    partial = root / f".{key}-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
+
+    def trained(partial: Path) -> dict[str, Any]:
         train(settings.model_path, pairs, train_config, partial)
-        seconds = time.monotonic() - t0
-        meta: dict[str, Any] = {
+        return {
             "key": key,
             "base": settings.model_path,
             "pairs": len(pairs),
             "sources": counts,
             "pair_config": asdict(pair_config),
             "train_config": asdict(train_config),
-            "seconds": round(seconds, 1),
+            "seconds": round(time.monotonic() - t0, 1),
             "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        (partial / _META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-        shutil.rmtree(target, ignore_errors=True)
-        partial.rename(target)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
+
+    _publish(root, key, trained)
+    seconds = time.monotonic() - t0
     _log.info("adapted MiniLM in %.0f s", seconds)
     _prune(root, key)
     return Adapted(target, key, True, seconds, len(pairs))

@@ -54,7 +54,7 @@ def first_stage(settings: Settings) -> Settings | None:
 def awaits_adaptation(settings: Settings) -> bool:
     """Whether the live index is the first stage of this build: the corpus indexed, MiniLM not yet adapted.
 
-    Milliseconds (no model is loaded): the server asks it every few seconds.
+    Milliseconds (no model is loaded): the server asks it each time ``data/current`` changes.
     """
     bundled = bundled_stage(settings)
     return bundled is not None and not is_up_to_date(settings) and is_up_to_date(bundled)
